@@ -1,0 +1,19 @@
+//! scalesim: predictive auto-scaling research toolkit.
+//!
+//! Data flow: a [`workload`] (generated or loaded by [`trace`]) is forecast by
+//! [`forecast`] models rolled over a test window; [`policy`] objects turn forecasts and
+//! observations into replica counts; [`sim`] replays the window through a discrete-event
+//! cluster; [`metrics`] scores each run; [`scenario`] and [`sweep`] expand parameter grids
+//! and run them in parallel. `forecast`, `policy`, `sim` and `metrics` do no I/O.
+
+pub mod error;
+pub mod forecast;
+pub mod metrics;
+pub mod policy;
+pub mod rng;
+pub mod sim;
+pub mod time;
+pub mod trace;
+pub mod workload;
+
+pub use error::{Error, Result};

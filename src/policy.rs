@@ -1,0 +1,130 @@
+//! Scaling policies: one implementation for the simulator and the live controller.
+//! A policy sees an [`Observation`] and returns the replica count it wants; the
+//! driver (simulator or live) applies it. No I/O, no clocks: time comes in the observation.
+
+pub mod hpa;
+pub mod predictive;
+pub mod prototype;
+pub mod spec;
+
+use std::fmt::Debug;
+
+use crate::forecast::{ForecastTable, QUANTILES};
+use crate::time::SimTime;
+
+pub use spec::PolicySpec;
+
+/// Metrics observed over the last decision interval.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Observed {
+    /// Arrivals per step, averaged over the interval.
+    pub demand_per_step: f64,
+    /// Busy share of ready capacity, 0–1.
+    pub utilization: f64,
+    /// 95th percentile latency (ms).
+    pub latency_p95_ms: f64,
+    /// CPU (%) per ready replica.
+    pub cpu_pct: f64,
+}
+
+/// The forecast a decision can use: made at `step` from data before it.
+#[derive(Debug, Clone, Copy)]
+pub struct ForecastView<'a> {
+    pub table: &'a ForecastTable,
+    pub step: usize,
+    /// Steps this decision governs (the decision interval in steps).
+    pub window: usize,
+}
+
+impl ForecastView<'_> {
+    fn span(&self, lead: usize) -> std::ops::Range<usize> {
+        let lo = lead.min(self.table.horizon - 1);
+        lo..(lead + self.window).min(self.table.horizon).max(lo + 1)
+    }
+    /// Highest point forecast over the governed steps, starting `lead` steps ahead.
+    pub fn point(&self, lead: usize) -> f64 {
+        self.span(lead).map(|h| self.table.point(self.step, h)).fold(f64::MIN, f64::max)
+    }
+    /// Highest forecast quantile `level` over the governed steps; the point forecast
+    /// when `level` is `None`.
+    pub fn planned(&self, lead: usize, level: Option<usize>) -> f64 {
+        match level {
+            None => self.point(lead),
+            Some(qi) => self.span(lead).map(|h| self.table.quantile(self.step, h, qi)).fold(f64::MIN, f64::max),
+        }
+    }
+}
+
+/// Everything a policy may look at when it decides.
+#[derive(Debug, Clone, Copy)]
+pub struct Observation<'a> {
+    /// Decision number (0, 1, ...).
+    pub tick: u64,
+    /// Simulated (or wall-clock) time since the start.
+    pub now: SimTime,
+    /// Replicas the cluster is heading for (ready + starting).
+    pub current: u32,
+    /// Replicas serving now.
+    pub ready: u32,
+    /// Replicas still starting.
+    pub pending: u32,
+    /// Requests one replica serves per step.
+    pub capacity_per_replica: f64,
+    /// Step length (ms).
+    pub step_ms: u64,
+    /// The forecast, for predictive policies.
+    pub forecast: Option<ForecastView<'a>>,
+    /// What happened over the last interval, for reactive policies.
+    pub observed: Option<Observed>,
+}
+
+/// A scaling policy. Implementations keep their own state (cooldowns, windows).
+pub trait ScalingPolicy: Send + Sync + Debug {
+    /// Name used in outputs.
+    fn name(&self) -> &str;
+    /// The replica count wanted now.
+    fn decide(&mut self, obs: &Observation<'_>) -> u32;
+    /// Told when something else (the safety net) scaled at `tick`.
+    fn on_external_scale(&mut self, _tick: u64) {}
+    /// Whether the prototype's safety net applies on top of this policy.
+    fn uses_safety_net(&self) -> bool {
+        true
+    }
+    /// Steps ahead of the decision the policy needs forecasts for (`None`: no forecast used).
+    fn forecast_lead(&self) -> Option<usize> {
+        None
+    }
+    /// The demand the last decision provisioned for (forecast × buffer, or the quantile
+    /// used); NaN when the policy does not plan from a forecast.
+    fn last_planned(&self) -> f64 {
+        f64::NAN
+    }
+}
+
+/// Replica bounds every policy clamps to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Bounds {
+    pub min: u32,
+    pub max: u32,
+}
+
+impl Bounds {
+    pub fn clamp(&self, n: u32) -> u32 {
+        n.clamp(self.min, self.max)
+    }
+}
+
+/// `ceil(demand / capacity)` as a replica count, robust to NaN and negatives.
+pub fn replicas_for(demand: f64, capacity: f64) -> u32 {
+    let r = (demand / capacity).ceil();
+    if r.is_finite() && r > 0.0 {
+        r.min(u32::MAX as f64) as u32
+    } else {
+        0
+    }
+}
+
+/// Quantile index for a level, for configuration checks.
+pub fn level_index(level: f64) -> Option<usize> {
+    crate::forecast::quantile_index(level).filter(|&i| i < QUANTILES.len())
+}

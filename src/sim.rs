@@ -1,0 +1,216 @@
+//! The discrete-event cluster simulator: a replica pool with cold starts and draining,
+//! a controller tick every decision interval, and two fidelities — `fluid` (capacity
+//! against demand per step, seed-compatible) and `requests` (Poisson arrivals, a FIFO
+//! queue with a limit, service-time distributions). No I/O here.
+
+pub mod cluster;
+pub mod engine;
+pub mod fluid;
+pub mod load_model;
+pub mod requests;
+pub mod theory;
+
+use serde::{Deserialize, Serialize};
+
+use crate::forecast::ForecastTable;
+use crate::policy::ScalingPolicy;
+pub use load_model::{LoadModel, SafetyNet};
+
+/// Simulation fidelity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Fidelity {
+    /// Capacity against demand per step (the prototype's model, plus cold starts).
+    #[default]
+    Fluid,
+    /// Request-level: Poisson arrivals, queueing, measured latency.
+    Requests,
+}
+
+/// Service-time distributions for request mode.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ServiceTime {
+    #[default]
+    Exponential,
+    Deterministic,
+    /// Log-normal with the given coefficient of variation.
+    Lognormal { cv: f64 },
+}
+
+/// Request-mode parameters.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RequestConfig {
+    pub service: ServiceTime,
+    /// Requests one replica serves at once; a replica's capacity C is shared by them,
+    /// so each request takes `concurrency · step / C` on average.
+    pub concurrency: u32,
+    /// Requests waiting in the load balancer's FIFO queue before arrivals are dropped.
+    pub queue_limit: usize,
+    /// Latency objective (ms) for the SLO-violation share.
+    pub slo_ms: f64,
+}
+
+impl Default for RequestConfig {
+    fn default() -> Self {
+        RequestConfig { service: ServiceTime::Exponential, concurrency: 1, queue_limit: 10_000, slo_ms: 500.0 }
+    }
+}
+
+/// Everything the simulator needs besides the trace, forecast and policy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SimConfig {
+    pub fidelity: Fidelity,
+    pub step_ms: u64,
+    /// Time between controller ticks (a multiple of the step).
+    pub decision_interval_ms: u64,
+    /// Cold start: a new replica serves this long after it is asked for.
+    pub startup_delay_ms: u64,
+    /// A removed replica keeps costing this long while it drains (fluid), or until its
+    /// in-flight requests finish (requests).
+    pub drain_ms: u64,
+    /// Requests per step one replica serves.
+    pub capacity_per_replica: f64,
+    /// Ready replicas at the start.
+    pub initial_replicas: u32,
+    pub load: LoadModel,
+    pub safety: SafetyNet,
+    pub requests: RequestConfig,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        SimConfig {
+            fidelity: Fidelity::Fluid,
+            step_ms: 60_000,
+            decision_interval_ms: 60_000,
+            startup_delay_ms: 0,
+            drain_ms: 0,
+            capacity_per_replica: 25.0,
+            initial_replicas: 2,
+            load: LoadModel::default(),
+            safety: SafetyNet::default(),
+            requests: RequestConfig::default(),
+        }
+    }
+}
+
+impl SimConfig {
+    /// Steps per decision (at least 1).
+    pub fn decision_steps(&self) -> usize {
+        (self.decision_interval_ms / self.step_ms.max(1)).max(1) as usize
+    }
+    /// Checks the configuration, naming the offending key.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.step_ms == 0 {
+            return Err("step must be positive".into());
+        }
+        if self.decision_interval_ms == 0 || self.decision_interval_ms % self.step_ms != 0 {
+            return Err(format!(
+                "decision_interval_s ({} s) must be a positive multiple of the trace step ({} s)",
+                self.decision_interval_ms as f64 / 1000.0,
+                self.step_ms as f64 / 1000.0
+            ));
+        }
+        if !(self.capacity_per_replica > 0.0 && self.capacity_per_replica.is_finite()) {
+            return Err(format!("capacity_per_replica must be positive, got {}", self.capacity_per_replica));
+        }
+        if self.requests.concurrency == 0 {
+            return Err("concurrency must be at least 1".into());
+        }
+        if let ServiceTime::Lognormal { cv } = self.requests.service {
+            if !(cv > 0.0) {
+                return Err(format!("lognormal cv must be positive, got {cv}"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What one run is fed: the demand of the simulated window and its forecasts.
+#[derive(Debug, Clone, Copy)]
+pub struct RunInput<'a> {
+    /// Requests per step over the simulated window.
+    pub demand: &'a [f64],
+    /// Trace index of `demand[0]` (forecast rows are indexed by trace step).
+    pub first_step: usize,
+    /// Forecasts covering the window, when the policy uses them.
+    pub forecast: Option<&'a ForecastTable>,
+    /// Seed for the run's random streams (request mode).
+    pub seed: u64,
+}
+
+/// Per-step record of a run (columnar).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Timeline {
+    pub demand: Vec<f64>,
+    /// Point forecast for the step, made at the step (NaN without a forecast).
+    pub forecast: Vec<f64>,
+    /// What the policy planned for at the last decision (forecast · buffer or quantile; NaN if none).
+    pub planned: Vec<f64>,
+    /// Replicas the controller asked for (after the safety net).
+    pub desired: Vec<u32>,
+    /// Replicas serving at the start of the step.
+    pub ready: Vec<u32>,
+    /// Replicas starting at the start of the step.
+    pub pending: Vec<u32>,
+    /// Capacity in replica-steps available during the step (fractional with cold starts).
+    pub ready_effective: Vec<f64>,
+    /// Replica-ms paid for during the step (starting + ready + draining).
+    pub provisioned_ms: Vec<f64>,
+    pub served: Vec<f64>,
+    pub dropped: Vec<f64>,
+    pub latency_ms: Vec<f64>,
+    pub latency_p95_ms: Vec<f64>,
+    pub cpu_pct: Vec<f64>,
+}
+
+impl Timeline {
+    pub fn len(&self) -> usize {
+        self.demand.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.demand.is_empty()
+    }
+}
+
+/// Request-level results beyond the timeline.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RequestStats {
+    pub arrived: u64,
+    pub served: u64,
+    pub dropped: u64,
+    pub latency_p50_ms: f64,
+    pub latency_p95_ms: f64,
+    pub latency_p99_ms: f64,
+    pub latency_mean_ms: f64,
+    pub slo_violations: u64,
+    /// Events processed (for throughput figures).
+    pub events: u64,
+    /// Requests that waited in the queue before service.
+    pub waited: u64,
+    /// Total queueing delay (ms).
+    pub wait_sum_ms: f64,
+    /// ∫ requests in the system (queued + in service) dt, in request-ms (Little's law L·T).
+    pub in_system_ms: f64,
+    /// Simulated time until the last request left (ms).
+    pub duration_ms: f64,
+}
+
+/// The outcome of one run.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RunOutput {
+    pub timeline: Timeline,
+    pub requests: Option<RequestStats>,
+}
+
+/// Runs one policy over one window.
+pub fn simulate(cfg: &SimConfig, input: RunInput<'_>, policy: &mut dyn ScalingPolicy) -> RunOutput {
+    match cfg.fidelity {
+        Fidelity::Fluid => RunOutput { timeline: fluid::run(cfg, input, policy), requests: None },
+        Fidelity::Requests => {
+            let (timeline, stats) = requests::run(cfg, input, policy);
+            RunOutput { timeline, requests: Some(stats) }
+        }
+    }
+}

@@ -1,0 +1,73 @@
+//! The prototype's latency / CPU model of a replica under load, and its safety net.
+
+/// Latency and CPU as functions of the load per replica (fluid mode):
+/// with per = demand / replicas and C the capacity,
+/// latency = base if per ≤ C else base + coeff · (per − C)^exponent;
+/// CPU% = min(100, cpu_at_capacity · per / C) if per ≤ C else min(100, cpu_at_capacity + 100 · (per / C − 1)).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LoadModel {
+    pub base_latency_ms: f64,
+    pub overload_coeff: f64,
+    pub overload_exponent: f64,
+    pub cpu_at_capacity_pct: f64,
+    /// Latency reported when no replica is ready (a client time-out).
+    pub timeout_ms: f64,
+}
+
+impl Default for LoadModel {
+    fn default() -> Self {
+        LoadModel { base_latency_ms: 40.0, overload_coeff: 2.0, overload_exponent: 1.5, cpu_at_capacity_pct: 70.0, timeout_ms: 10_000.0 }
+    }
+}
+
+impl LoadModel {
+    /// (latency ms, CPU %) for `demand` spread over `replicas` of capacity `cap`.
+    pub fn evaluate(&self, demand: f64, replicas: f64, cap: f64) -> (f64, f64) {
+        if replicas <= 0.0 {
+            return if demand > 0.0 { (self.timeout_ms, 100.0) } else { (self.base_latency_ms, 0.0) };
+        }
+        let per = demand / replicas;
+        if per <= cap {
+            (self.base_latency_ms, (self.cpu_at_capacity_pct * per / cap).min(100.0))
+        } else {
+            let lat = self.base_latency_ms + self.overload_coeff * (per - cap).powf(self.overload_exponent);
+            (lat.min(self.timeout_ms), (self.cpu_at_capacity_pct + 100.0 * (per / cap - 1.0)).min(100.0))
+        }
+    }
+}
+
+/// The prototype's safety net: after the policy, if latency > `latency_ms` or
+/// CPU > `cpu_pct`, add one replica (not clamped to the policy's bounds).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SafetyNet {
+    pub enabled: bool,
+    pub latency_ms: f64,
+    pub cpu_pct: f64,
+}
+
+impl Default for SafetyNet {
+    fn default() -> Self {
+        SafetyNet { enabled: true, latency_ms: 150.0, cpu_pct: 90.0 }
+    }
+}
+
+impl SafetyNet {
+    /// True when the measured latency or CPU breaches the net.
+    pub fn trips(&self, latency_ms: f64, cpu_pct: f64) -> bool {
+        self.enabled && (latency_ms > self.latency_ms || cpu_pct > self.cpu_pct)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prototype_formulas() {
+        let m = LoadModel::default();
+        assert_eq!(m.evaluate(20.0, 1.0, 25.0), (40.0, 56.0));
+        let (lat, cpu) = m.evaluate(65.16168127144456, 2.0, 25.0);
+        assert!((lat - 81.7451519473663).abs() < 1e-9);
+        assert_eq!(cpu, 100.0);
+    }
+}

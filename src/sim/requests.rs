@@ -1,0 +1,401 @@
+//! Request fidelity: Poisson arrivals at the trace's rate inside each step, a
+//! load-balancer FIFO queue with a limit (arrivals beyond it are dropped), replicas
+//! with `concurrency` service slots each, and service times from a chosen
+//! distribution. With c slots in total this is an M/G/c/K queue; with exponential
+//! service and a large limit, M/M/c (validated against Erlang-C).
+
+use hdrhistogram::Histogram;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, Exp1, StandardNormal};
+use std::collections::VecDeque;
+
+use super::cluster::{PoolEvent, ReplicaPool, ScaleChange};
+use super::engine::EventQueue;
+use super::fluid::{forecast_view, IntervalStats};
+use super::{RequestStats, RunInput, ServiceTime, SimConfig, Timeline};
+use crate::policy::{Observation, ScalingPolicy};
+use crate::rng::{stream_rng, Stream};
+use crate::time::SimTime;
+
+#[derive(Debug, Clone, Copy)]
+enum Ev {
+    Pool(PoolEvent),
+    Departure { replica: u32, arrived: u64 },
+}
+
+const READY: u8 = 1;
+const DRAINING: u8 = 2;
+
+/// Draws service times (ms).
+struct Service {
+    kind: ServiceTime,
+    mean: f64,
+    mu: f64,
+    sigma: f64,
+    rng: ChaCha8Rng,
+}
+
+impl Service {
+    fn new(kind: ServiceTime, mean: f64, rng: ChaCha8Rng) -> Service {
+        let (mu, sigma) = match kind {
+            ServiceTime::Lognormal { cv } => {
+                let s2 = (1.0 + cv * cv).ln();
+                (mean.ln() - s2 / 2.0, s2.sqrt())
+            }
+            _ => (0.0, 0.0),
+        };
+        Service { kind, mean, mu, sigma, rng }
+    }
+    fn draw(&mut self) -> u64 {
+        let x = match self.kind {
+            ServiceTime::Exponential => {
+                let e: f64 = Exp1.sample(&mut self.rng);
+                e * self.mean
+            }
+            ServiceTime::Deterministic => self.mean,
+            ServiceTime::Lognormal { .. } => {
+                let z: f64 = StandardNormal.sample(&mut self.rng);
+                (self.mu + self.sigma * z).exp()
+            }
+        };
+        x.round() as u64
+    }
+}
+
+/// Piecewise-constant-rate Poisson arrivals over the trace's steps.
+struct Arrivals<'a> {
+    demand: &'a [f64],
+    step_ms: f64,
+    clock: f64,
+    rng: ChaCha8Rng,
+}
+
+impl Arrivals<'_> {
+    /// Time (ms) of the next arrival, or `None` after the window.
+    fn next(&mut self) -> Option<f64> {
+        loop {
+            let s = (self.clock / self.step_ms) as usize;
+            if s >= self.demand.len() {
+                return None;
+            }
+            let rate = self.demand[s] / self.step_ms;
+            let boundary = (s + 1) as f64 * self.step_ms;
+            if rate > 0.0 {
+                let gap: f64 = Exp1.sample(&mut self.rng);
+                let t = self.clock + gap / rate;
+                if t < boundary {
+                    self.clock = t;
+                    return Some(t);
+                }
+            }
+            // Memoryless: restarting at the boundary with the next rate is exact.
+            self.clock = boundary;
+        }
+    }
+}
+
+struct Sim<'a> {
+    cfg: &'a SimConfig,
+    pool: ReplicaPool,
+    q: EventQueue<Ev>,
+    pool_q: EventQueue<PoolEvent>,
+    state: Vec<u8>,
+    busy: Vec<u32>,
+    free: Vec<u32>,
+    waiting: VecDeque<u64>,
+    service: Service,
+    busy_total: u64,
+    ready_slots: u64,
+    last: u64,
+    busy_ms: f64,
+    slot_ms: f64,
+    step_latencies: Vec<u64>,
+    step_served: u64,
+    step_dropped: u64,
+    hist: Histogram<u64>,
+    stats: RequestStats,
+    latency_sum: f64,
+}
+
+impl Sim<'_> {
+    fn integrate(&mut self, now: u64) {
+        let dt = (now - self.last) as f64;
+        self.busy_ms += dt * self.busy_total as f64;
+        self.slot_ms += dt * self.ready_slots as f64;
+        self.stats.in_system_ms += dt * (self.busy_total as f64 + self.waiting.len() as f64);
+        self.last = now;
+    }
+
+    fn ensure(&mut self, id: u32) {
+        let need = id as usize + 1;
+        if self.state.len() < need {
+            self.state.resize(need, 0);
+            self.busy.resize(need, 0);
+        }
+    }
+
+    fn make_ready(&mut self, now: u64, id: u32) {
+        self.ensure(id);
+        self.state[id as usize] = READY;
+        self.ready_slots += self.cfg.requests.concurrency as u64;
+        for _ in 0..self.cfg.requests.concurrency {
+            self.free.push(id);
+        }
+        self.dispatch_waiting(now);
+    }
+
+    fn apply_change(&mut self, now: u64, change: ScaleChange) {
+        for id in change.ready_now {
+            self.make_ready(now, id);
+        }
+        for id in change.draining {
+            self.state[id as usize] = DRAINING;
+            self.ready_slots -= self.cfg.requests.concurrency as u64;
+            if self.busy[id as usize] == 0 {
+                self.pool.remove(SimTime(now), id);
+            }
+        }
+        while let Some((t, ev)) = self.pool_q.pop() {
+            self.q.push(t, Ev::Pool(ev));
+        }
+    }
+
+    /// Takes a free slot of a ready replica (stale entries of drained replicas are skipped).
+    fn take_slot(&mut self) -> Option<u32> {
+        while let Some(id) = self.free.pop() {
+            if self.state[id as usize] == READY {
+                return Some(id);
+            }
+        }
+        None
+    }
+
+    fn start(&mut self, now: u64, id: u32, arrived: u64) {
+        if now > arrived {
+            self.stats.waited += 1;
+            self.stats.wait_sum_ms += (now - arrived) as f64;
+        }
+        self.busy[id as usize] += 1;
+        self.busy_total += 1;
+        let done = now + self.service.draw();
+        self.q.push(SimTime(done), Ev::Departure { replica: id, arrived });
+    }
+
+    fn dispatch_waiting(&mut self, now: u64) {
+        while !self.waiting.is_empty() {
+            let Some(id) = self.take_slot() else { break };
+            let arrived = self.waiting.pop_front().unwrap();
+            self.start(now, id, arrived);
+        }
+    }
+
+    fn arrive(&mut self, now: u64) {
+        self.stats.arrived += 1;
+        if let Some(id) = self.take_slot() {
+            self.start(now, id, now);
+        } else if self.waiting.len() < self.cfg.requests.queue_limit {
+            self.waiting.push_back(now);
+        } else {
+            self.stats.dropped += 1;
+            self.step_dropped += 1;
+        }
+    }
+
+    fn handle(&mut self, now: u64, ev: Ev) {
+        self.stats.events += 1;
+        match ev {
+            Ev::Departure { replica, arrived } => {
+                let lat = now - arrived;
+                self.busy[replica as usize] -= 1;
+                self.busy_total -= 1;
+                self.stats.served += 1;
+                self.step_served += 1;
+                self.latency_sum += lat as f64;
+                if lat as f64 > self.cfg.requests.slo_ms {
+                    self.stats.slo_violations += 1;
+                }
+                self.hist.saturating_record(lat.max(1));
+                self.step_latencies.push(lat);
+                match self.state[replica as usize] {
+                    READY => {
+                        if let Some(arrived) = self.waiting.pop_front() {
+                            self.start(now, replica, arrived);
+                        } else {
+                            self.free.push(replica);
+                        }
+                    }
+                    _ => {
+                        if self.busy[replica as usize] == 0 {
+                            self.pool.remove(SimTime(now), replica);
+                        }
+                    }
+                }
+            }
+            Ev::Pool(pe) => {
+                if self.pool.apply(SimTime(now), pe) {
+                    if let PoolEvent::Ready(id) = pe {
+                        self.make_ready(now, id);
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn p95(v: &mut [u64]) -> f64 {
+    if v.is_empty() {
+        return 0.0;
+    }
+    let k = ((v.len() as f64 * 0.95).ceil() as usize).clamp(1, v.len()) - 1;
+    *v.select_nth_unstable(k).1 as f64
+}
+
+pub fn run(cfg: &SimConfig, input: RunInput<'_>, policy: &mut dyn ScalingPolicy) -> (Timeline, RequestStats) {
+    let n = input.demand.len();
+    let step = cfg.step_ms;
+    let dsteps = cfg.decision_steps();
+    let cap = cfg.capacity_per_replica;
+    let k = cfg.requests.concurrency;
+    let safety_on = cfg.safety.enabled && policy.uses_safety_net();
+    let mean_service = k as f64 * step as f64 / cap;
+    let mut sim = Sim {
+        cfg,
+        pool: ReplicaPool::new(cfg.initial_replicas, cfg.startup_delay_ms, None),
+        q: EventQueue::default(),
+        pool_q: EventQueue::default(),
+        state: Vec::new(),
+        busy: Vec::new(),
+        free: Vec::new(),
+        waiting: VecDeque::new(),
+        service: Service::new(cfg.requests.service, mean_service, stream_rng(input.seed, 0, Stream::Service)),
+        busy_total: 0,
+        ready_slots: 0,
+        last: 0,
+        busy_ms: 0.0,
+        slot_ms: 0.0,
+        step_latencies: Vec::new(),
+        step_served: 0,
+        step_dropped: 0,
+        hist: Histogram::new(3).expect("histogram"),
+        stats: RequestStats::default(),
+        latency_sum: 0.0,
+    };
+    for id in 0..cfg.initial_replicas {
+        sim.make_ready(0, id);
+    }
+    let mut arrivals = Arrivals { demand: input.demand, step_ms: step as f64, clock: 0.0, rng: stream_rng(input.seed, 0, Stream::Arrivals) };
+    let mut next_arrival = arrivals.next();
+    let mut tl = Timeline::default();
+    let mut tick = 0u64;
+    let mut interval = IntervalStats::default();
+    let (mut busy0, mut slot0, mut prov0) = (0.0, 0.0, 0.0);
+    let mut last_step = (0.0f64, 0.0f64); // (p95, cpu) of the previous step
+    for s in 0..=n {
+        let boundary = s as u64 * step;
+        // Everything strictly before the boundary.
+        loop {
+            let heap_t = sim.q.peek_time().map(|t| t.ms());
+            let arr_t = next_arrival.map(|a| a.round() as u64).filter(|&a| a < boundary);
+            match (heap_t.filter(|&h| h < boundary), arr_t) {
+                (Some(h), Some(a)) if h <= a => {
+                    let (t, ev) = sim.q.pop().unwrap();
+                    sim.integrate(t.ms());
+                    sim.handle(t.ms(), ev);
+                }
+                (Some(_), None) => {
+                    let (t, ev) = sim.q.pop().unwrap();
+                    sim.integrate(t.ms());
+                    sim.handle(t.ms(), ev);
+                }
+                (_, Some(a)) => {
+                    sim.integrate(a);
+                    sim.stats.events += 1;
+                    sim.arrive(a);
+                    next_arrival = arrivals.next();
+                }
+                (None, None) => break,
+            }
+        }
+        sim.integrate(boundary);
+        sim.pool.advance(SimTime(boundary));
+        sim.stats.events += 1;
+        if s > 0 {
+            let d = input.demand[s - 1];
+            let busy = sim.busy_ms - busy0;
+            let slots = sim.slot_ms - slot0;
+            let util = if slots > 0.0 { busy / slots } else { 1.0 };
+            let cpu = 100.0 * util.min(1.0);
+            let served = sim.step_served as f64;
+            let mean = if sim.step_latencies.is_empty() { 0.0 } else { sim.step_latencies.iter().sum::<u64>() as f64 / sim.step_latencies.len() as f64 };
+            let p = p95(&mut sim.step_latencies);
+            interval.add(d, util.min(1.0), p, cpu);
+            last_step = (p, cpu);
+            tl.demand.push(d);
+            tl.forecast.push(input.forecast.filter(|f| f.covers(input.first_step + s - 1)).map_or(f64::NAN, |f| f.point(input.first_step + s - 1, 0)));
+            tl.planned.push(policy.last_planned());
+            tl.ready_effective.push(slots / k as f64 / step as f64);
+            tl.provisioned_ms.push(sim.pool.provisioned_ms - prov0);
+            tl.served.push(served);
+            tl.dropped.push(sim.step_dropped as f64);
+            tl.latency_ms.push(mean);
+            tl.latency_p95_ms.push(p);
+            tl.cpu_pct.push(cpu);
+            sim.step_latencies.clear();
+            sim.step_served = 0;
+            sim.step_dropped = 0;
+        }
+        if s == n {
+            break;
+        }
+        let now = SimTime(boundary);
+        if s % dsteps == 0 {
+            let obs = Observation {
+                tick,
+                now,
+                current: sim.pool.target(),
+                ready: sim.pool.ready(),
+                pending: sim.pool.starting(),
+                capacity_per_replica: cap,
+                step_ms: step,
+                forecast: forecast_view(&input, s, dsteps),
+                observed: interval.observed(),
+            };
+            let want = policy.decide(&obs);
+            let change = sim.pool.scale_to(now, want, &mut sim.pool_q);
+            sim.apply_change(boundary, change);
+            tick += 1;
+            interval = IntervalStats::default();
+        }
+        if safety_on && s > 0 && sim.cfg.safety.trips(last_step.0, last_step.1) {
+            let target = sim.pool.target() + 1;
+            let change = sim.pool.scale_to(now, target, &mut sim.pool_q);
+            sim.apply_change(boundary, change);
+            policy.on_external_scale(tick - 1);
+        }
+        tl.ready.push(sim.pool.ready());
+        tl.pending.push(sim.pool.starting());
+        tl.desired.push(sim.pool.target());
+        busy0 = sim.busy_ms;
+        slot0 = sim.slot_ms;
+        prov0 = sim.pool.provisioned_ms;
+    }
+    // Requests still queued or in service at the end complete with the replicas left.
+    while !sim.waiting.is_empty() || sim.busy_total > 0 {
+        let Some((t, ev)) = sim.q.pop() else { break };
+        sim.integrate(t.ms());
+        sim.handle(t.ms(), ev);
+    }
+    if let Some(last) = tl.served.last_mut() {
+        *last += sim.step_served as f64;
+    }
+    sim.stats.duration_ms = sim.last as f64;
+    let st = &mut sim.stats;
+    if st.served > 0 {
+        st.latency_mean_ms = sim.latency_sum / st.served as f64;
+        st.latency_p50_ms = sim.hist.value_at_quantile(0.5) as f64;
+        st.latency_p95_ms = sim.hist.value_at_quantile(0.95) as f64;
+        st.latency_p99_ms = sim.hist.value_at_quantile(0.99) as f64;
+    }
+    (tl, sim.stats)
+}
+

@@ -1,0 +1,180 @@
+//! Trace files at the edge: loading CSV / Parquet demand series through polars
+//! (timestamps, resampling, gaps, validation) and writing workloads back out.
+
+mod parse;
+mod resample;
+pub mod write;
+
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::workload::Workload;
+pub use parse::{parse_timestamp, Instant};
+pub use resample::{Gap, GapPolicy};
+
+/// How the value column should be aggregated when steps are merged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ValueKind {
+    /// A count of requests in the interval: merged steps are summed.
+    #[default]
+    Count,
+    /// A rate: merged steps are averaged.
+    Rate,
+}
+
+/// Where a trace comes from and how to read it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TraceSpec {
+    /// CSV or Parquet file (by extension).
+    pub path: PathBuf,
+    /// Timestamp column (ISO-8601 with or without offset, epoch seconds, or seconds since the start).
+    #[serde(default = "default_ts")]
+    pub timestamp_column: String,
+    /// Value column; defaults to the first column that is not the timestamp.
+    #[serde(default)]
+    pub value_column: Option<String>,
+    /// How to merge values when resampling.
+    #[serde(default)]
+    pub value_kind: ValueKind,
+    /// Resample to this step (seconds); defaults to the trace's own spacing.
+    #[serde(default)]
+    pub step_s: Option<u64>,
+    /// What to do with steps that have no row.
+    #[serde(default)]
+    pub gaps: GapPolicy,
+    /// Known-in-advance regressor columns to carry along (e.g. `is_event`).
+    #[serde(default)]
+    pub regressors: Vec<String>,
+}
+
+fn default_ts() -> String {
+    "timestamp".into()
+}
+
+impl TraceSpec {
+    /// A spec with defaults for a file.
+    pub fn for_path(path: impl Into<PathBuf>) -> TraceSpec {
+        TraceSpec {
+            path: path.into(),
+            timestamp_column: default_ts(),
+            value_column: None,
+            value_kind: ValueKind::Count,
+            step_s: None,
+            gaps: GapPolicy::Error,
+            regressors: vec![],
+        }
+    }
+}
+
+/// A loaded trace and what loading had to repair.
+#[derive(Debug, Clone)]
+pub struct LoadedTrace {
+    pub workload: Workload,
+    /// Runs of steps that had no row, filled by the gap policy.
+    pub gaps: Vec<Gap>,
+}
+
+/// Reads a whole table as string columns (CSV) or native columns (Parquet).
+pub(crate) fn read_table(path: &Path) -> Result<DataFrame> {
+    if !path.exists() {
+        return Err(Error::bad_file(path, "file not found: check the path (it is relative to the current directory)"));
+    }
+    let pl = |source| Error::Polars { path: path.to_path_buf(), source };
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    let df = match ext.as_str() {
+        "parquet" | "pq" => {
+            let f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+            ParquetReader::new(f).finish().map_err(pl)?
+        }
+        "csv" | "txt" => CsvReadOptions::default()
+            .with_has_header(true)
+            .with_infer_schema_length(Some(0))
+            .try_into_reader_with_file_path(Some(path.to_path_buf()))
+            .map_err(pl)?
+            .finish()
+            .map_err(pl)?,
+        other => {
+            return Err(Error::bad_file(
+                path,
+                format!("unsupported extension '.{other}': use .csv or .parquet"),
+            ))
+        }
+    };
+    if df.height() == 0 {
+        return Err(Error::bad_file(path, "the file has no data rows"));
+    }
+    Ok(df)
+}
+
+/// Returns a column as strings (for timestamps) or an error naming the available columns.
+pub(crate) fn column<'a>(df: &'a DataFrame, path: &Path, name: &str) -> Result<&'a Column> {
+    df.column(name).map_err(|_| {
+        let names: Vec<String> = df.get_column_names().iter().map(|s| s.to_string()).collect();
+        Error::bad_file(path, format!("missing column '{name}' (columns are: {})", names.join(", ")))
+    })
+}
+
+/// Column values as optional strings, whatever the stored type.
+pub(crate) fn column_strings(col: &Column, path: &Path) -> Result<Vec<Option<String>>> {
+    let s = col.as_materialized_series();
+    let casted = s
+        .cast(&DataType::String)
+        .map_err(|source| Error::Polars { path: path.to_path_buf(), source })?;
+    let ca = casted.str().map_err(|source| Error::Polars { path: path.to_path_buf(), source })?;
+    Ok(ca.iter().map(|v| v.map(str::to_string)).collect())
+}
+
+/// Parses a numeric column: every value must be a finite, non-negative number.
+pub(crate) fn numeric_column(df: &DataFrame, path: &Path, name: &str) -> Result<Vec<f64>> {
+    let col = column(df, path, name)?;
+    let strings = column_strings(col, path)?;
+    strings
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let row = i + 1;
+            let text = v.ok_or_else(|| Error::bad_row(path, row, format!("column '{name}' is empty")))?;
+            let x: f64 = text.trim().parse().map_err(|_| {
+                Error::bad_row(path, row, format!("column '{name}': '{text}' is not a number"))
+            })?;
+            if x.is_nan() {
+                return Err(Error::bad_row(path, row, format!("column '{name}' is NaN")));
+            }
+            if !x.is_finite() {
+                return Err(Error::bad_row(path, row, format!("column '{name}' is infinite")));
+            }
+            if x < 0.0 {
+                return Err(Error::bad_row(path, row, format!("column '{name}' is negative ({x}): demand must be >= 0")));
+            }
+            Ok(x)
+        })
+        .collect()
+}
+
+/// Loads a trace: parses timestamps, checks values, resamples and fills gaps.
+pub fn load(spec: &TraceSpec, name: &str) -> Result<LoadedTrace> {
+    let path = spec.path.as_path();
+    let df = read_table(path)?;
+    let ts_strings = column_strings(column(&df, path, &spec.timestamp_column)?, path)?;
+    let value_name = match &spec.value_column {
+        Some(v) => v.clone(),
+        None => df
+            .get_column_names()
+            .iter()
+            .map(|s| s.to_string())
+            .find(|c| *c != spec.timestamp_column)
+            .ok_or_else(|| Error::bad_file(path, "no value column besides the timestamp"))?,
+    };
+    let values = numeric_column(&df, path, &value_name)?;
+    let mut regressors = Vec::new();
+    for r in &spec.regressors {
+        regressors.push((r.clone(), numeric_column(&df, path, r)?));
+    }
+    let instants = parse::parse_column(&ts_strings, path)?;
+    resample::build(name, path, &instants, &values, &regressors, spec)
+}

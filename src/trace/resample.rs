@@ -1,0 +1,157 @@
+//! Resampling parsed rows onto a regular step, and the gap policy.
+
+use std::path::Path;
+
+use chrono::{DateTime, FixedOffset};
+use serde::{Deserialize, Serialize};
+
+use super::parse::Instant;
+use super::{LoadedTrace, TraceSpec, ValueKind};
+use crate::error::{Error, Result};
+use crate::workload::Workload;
+
+/// What to do with steps that have no row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum GapPolicy {
+    /// Refuse the trace, naming the first gap.
+    #[default]
+    Error,
+    /// Missing steps have zero demand (the source logged nothing because nothing came).
+    Zero,
+    /// Missing steps are linearly interpolated between their neighbours (an outage of the logger).
+    Interpolate,
+}
+
+/// A run of steps that had no row in the source.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Gap {
+    /// First missing step.
+    pub start_step: usize,
+    /// Number of missing steps.
+    pub steps: usize,
+}
+
+/// Median spacing of consecutive rows, in ms.
+fn native_spacing(instants: &[Instant]) -> Option<i64> {
+    let mut d: Vec<i64> = instants.windows(2).map(|w| w[1].ms() - w[0].ms()).collect();
+    if d.is_empty() {
+        return None;
+    }
+    d.sort_unstable();
+    Some(d[d.len() / 2])
+}
+
+pub(super) fn build(
+    name: &str,
+    path: &Path,
+    instants: &[Instant],
+    values: &[f64],
+    regressors: &[(String, Vec<f64>)],
+    spec: &TraceSpec,
+) -> Result<LoadedTrace> {
+    let native = native_spacing(instants)
+        .ok_or_else(|| Error::bad_file(path, "a trace needs at least two rows to know its step"))?;
+    let step_ms = match spec.step_s {
+        Some(0) => return Err(Error::bad_file(path, "step_s must be at least 1")),
+        Some(s) => {
+            let s = s as i64 * 1000;
+            if s < native {
+                return Err(Error::bad_file(
+                    path,
+                    format!("step_s = {} is finer than the trace's spacing of {} s: upsampling is not supported", s / 1000, native as f64 / 1000.0),
+                ));
+            }
+            s
+        }
+        None => native,
+    };
+    let t0 = instants[0].ms();
+    // Timestamps snap to the nearest native step, so jittered logs keep their minute.
+    let bucket = |t: i64| ((t - t0 + native / 2) / step_ms) as usize;
+    let n = bucket(instants[instants.len() - 1].ms()) + 1;
+    let mut sum = vec![0.0; n];
+    let mut count = vec![0u32; n];
+    let mut regs: Vec<Vec<f64>> = vec![vec![0.0; n]; regressors.len()];
+    for (i, inst) in instants.iter().enumerate() {
+        let b = bucket(inst.ms());
+        sum[b] += values[i];
+        count[b] += 1;
+        for (k, (_, r)) in regressors.iter().enumerate() {
+            regs[k][b] = regs[k][b].max(r[i]);
+        }
+    }
+    let mut demand: Vec<f64> = sum
+        .iter()
+        .zip(&count)
+        .map(|(&s, &c)| match spec.value_kind {
+            ValueKind::Count => s,
+            ValueKind::Rate if c > 0 => s / c as f64,
+            ValueKind::Rate => 0.0,
+        })
+        .collect();
+    let gaps = find_gaps(&count);
+    if let Some(g) = gaps.first() {
+        match spec.gaps {
+            GapPolicy::Error => {
+                return Err(Error::bad_file(
+                    path,
+                    format!(
+                        "{} gap(s) in the trace, the first of {} step(s) after row {}: set `gaps = \"zero\"` or `gaps = \"interpolate\"` in the trace section",
+                        gaps.len(),
+                        g.steps,
+                        count[..g.start_step].iter().map(|&c| c as usize).sum::<usize>()
+                    ),
+                ))
+            }
+            GapPolicy::Zero => {}
+            GapPolicy::Interpolate => {
+                for g in &gaps {
+                    let left = demand[g.start_step - 1];
+                    let right = demand[g.start_step + g.steps];
+                    for k in 0..g.steps {
+                        let f = (k + 1) as f64 / (g.steps + 1) as f64;
+                        demand[g.start_step + k] = left + (right - left) * f;
+                    }
+                }
+            }
+        }
+        for g in &gaps {
+            tracing::warn!("{}: {} missing step(s) from step {} filled ({:?})", path.display(), g.steps, g.start_step, spec.gaps);
+        }
+    }
+    let start = match instants[0] {
+        Instant::Absolute { ms, offset } => {
+            Some(DateTime::from_timestamp_millis(ms).expect("valid time").with_timezone(&offset))
+        }
+        Instant::Relative { .. } => None,
+    };
+    let start: Option<DateTime<FixedOffset>> = start;
+    Ok(LoadedTrace {
+        workload: Workload {
+            name: name.to_string(),
+            step_ms: step_ms as u64,
+            start,
+            demand,
+            regressors: regressors.iter().map(|(n, _)| n.clone()).zip(regs).collect(),
+        },
+        gaps,
+    })
+}
+
+fn find_gaps(count: &[u32]) -> Vec<Gap> {
+    let mut gaps = Vec::new();
+    let mut i = 0;
+    while i < count.len() {
+        if count[i] == 0 {
+            let start = i;
+            while i < count.len() && count[i] == 0 {
+                i += 1;
+            }
+            gaps.push(Gap { start_step: start, steps: i - start });
+        } else {
+            i += 1;
+        }
+    }
+    gaps
+}
