@@ -6,14 +6,18 @@
 //! cluster; [`metrics`] scores each run; [`scenario`] and [`sweep`] expand parameter grids
 //! and run them in parallel. `forecast`, `policy`, `sim` and `metrics` do no I/O.
 
+pub mod cli;
 pub mod error;
 pub mod forecast;
 pub mod metrics;
 pub mod policy;
 pub mod rng;
+pub mod scenario;
 pub mod sim;
+pub mod sweep;
 pub mod time;
 pub mod trace;
+pub mod validation;
 pub mod workload;
 
 pub use error::{Error, Result};

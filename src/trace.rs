@@ -2,6 +2,7 @@
 //! (timestamps, resampling, gaps, validation) and writing workloads back out.
 
 mod parse;
+pub mod forecast_file;
 mod resample;
 pub mod write;
 

@@ -1,0 +1,85 @@
+//! Command-line interface: argument definitions and the subcommands' glue.
+
+mod gen_data;
+mod validate;
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+
+/// Predictive auto-scaling research toolkit.
+#[derive(Debug, Parser)]
+#[command(name = "sim", version, about)]
+pub struct Cli {
+    /// More log output (-v info, -vv debug); RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Generate synthetic workloads (the prototype's scenarios, or a generator TOML).
+    GenData(gen_data::GenDataArgs),
+    /// Run scenario sweeps and write reports/<scenario>/.
+    Sweep(SweepArgs),
+    /// Run the validation suite (seed parity, Erlang-C, Little's law) and write its results.
+    Validate(validate::ValidateArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SweepArgs {
+    /// Scenario files.
+    #[arg(required = true)]
+    pub scenarios: Vec<PathBuf>,
+    /// Folder for the results (one sub-folder per scenario).
+    #[arg(long, default_value = "reports")]
+    pub out: PathBuf,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Sets up `tracing` output on stderr.
+pub fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::GenData(a) => gen_data::run(a),
+        Command::Sweep(a) => sweep(a),
+        Command::Validate(a) => validate::run(a),
+    }
+}
+
+fn sweep(a: SweepArgs) -> Result<()> {
+    if a.threads == Some(0) {
+        anyhow::bail!("--threads must be at least 1");
+    }
+    // Validate every scenario before running any, so a typo in the last file fails fast.
+    let scenarios = a
+        .scenarios
+        .iter()
+        .map(|p| crate::scenario::load(p).with_context(|| format!("cannot use scenario {}", p.display())))
+        .collect::<Result<Vec<_>>>()?;
+    let opts = crate::sweep::SweepOptions { out_dir: a.out.clone(), threads: a.threads, quiet: a.quiet };
+    for sc in &scenarios {
+        let start = std::time::Instant::now();
+        let r = crate::sweep::run(sc, &opts).with_context(|| format!("sweep of {} failed; earlier results were left as they were", sc.path.display()))?;
+        eprintln!("{}: {} cells in {:.2} s -> {}", r.name, r.cells, start.elapsed().as_secs_f64(), r.folder.display());
+    }
+    Ok(())
+}

@@ -1,0 +1,86 @@
+//! Sweep axes: any numeric parameter written as a list becomes an axis, and a
+//! table expands into the cartesian product of its axes.
+
+use toml::{Table, Value};
+
+/// One concrete choice of every axis in a table: (dotted key, value) pairs.
+pub type Assignment = Vec<(String, f64)>;
+
+fn is_numeric_list(v: &Value) -> bool {
+    match v {
+        Value::Array(a) => !a.is_empty() && a.iter().all(|x| matches!(x, Value::Integer(_) | Value::Float(_))),
+        _ => false,
+    }
+}
+
+fn as_f64(v: &Value) -> f64 {
+    match v {
+        Value::Integer(i) => *i as f64,
+        Value::Float(f) => *f,
+        _ => f64::NAN,
+    }
+}
+
+/// Paths (dotted) of the numeric lists inside `table`, depth-first in key order.
+fn find_axes(table: &Table, prefix: &str, out: &mut Vec<(String, Vec<Value>)>) {
+    for (k, v) in table {
+        let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+        match v {
+            Value::Table(t) => find_axes(t, &key, out),
+            v if is_numeric_list(v) => out.push((key, v.as_array().unwrap().clone())),
+            _ => {}
+        }
+    }
+}
+
+fn set_path(table: &mut Table, path: &str, value: Value) {
+    let mut parts = path.split('.').peekable();
+    let mut cur = table;
+    while let Some(p) = parts.next() {
+        if parts.peek().is_none() {
+            cur.insert(p.to_string(), value);
+            return;
+        }
+        cur = cur.get_mut(p).and_then(Value::as_table_mut).expect("axis path exists");
+    }
+}
+
+/// Expands `table` into one table per combination of its numeric lists. Lists of one
+/// value become scalars and are not reported as axes.
+pub fn expand(table: &Table) -> Vec<(Assignment, Table)> {
+    let mut axes = Vec::new();
+    find_axes(table, "", &mut axes);
+    let mut out: Vec<(Assignment, Table)> = vec![(Vec::new(), table.clone())];
+    for (path, values) in axes {
+        let mut next = Vec::with_capacity(out.len() * values.len());
+        for (assign, t) in &out {
+            for v in &values {
+                let mut t = t.clone();
+                set_path(&mut t, &path, v.clone());
+                let mut a = assign.clone();
+                if values.len() > 1 {
+                    a.push((path.clone(), as_f64(v)));
+                }
+                next.push((a, t));
+            }
+        }
+        out = next;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_become_a_cartesian_product() {
+        let t: Table = toml::from_str("a = [1, 2]\nb = 3\n[n]\nc = [0.5, 0.9, 0.99]\nnames = ['x', 'y']").unwrap();
+        let cells = expand(&t);
+        assert_eq!(cells.len(), 6);
+        assert_eq!(cells[0].0, vec![("a".to_string(), 1.0), ("n.c".to_string(), 0.5)]);
+        assert_eq!(cells[5].1["n"]["c"].as_float(), Some(0.99));
+        assert!(cells[5].1["n"]["names"].is_array());
+        assert_eq!(cells[5].1["a"].as_integer(), Some(2));
+    }
+}

@@ -1,0 +1,152 @@
+//! `[[forecasters]]` entries: validation and construction (reading forecast files).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::forecast::baselines::{MovingAverage, Naive, SeasonalNaive};
+use crate::forecast::file::{ExternalForecast, FileForecaster};
+use crate::forecast::holt_winters::HoltWinters;
+use crate::forecast::Forecaster;
+use crate::workload::Workload;
+
+/// Forecaster kinds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ForecasterKind {
+    Naive,
+    SeasonalNaive,
+    MovingAverage,
+    HoltWinters,
+    File,
+}
+
+/// One `[[forecasters]]` entry (scalars only, after axis expansion).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ForecasterSpec {
+    pub kind: ForecasterKind,
+    pub name: Option<String>,
+    /// Seasonal period in steps (`seasonal_naive`: detected when absent; `holt_winters`: a day).
+    pub period: Option<usize>,
+    /// `moving_average` window in steps (60).
+    pub window: Option<usize>,
+    pub alpha: Option<f64>,
+    pub beta: Option<f64>,
+    pub gamma: Option<f64>,
+    /// Steps between refits (a day of steps).
+    pub refit_every_steps: Option<usize>,
+    /// Fit on at most this many recent steps (all the past).
+    pub fit_window_steps: Option<usize>,
+    /// `file`: CSV or Parquet with a timestamp and a point forecast.
+    pub path: Option<PathBuf>,
+    pub timestamp_column: Option<String>,
+    /// `file`: point forecast column (`yhat`).
+    pub value_column: Option<String>,
+    /// `file`: interval columns (`yhat_lower`, `yhat_upper` when present).
+    pub lower_column: Option<String>,
+    pub upper_column: Option<String>,
+    /// `file`: coverage of [lower, upper] (0.8, Prophet's default).
+    pub interval_width: Option<f64>,
+}
+
+impl ForecasterSpec {
+    pub fn display_name(&self) -> String {
+        self.name.clone().unwrap_or_else(|| {
+            serde_json::to_value(self.kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+        })
+    }
+
+    /// Checks keys against the kind and values against their ranges.
+    pub fn validate(&self) -> std::result::Result<(), String> {
+        use ForecasterKind::*;
+        let k = self.kind;
+        let mut stray = Vec::new();
+        let mut check = |set: bool, ok: bool, key: &'static str| {
+            if set && !ok {
+                stray.push(key)
+            }
+        };
+        check(self.period.is_some(), matches!(k, SeasonalNaive | HoltWinters), "period");
+        check(self.window.is_some(), k == MovingAverage, "window");
+        for (set, key) in [(self.alpha.is_some(), "alpha"), (self.beta.is_some(), "beta"), (self.gamma.is_some(), "gamma")] {
+            check(set, k == HoltWinters, key);
+        }
+        for (set, key) in [
+            (self.path.is_some(), "path"),
+            (self.timestamp_column.is_some(), "timestamp_column"),
+            (self.value_column.is_some(), "value_column"),
+            (self.lower_column.is_some(), "lower_column"),
+            (self.upper_column.is_some(), "upper_column"),
+            (self.interval_width.is_some(), "interval_width"),
+        ] {
+            check(set, k == File, key);
+        }
+        if !stray.is_empty() {
+            return Err(format!("key(s) {} do not apply to forecaster kind '{}'", stray.join(", "), self.display_name()));
+        }
+        if k == File && self.path.is_none() {
+            return Err(format!("forecaster '{}' of kind file needs `path`", self.display_name()));
+        }
+        let hw = [self.alpha, self.beta, self.gamma];
+        if hw.iter().any(Option::is_some) && !hw.iter().all(Option::is_some) {
+            return Err("holt_winters needs all of alpha, beta, gamma, or none (to fit them)".into());
+        }
+        if let Some(w) = self.interval_width {
+            if !(w > 0.0 && w < 1.0) {
+                return Err(format!("interval_width must be in (0, 1), got {w}"));
+            }
+        }
+        if self.refit_every_steps == Some(0) {
+            return Err("refit_every_steps must be at least 1".into());
+        }
+        Ok(())
+    }
+
+    /// Builds the forecaster; `file` forecasts are read and aligned to `w` here.
+    pub fn build(&self, w: &Workload, base: &Path) -> Result<Arc<dyn Forecaster>> {
+        let name = self.display_name();
+        let day = w.steps_per_day();
+        Ok(match self.kind {
+            ForecasterKind::Naive => Arc::new(Naive { name }),
+            ForecasterKind::SeasonalNaive => Arc::new(SeasonalNaive { name, period: self.period }),
+            ForecasterKind::MovingAverage => Arc::new(MovingAverage { name, window: self.window.unwrap_or(60) }),
+            ForecasterKind::HoltWinters => Arc::new(HoltWinters {
+                name,
+                period: self.period.unwrap_or(day),
+                params: self.alpha.map(|a| [a, self.beta.unwrap(), self.gamma.unwrap()]),
+            }),
+            ForecasterKind::File => {
+                let path = base.join(self.path.as_ref().expect("validated"));
+                let data = crate::trace::forecast_file::load(
+                    &path,
+                    w,
+                    self.timestamp_column.as_deref().unwrap_or("timestamp"),
+                    self.value_column.as_deref().unwrap_or("yhat"),
+                    self.lower_column.as_deref(),
+                    self.upper_column.as_deref(),
+                    self.interval_width.unwrap_or(0.8),
+                )?;
+                Arc::new(FileForecaster { name, data: Arc::new(data) })
+            }
+        })
+    }
+
+    /// Files this forecaster reads (for the manifest).
+    pub fn input_path(&self, base: &Path) -> Option<PathBuf> {
+        self.path.as_ref().map(|p| base.join(p))
+    }
+}
+
+/// Checks that an external forecast covers the test window.
+pub fn check_coverage(f: &ExternalForecast, range: std::ops::Range<usize>, w: &Workload, name: &str) -> Result<()> {
+    if let Some(i) = f.first_missing(range) {
+        return Err(Error::forecast(
+            name,
+            format!("the forecast file has no value for {} (step {i}) inside the test window", w.timestamp_label(i)),
+        ));
+    }
+    Ok(())
+}

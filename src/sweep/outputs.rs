@@ -1,0 +1,111 @@
+//! Sweep outputs: summary rows (CSV streamed in cell order, Parquet at the end),
+//! per-cell timelines, forecast accuracy and the manifest.
+
+use std::io::Write;
+use std::path::Path;
+
+use polars::prelude::*;
+
+use crate::error::{Error, Result};
+use crate::forecast::accuracy::Accuracy;
+use crate::sim::Timeline;
+use crate::trace::write::write_parquet;
+use crate::workload::Workload;
+
+/// A CSV field: numbers in shortest round-trip form, text quoted when needed.
+pub fn field(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::Null => String::new(),
+        serde_json::Value::String(s) if s.contains([',', '"', '\n']) => format!("\"{}\"", s.replace('"', "\"\"")),
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// A float as CSV text (`NaN` for missing values, as polars and pandas read them).
+pub fn num(x: f64) -> String {
+    if x.is_nan() {
+        "NaN".into()
+    } else {
+        format!("{x}")
+    }
+}
+
+/// Writes one CSV line.
+pub fn write_line(w: &mut impl Write, fields: &[String]) -> std::io::Result<()> {
+    writeln!(w, "{}", fields.join(","))
+}
+
+/// Converts the summary CSV into Parquet (full schema inference, so memory follows the file).
+pub fn csv_to_parquet(csv: &Path, parquet: &Path) -> Result<()> {
+    let pl = |source| Error::Polars { path: csv.to_path_buf(), source };
+    let mut df = CsvReadOptions::default()
+        .with_has_header(true)
+        .with_infer_schema_length(None)
+        .try_into_reader_with_file_path(Some(csv.to_path_buf()))
+        .map_err(pl)?
+        .finish()
+        .map_err(pl)?;
+    write_parquet(parquet, &mut df)
+}
+
+/// Writes one cell's timeline as Parquet.
+pub fn write_timeline(path: &Path, tl: &Timeline, w: &Workload, first_step: usize) -> Result<()> {
+    let n = tl.len();
+    let steps: Vec<u64> = (first_step..first_step + n).map(|s| s as u64).collect();
+    let ts: Vec<String> = (first_step..first_step + n).map(|s| w.timestamp_label(s)).collect();
+    let u = |v: &[u32]| v.iter().map(|&x| x as u64).collect::<Vec<u64>>();
+    let mut df = DataFrame::new(
+        n,
+        vec![
+            Column::new("step".into(), steps),
+            Column::new("timestamp".into(), ts),
+            Column::new("demand".into(), tl.demand.clone()),
+            Column::new("forecast".into(), tl.forecast.clone()),
+            Column::new("planned".into(), tl.planned.clone()),
+            Column::new("desired".into(), u(&tl.desired)),
+            Column::new("ready".into(), u(&tl.ready)),
+            Column::new("pending".into(), u(&tl.pending)),
+            Column::new("ready_effective".into(), tl.ready_effective.clone()),
+            Column::new("served".into(), tl.served.clone()),
+            Column::new("dropped".into(), tl.dropped.clone()),
+            Column::new("latency_ms".into(), tl.latency_ms.clone()),
+            Column::new("latency_p95_ms".into(), tl.latency_p95_ms.clone()),
+            Column::new("cpu_pct".into(), tl.cpu_pct.clone()),
+        ],
+    )
+    .map_err(|source| Error::Polars { path: path.to_path_buf(), source })?;
+    write_parquet(path, &mut df)
+}
+
+/// Header and rows of the accuracy table.
+pub fn accuracy_rows(rows: &[(String, Vec<(String, f64)>, Accuracy)]) -> Vec<Vec<String>> {
+    let mut out = Vec::new();
+    let params: Vec<String> = {
+        let mut p: Vec<String> = Vec::new();
+        for (_, a, _) in rows {
+            for (k, _) in a {
+                if !p.contains(k) {
+                    p.push(k.clone());
+                }
+            }
+        }
+        p
+    };
+    let Some((_, _, first)) = rows.first() else { return out };
+    let mut header = vec!["forecaster".to_string()];
+    header.extend(params.iter().cloned());
+    header.extend(["n", "mae", "rmse", "mape_pct", "smape_pct", "mase", "mase_period", "coverage_80_pct", "coverage_95_pct"].map(String::from));
+    header.extend(first.pinball.iter().map(|(q, _)| format!("pinball_q{q}")));
+    out.push(header);
+    for (name, assign, a) in rows {
+        let mut r = vec![name.clone()];
+        for p in &params {
+            r.push(assign.iter().find(|(k, _)| k == p).map(|(_, v)| num(*v)).unwrap_or_default());
+        }
+        r.extend([a.n.to_string(), num(a.mae), num(a.rmse), num(a.mape_pct), num(a.smape_pct), num(a.mase), a.mase_period.to_string(), num(a.coverage_80_pct), num(a.coverage_95_pct)]);
+        r.extend(a.pinball.iter().map(|(_, p)| num(*p)));
+        out.push(r);
+    }
+    out
+}
