@@ -3,6 +3,11 @@
 mod gen_data;
 mod validate;
 
+/// Log reading and series statistics used by `sim validate` (and its tests).
+pub mod validate_helpers {
+    pub use super::validate::{read_log, series_stats};
+}
+
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};

@@ -22,9 +22,10 @@ pub fn mix64(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// The seed of one stream of one cell.
+/// The seed of one stream of one cell. Seeds keep 63 bits so that they fit the signed
+/// 64-bit integers of CSV readers, Parquet and pandas.
 pub fn derive_seed(scenario_seed: u64, cell: u64, stream: Stream) -> u64 {
-    mix64(mix64(mix64(scenario_seed) ^ cell) ^ stream as u64)
+    mix64(mix64(mix64(scenario_seed) ^ cell) ^ stream as u64) >> 1
 }
 
 /// A fast, reproducible generator for one stream.

@@ -96,6 +96,8 @@ struct TraceToml {
     gaps: Option<GapPolicy>,
     #[serde(default)]
     regressors: Vec<String>,
+    start: Option<String>,
+    end: Option<String>,
 }
 
 /// The `[simulation]` section (scalars, after axis expansion).
@@ -293,6 +295,8 @@ pub fn load(path: &Path) -> Result<Scenario> {
             step_s: tt.step_s,
             gaps: tt.gaps.unwrap_or_default(),
             regressors: tt.regressors.clone(),
+            start: tt.start.clone(),
+            end: tt.end.clone(),
         }),
         (None, Some(g)) => TraceSource::Generator(generator_config(g).map_err(|m| err(format!("[trace.generator]: {m}")))?),
         _ => return Err(err("[trace] needs exactly one of `file` or a [trace.generator] table".into())),

@@ -51,6 +51,12 @@ pub struct TraceSpec {
     /// Known-in-advance regressor columns to carry along (e.g. `is_event`).
     #[serde(default)]
     pub regressors: Vec<String>,
+    /// Keep rows at or after this time (same format as the timestamps).
+    #[serde(default)]
+    pub start: Option<String>,
+    /// Keep rows before this time.
+    #[serde(default)]
+    pub end: Option<String>,
 }
 
 fn default_ts() -> String {
@@ -68,6 +74,8 @@ impl TraceSpec {
             step_s: None,
             gaps: GapPolicy::Error,
             regressors: vec![],
+            start: None,
+            end: None,
         }
     }
 }
@@ -171,11 +179,29 @@ pub fn load(spec: &TraceSpec, name: &str) -> Result<LoadedTrace> {
             .find(|c| *c != spec.timestamp_column)
             .ok_or_else(|| Error::bad_file(path, "no value column besides the timestamp"))?,
     };
-    let values = numeric_column(&df, path, &value_name)?;
+    let mut values = numeric_column(&df, path, &value_name)?;
     let mut regressors = Vec::new();
     for r in &spec.regressors {
         regressors.push((r.clone(), numeric_column(&df, path, r)?));
     }
-    let instants = parse::parse_column(&ts_strings, path)?;
+    let mut instants = parse::parse_column(&ts_strings, path)?;
+    let bound = |b: &Option<String>, key: &str| -> Result<Option<i64>> {
+        b.as_deref()
+            .map(|t| parse_timestamp(t).map(|i| i.ms()).ok_or_else(|| Error::bad_file(path, format!("trace {key} '{t}' is not a timestamp"))))
+            .transpose()
+    };
+    let (lo, hi) = (bound(&spec.start, "start")?, bound(&spec.end, "end")?);
+    if lo.is_some() || hi.is_some() {
+        let keep: Vec<bool> = instants.iter().map(|i| lo.is_none_or(|l| i.ms() >= l) && hi.is_none_or(|h| i.ms() < h)).collect();
+        let filter = |v: &[f64]| v.iter().zip(&keep).filter(|(_, &k)| k).map(|(x, _)| *x).collect::<Vec<f64>>();
+        values = filter(&values);
+        for (_, r) in regressors.iter_mut() {
+            *r = filter(r);
+        }
+        instants = instants.into_iter().zip(&keep).filter(|(_, &k)| k).map(|(i, _)| i).collect();
+        if instants.is_empty() {
+            return Err(Error::bad_file(path, "no rows between the trace's start and end"));
+        }
+    }
     resample::build(name, path, &instants, &values, &regressors, spec)
 }

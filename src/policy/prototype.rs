@@ -107,3 +107,77 @@ impl ScalingPolicy for PolicyAware {
         self.planned
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::forecast::{ForecastTable, QUANTILES};
+    use crate::policy::ForecastView;
+    use crate::time::SimTime;
+
+    fn table(preds: &[f64]) -> ForecastTable {
+        ForecastTable {
+            forecaster: "t".into(),
+            first_step: 0,
+            horizon: 1,
+            point: preds.to_vec(),
+            quantiles: preds.iter().flat_map(|&p| [p; QUANTILES.len()]).collect(),
+        }
+    }
+
+    fn decide(p: &mut PolicyAware, t: &ForecastTable, tick: u64, current: u32) -> u32 {
+        let obs = Observation {
+            tick,
+            now: SimTime(tick * 60_000),
+            current,
+            ready: current,
+            pending: 0,
+            capacity_per_replica: 25.0,
+            step_ms: 60_000,
+            forecast: Some(ForecastView { table: t, step: tick as usize, window: 1 }),
+            observed: None,
+        };
+        p.decide(&obs)
+    }
+
+    #[test]
+    fn a_clamped_scale_down_restarts_the_cooldown() {
+        // At 1 replica a forecast under 0.6·C keeps taking the scale-down branch; as in
+        // the prototype each time restarts the cooldown, so a spike 5 ticks later waits.
+        let mut preds = vec![10.0; 20];
+        preds[15] = 90.0;
+        let t = table(&preds);
+        let mut p = PolicyAware { name: "p".into(), cooldown: 10, up: 1.0, down: 0.6, lead: 0, bounds: Bounds { min: 1, max: 20 }, last_action: None, planned: f64::NAN };
+        let mut cur = 1;
+        for tick in 0..15 {
+            cur = decide(&mut p, &t, tick, cur);
+            assert_eq!(cur, 1);
+        }
+        assert_eq!(p.last_action, Some(10), "ticks 0 and 10 take the branch, in between is cooldown");
+        assert_eq!(decide(&mut p, &t, 15, 1), 1, "the spike falls inside the restarted cooldown");
+        // Without the restart (last action long ago) the same spike scales up.
+        p.last_action = None;
+        assert_eq!(decide(&mut p, &t, 15, 1), 2);
+    }
+
+    #[test]
+    fn forecast_ceiling_uses_the_chosen_quantile_and_buffer() {
+        let mut t = table(&[40.0]);
+        let qi = crate::forecast::quantile_index(0.9).unwrap();
+        t.quantiles[qi] = 60.0;
+        let mut p = ForecastCeiling { name: "c".into(), buffer: 1.25, quantile: Some(qi), lead: 0, bounds: Bounds { min: 1, max: 100 }, planned: f64::NAN };
+        let obs = Observation {
+            tick: 0,
+            now: SimTime(0),
+            current: 2,
+            ready: 2,
+            pending: 0,
+            capacity_per_replica: 25.0,
+            step_ms: 60_000,
+            forecast: Some(ForecastView { table: &t, step: 0, window: 1 }),
+            observed: None,
+        };
+        assert_eq!(p.decide(&obs), 3); // ceil(60 · 1.25 / 25)
+        assert_eq!(p.last_planned(), 75.0);
+    }
+}

@@ -1,0 +1,196 @@
+//! End-to-end runs of the `sim` binary.
+
+mod common;
+
+use common::{files, root, sim, write};
+use polars::prelude::*;
+use predicates::prelude::*;
+
+fn read_parquet(path: &std::path::Path) -> DataFrame {
+    ParquetReader::new(std::fs::File::open(path).unwrap()).finish().unwrap()
+}
+
+#[test]
+fn gen_data_is_byte_identical_for_the_same_seed_and_differs_for_another() {
+    let d = tempfile::tempdir().unwrap();
+    for (sub, seed) in [("a", "7"), ("b", "7"), ("c", "8")] {
+        sim().args(["gen-data", "--preset", "spiky", "--days", "2", "--seed", seed, "--out"]).arg(d.path().join(sub)).assert().success();
+        sim().args(["gen-data", "--preset", "spiky", "--days", "2", "--format", "parquet", "--seed", seed, "--out"]).arg(d.path().join(sub)).assert().success();
+    }
+    for f in ["scenario_spiky.csv", "scenario_spiky.parquet"] {
+        let a = std::fs::read(d.path().join("a").join(f)).unwrap();
+        assert_eq!(a, std::fs::read(d.path().join("b").join(f)).unwrap(), "{f}");
+        assert_ne!(a, std::fs::read(d.path().join("c").join(f)).unwrap(), "{f}");
+    }
+    let text = std::fs::read_to_string(d.path().join("a/scenario_spiky.csv")).unwrap();
+    assert!(text.starts_with("timestamp,req_per_min,hour,dayofweek,is_event\n2025-01-01 00:00:00,"));
+    assert_eq!(text.lines().count(), 2 * 1440 + 1);
+}
+
+#[test]
+fn gen_data_applies_shapes_from_a_generator_file() {
+    let d = tempfile::tempdir().unwrap();
+    let cfg = write(
+        d.path(),
+        "flash.toml",
+        "preset = \"smooth\"\ndays = 1\n[[shapes]]\nkind = \"flash_crowd\"\nstart_h = 10\nramp_h = 1\nplateau_h = 2\ndecay_h = 1\npeak = 5\n",
+    );
+    sim().args(["gen-data", "--config"]).arg(&cfg).arg("--out").arg(d.path()).assert().success();
+    let text = std::fs::read_to_string(d.path().join("flash.csv")).unwrap();
+    let y: Vec<f64> = text.lines().skip(1).map(|l| l.split(',').nth(1).unwrap().parse().unwrap()).collect();
+    let mean = |r: std::ops::Range<usize>| y[r.clone()].iter().sum::<f64>() / r.len() as f64;
+    // The plateau (11:00–13:00) is about five times the same hours' base level.
+    assert!(mean(660..780) > 3.5 * mean(0..120).min(30.0), "{} vs {}", mean(660..780), mean(0..120));
+}
+
+#[test]
+fn prototype_scenario_reproduces_the_prototype_logs_end_to_end() {
+    let d = tempfile::tempdir().unwrap();
+    sim().args(["sweep", "scenarios/prototype.toml", "-q", "--out"]).arg(d.path()).assert().success();
+    let out = d.path().join("prototype");
+    let summary = std::fs::read_to_string(out.join("metrics_summary.csv")).unwrap();
+    let rows: Vec<Vec<&str>> = summary.lines().map(|l| l.split(',').collect()).collect();
+    let header = &rows[0];
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    for (model, policy) in [("prophet", "simple"), ("lstm", "buffered"), ("prophet", "policy"), ("none", "static2")] {
+        let row = rows.iter().find(|r| r[col("forecaster")] == model && r[col("policy")] == policy).unwrap();
+        let cell: usize = row[col("cell")].parse().unwrap();
+        let tl = read_parquet(&out.join(format!("timelines/cell_{cell:06}.parquet")));
+        let ready: Vec<u64> = tl.column("ready").unwrap().u64().unwrap().into_no_null_iter().collect();
+        let log_model = if model == "none" { "prophet" } else { model };
+        let log = std::fs::read_to_string(root().join(format!("validation/seed_reference/sim_{log_model}_TEST_{policy}.csv"))).unwrap();
+        let expected: Vec<u64> = log.lines().skip(1).map(|l| l.split(',').nth(3).unwrap().parse().unwrap()).collect();
+        assert_eq!(ready, expected, "{model}/{policy}");
+        let under: u64 = log.lines().skip(1).map(|l| l.split(',').nth(7).unwrap().parse::<u64>().unwrap()).sum();
+        assert_eq!(row[col("under_events")].parse::<u64>().unwrap(), under, "{model}/{policy}");
+    }
+    assert!(out.join("metrics_summary.parquet").exists());
+    assert!(std::fs::read_to_string(out.join("forecast_accuracy.csv")).unwrap().contains("coverage_80_pct"));
+    let manifest: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["window"]["train_steps"], 10080);
+    assert_eq!(manifest["inputs"].as_array().unwrap().len(), 4);
+}
+
+const SMALL: &str = r#"
+name = "small"
+seed = 3
+[trace]
+generator = { preset = "mixed", days = 3 }
+[window]
+train = "2d"
+[simulation]
+startup_delay_s = [0, 120]
+[[forecasters]]
+kind = "seasonal_naive"
+period = 1440
+[[forecasters]]
+kind = "moving_average"
+window = [10, 30]
+[[policies]]
+kind = "confidence_aware"
+quantile = [0.8, 0.95]
+[[policies]]
+kind = "hpa"
+"#;
+
+#[test]
+fn sweep_outputs_are_byte_identical_with_one_thread_and_with_all() {
+    let d = tempfile::tempdir().unwrap();
+    let sc = write(d.path(), "small.toml", SMALL);
+    let requests = write(d.path(), "small_req.toml", &SMALL.replace("name = \"small\"", "name = \"small_req\"").replace("[simulation]", "[simulation]\nfidelity = \"requests\""));
+    for (sub, threads) in [("one", "1"), ("all", "2")] {
+        sim().arg("sweep").arg(&sc).arg(&requests).args(["-q", "--threads", threads, "--out"]).arg(d.path().join(sub)).assert().success();
+    }
+    for name in ["small", "small_req"] {
+        let a = d.path().join("one").join(name);
+        let b = d.path().join("all").join(name);
+        let fa = files(&a);
+        assert_eq!(fa, files(&b));
+        // 2 sims × (3 forecasters × 2 quantiles + 1 hpa) = 14 cells.
+        assert_eq!(fa.iter().filter(|p| p.starts_with("timelines")).count(), 14);
+        for f in fa {
+            assert_eq!(std::fs::read(a.join(&f)).unwrap(), std::fs::read(b.join(&f)).unwrap(), "{name}/{}", f.display());
+        }
+    }
+    let summary = std::fs::read_to_string(d.path().join("one/small/metrics_summary.csv")).unwrap();
+    let header = summary.lines().next().unwrap();
+    assert!(header.starts_with("scenario,cell,forecaster,policy,sim.startup_delay_s,forecaster.window,policy.quantile,over_pct"), "{header}");
+}
+
+#[test]
+fn a_failed_sweep_leaves_earlier_results_untouched() {
+    let d = tempfile::tempdir().unwrap();
+    let sc = write(d.path(), "small.toml", SMALL);
+    let out = d.path().join("out");
+    sim().arg("sweep").arg(&sc).args(["-q", "--out"]).arg(&out).assert().success();
+    let before = std::fs::read(out.join("small/metrics_summary.csv")).unwrap();
+    // Same name, but the forecast file it needs does not exist: fails after validation.
+    let broken = SMALL.replace("[[forecasters]]\nkind = \"seasonal_naive\"\nperiod = 1440", "[[forecasters]]\nkind = \"file\"\npath = \"missing.csv\"");
+    let sc2 = write(d.path(), "small.toml", &broken);
+    sim().arg("sweep").arg(&sc2).args(["-q", "--out"]).arg(&out).assert().failure().stderr(predicate::str::contains("missing.csv"));
+    assert_eq!(std::fs::read(out.join("small/metrics_summary.csv")).unwrap(), before);
+    let leftovers: Vec<_> = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(leftovers.len(), 1, "{leftovers:?}");
+}
+
+#[test]
+fn scenario_errors_name_the_file_and_the_key() {
+    let d = tempfile::tempdir().unwrap();
+    let cases = [
+        ("bad_toml.toml", "name = \"x\"\n[trace\n", "not valid TOML"),
+        ("unknown.toml", &SMALL.replace("[window]", "[window]\nwarmup = 3") as &str, "unknown field `warmup`"),
+        ("stray.toml", &SMALL.replace("kind = \"hpa\"", "kind = \"hpa\"\ncooldown = 3") as &str, "cooldown"),
+        ("quantile.toml", &SMALL.replace("[0.8, 0.95]", "0.42") as &str, "quantile 0.42"),
+        ("no_policy.toml", "[trace]\nfile = \"x.csv\"\n[window]\ntrain = 10\n", "no [[policies]]"),
+        ("sweep_trace.toml", &SMALL.replace("days = 3", "days = [3, 4]") as &str, "cannot be swept"),
+        ("interval.toml", &SMALL.replace("startup_delay_s = [0, 120]", "decision_interval_s = 90") as &str, "multiple of the trace step"),
+    ];
+    for (name, text, needle) in cases {
+        let p = write(d.path(), name, text);
+        sim().arg("sweep").arg(&p).args(["-q", "--out"]).arg(d.path().join("o")).assert().failure().code(1).stderr(
+            predicate::str::contains(name).and(predicate::str::contains(needle)),
+        );
+    }
+    sim().args(["sweep", "does/not/exist.toml"]).assert().failure().stderr(predicate::str::contains("does/not/exist.toml"));
+}
+
+fn trace_scenario(dir: &std::path::Path, csv: &str, extra: &str) -> std::path::PathBuf {
+    write(dir, "t.csv", csv);
+    write(dir, "t.toml", &format!("[trace]\nfile = \"t.csv\"\n{extra}\n[window]\ntrain = 2\n[[policies]]\nkind = \"static\"\n"))
+}
+
+#[test]
+fn bad_trace_rows_are_reported_with_file_and_row() {
+    let d = tempfile::tempdir().unwrap();
+    let cases = [
+        ("timestamp,requests\n0,1\n60,abc\n120,3\n", "row 2", "not a number"),
+        ("timestamp,requests\n0,1\n60,NaN\n120,3\n", "row 2", "NaN"),
+        ("timestamp,requests\n0,1\n60,-4\n120,3\n", "row 2", "negative"),
+        ("timestamp,requests\n0,1\n60,2\n60,3\n", "row 3", "duplicate timestamp"),
+        ("timestamp,requests\n0,1\n120,2\n60,3\n", "row 3", "earlier than the row before"),
+        ("timestamp,requests\n0,1\nlater,2\n", "row 2", "not a timestamp"),
+        ("timestamp,requests\n", "t.csv", "no data rows"),
+        ("time,requests\n0,1\n60,2\n", "t.csv", "missing column 'timestamp'"),
+        ("timestamp,requests\n0,1\n60,2\n300,1\n360,1\n", "t.csv", "gap"),
+    ];
+    for (csv, where_, what) in cases {
+        let sc = trace_scenario(d.path(), csv, "");
+        sim().arg("sweep").arg(&sc).args(["-q", "--out"]).arg(d.path().join("o")).assert().failure().stderr(
+            predicate::str::contains(where_).and(predicate::str::contains(what)),
+        );
+    }
+    assert!(!d.path().join("o").join("t").exists());
+}
+
+#[test]
+fn gaps_are_filled_by_the_stated_policy_and_recorded() {
+    let d = tempfile::tempdir().unwrap();
+    let csv = "timestamp,requests\n0,10\n60,20\n240,50\n300,60\n360,70\n";
+    let sc = trace_scenario(d.path(), csv, "gaps = \"interpolate\"");
+    sim().arg("sweep").arg(&sc).args(["-q", "--out"]).arg(d.path().join("o")).assert().success();
+    let tl = read_parquet(&d.path().join("o/t/timelines/cell_000000.parquet"));
+    let demand: Vec<f64> = tl.column("demand").unwrap().f64().unwrap().into_no_null_iter().collect();
+    assert_eq!(demand, vec![30.0, 40.0, 50.0, 60.0, 70.0]);
+    let manifest = std::fs::read_to_string(d.path().join("o/t/manifest.json")).unwrap();
+    assert!(manifest.contains("\"start_step\": 2") && manifest.contains("\"steps\": 2"), "{manifest}");
+}

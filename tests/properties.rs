@@ -1,0 +1,130 @@
+//! Property tests of the invariants: no forecaster reads the future, replicas stay in
+//! bounds, and request accounting balances.
+
+use std::sync::Arc;
+
+use proptest::prelude::*;
+use scalesim::forecast::baselines::{MovingAverage, Naive, SeasonalNaive};
+use scalesim::forecast::file::{ExternalForecast, FileForecaster};
+use scalesim::forecast::holt_winters::HoltWinters;
+use scalesim::forecast::rolling::{rolling_forecast, RollingOrigin};
+use scalesim::forecast::Forecaster;
+use scalesim::policy::spec::{PolicyKind, PolicySpec};
+use scalesim::sim::{simulate, Fidelity, RequestConfig, RunInput, ServiceTime, SimConfig};
+
+fn forecasters(n: usize) -> Vec<Box<dyn Forecaster>> {
+    vec![
+        Box::new(Naive { name: "naive".into() }),
+        Box::new(SeasonalNaive { name: "snaive".into(), period: Some(12) }),
+        Box::new(SeasonalNaive { name: "snaive_detect".into(), period: None }),
+        Box::new(MovingAverage { name: "ma".into(), window: 5 }),
+        Box::new(HoltWinters { name: "hw".into(), period: 12, params: None }),
+        Box::new(FileForecaster {
+            name: "file".into(),
+            data: Arc::new(ExternalForecast { yhat: (0..n).map(|i| 10.0 + (i % 7) as f64).collect(), quantiles: None }),
+        }),
+    ]
+}
+
+fn policy(kind: PolicyKind, min: u32, max: u32) -> PolicySpec {
+    let mut p: PolicySpec = toml::from_str(&format!("kind = {:?}", serde_json::to_value(kind).unwrap().as_str().unwrap())).unwrap();
+    p.min_replicas = Some(min);
+    p.max_replicas = Some(max);
+    p
+}
+
+const KINDS: [PolicyKind; 7] = [
+    PolicyKind::Static,
+    PolicyKind::SimpleCeiling,
+    PolicyKind::Buffered,
+    PolicyKind::ConfidenceAware,
+    PolicyKind::PolicyAware,
+    PolicyKind::Hpa,
+    PolicyKind::Predictive,
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, .. ProptestConfig::default() })]
+
+    #[test]
+    fn no_forecaster_reads_the_future(
+        r in prop::collection::vec(0.0f64..10.0, 120..200),
+        cut in 60usize..110,
+        noise in prop::collection::vec(0.0f64..30.0, 200),
+    ) {
+        // Seasonal (period 12) plus noise, so that period detection has something to find.
+        let y: Vec<f64> = r.iter().enumerate().map(|(i, e)| 50.0 + 20.0 * (std::f64::consts::TAU * i as f64 / 12.0).sin() + e).collect();
+        let n = y.len();
+        let mut changed = y.clone();
+        for (i, v) in changed.iter_mut().enumerate().skip(cut) {
+            *v = 50.0 + 20.0 * (std::f64::consts::TAU * i as f64 / 12.0).sin() + noise[i];
+        }
+        let ro = RollingOrigin { refit_every: 7, fit_window: None, horizon: 3 };
+        for f in forecasters(n) {
+            let a = rolling_forecast(f.as_ref(), &y, 60_000, 40, n, ro).unwrap();
+            let b = rolling_forecast(f.as_ref(), &changed, 60_000, 40, n, ro).unwrap();
+            // Decisions at steps ≤ cut may use y[..step] only, which is unchanged.
+            let rows = cut + 1 - 40;
+            prop_assert_eq!(&a.point[..rows * 3], &b.point[..rows * 3], "{} point", f.name());
+            prop_assert_eq!(&a.quantiles[..rows * 3 * 11], &b.quantiles[..rows * 3 * 11], "{} quantiles", f.name());
+        }
+    }
+
+    #[test]
+    fn replicas_stay_within_policy_bounds(
+        demand in prop::collection::vec(0.0f64..400.0, 30..80),
+        min in 1u32..4,
+        extra in 0u32..10,
+        delay_steps in 0u64..3,
+    ) {
+        let max = min + extra;
+        let table = scalesim::forecast::ForecastTable {
+            forecaster: "oracle".into(),
+            first_step: 0,
+            horizon: 6,
+            point: (0..demand.len()).flat_map(|i| (0..6).map(move |h| (i, h))).map(|(i, h)| demand.get(i + h).copied().unwrap_or(0.0)).collect(),
+            quantiles: (0..demand.len() * 6).flat_map(|k| [demand.get(k / 6).copied().unwrap_or(0.0); 11]).collect(),
+        };
+        for kind in KINDS {
+            let spec = PolicySpec { safety_net: Some(false), ..policy(kind, min, max) };
+            let cfg = SimConfig { startup_delay_ms: delay_steps * 60_000, initial_replicas: min, ..SimConfig::default() };
+            let mut p = spec.build();
+            let out = simulate(&cfg, RunInput { demand: &demand, first_step: 0, forecast: Some(&table), seed: 1 }, p.as_mut());
+            for (i, &d) in out.timeline.desired.iter().enumerate() {
+                prop_assert!(d >= min && d <= max, "{:?} step {}: desired {} outside [{}, {}]", kind, i, d, min, max);
+                prop_assert!(out.timeline.ready[i] <= max, "{:?}: ready above max", kind);
+                let served = out.timeline.served[i] + out.timeline.dropped[i];
+                prop_assert!((served - demand[i]).abs() < 1e-9);
+            }
+        }
+    }
+
+    #[test]
+    fn request_mode_served_plus_dropped_equals_arrived(
+        demand in prop::collection::vec(0.0f64..300.0, 5..25),
+        queue_limit in 0usize..50,
+        concurrency in 1u32..4,
+        delay_s in 0u64..90,
+        kind_index in 0usize..7,
+    ) {
+        let cfg = SimConfig {
+            fidelity: Fidelity::Requests,
+            startup_delay_ms: delay_s * 1000,
+            capacity_per_replica: 60.0,
+            requests: RequestConfig { service: ServiceTime::Lognormal { cv: 2.0 }, concurrency, queue_limit, slo_ms: 1000.0 },
+            ..SimConfig::default()
+        };
+        let mut p = policy(KINDS[kind_index], 1, 8).build();
+        let table = scalesim::forecast::ForecastTable {
+            forecaster: "flat".into(), first_step: 0, horizon: 2,
+            point: vec![100.0; demand.len() * 2], quantiles: vec![120.0; demand.len() * 2 * 11],
+        };
+        let out = simulate(&cfg, RunInput { demand: &demand, first_step: 0, forecast: Some(&table), seed: 9 }, p.as_mut());
+        let r = out.requests.unwrap();
+        prop_assert_eq!(r.served + r.dropped, r.arrived);
+        let tl_served: f64 = out.timeline.served.iter().sum();
+        let tl_dropped: f64 = out.timeline.dropped.iter().sum();
+        prop_assert_eq!(tl_served as u64, r.served);
+        prop_assert_eq!(tl_dropped as u64, r.dropped);
+    }
+}
