@@ -1,1 +1,55 @@
-fn main(){}
+//! Simulator throughput: request-level events per second on one core, and one fluid
+//! run of the prototype's 7-day window.
+//!
+//! Run: `cargo bench --bench simulator`. Recorded numbers: validation/benchmarks.md.
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use scalesim::policy::spec::PolicySpec;
+use scalesim::sim::{simulate, Fidelity, RequestConfig, RunInput, SafetyNet, ServiceTime, SimConfig};
+
+fn static_policy(n: u32) -> PolicySpec {
+    PolicySpec { replicas: Some(n), ..toml::from_str("kind = \"static\"").unwrap() }
+}
+
+fn request_mode(c: &mut Criterion) {
+    // M/M/10 at 80 % utilisation, ~1M arrivals.
+    let cfg = SimConfig {
+        fidelity: Fidelity::Requests,
+        capacity_per_replica: 6.0,
+        initial_replicas: 10,
+        safety: SafetyNet { enabled: false, ..SafetyNet::default() },
+        requests: RequestConfig { service: ServiceTime::Exponential, concurrency: 1, queue_limit: usize::MAX, slo_ms: 1e9 },
+        ..SimConfig::default()
+    };
+    let demand = vec![48.0; 21_000];
+    let probe = simulate(&cfg, RunInput { demand: &demand, first_step: 0, forecast: None, seed: 1 }, static_policy(10).build().as_mut());
+    let events = probe.requests.unwrap().events;
+    let mut g = c.benchmark_group("request_mode");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(events));
+    g.bench_function("mm10_rho0.8_1M_arrivals", |b| {
+        b.iter(|| {
+            let mut p = static_policy(10).build();
+            simulate(&cfg, RunInput { demand: &demand, first_step: 0, forecast: None, seed: 1 }, p.as_mut())
+        })
+    });
+    g.finish();
+}
+
+fn fluid_mode(c: &mut Criterion) {
+    let w = scalesim::workload::generator::generate("b", &Default::default()).unwrap();
+    let cfg = SimConfig::default();
+    let demand = &w.demand[10_080..];
+    let mut g = c.benchmark_group("fluid_mode");
+    g.throughput(Throughput::Elements(demand.len() as u64));
+    g.bench_function("hpa_7_days_1_minute", |b| {
+        b.iter(|| {
+            let mut p = toml::from_str::<PolicySpec>("kind = \"hpa\"").unwrap().build();
+            simulate(&cfg, RunInput { demand, first_step: 0, forecast: None, seed: 1 }, p.as_mut())
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, request_mode, fluid_mode);
+criterion_main!(benches);

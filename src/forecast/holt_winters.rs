@@ -137,10 +137,10 @@ impl Forecaster for HoltWinters {
         if m < 2 {
             return Err(Error::forecast(&self.name, "period must be at least 2"));
         }
-        if h.y.len() < 2 * m + 1 {
+        if h.y.len() < 2 * m {
             return Err(Error::forecast(
                 &self.name,
-                format!("needs two full seasons ({} steps) to initialise, has {}", 2 * m + 1, h.y.len()),
+                format!("needs two full seasons ({} steps) to initialise, has {}", 2 * m, h.y.len()),
             ));
         }
         let params = match self.params {

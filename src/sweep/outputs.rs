@@ -53,13 +53,14 @@ pub fn csv_to_parquet(csv: &Path, parquet: &Path) -> Result<()> {
 pub fn write_timeline(path: &Path, tl: &Timeline, w: &Workload, first_step: usize) -> Result<()> {
     let n = tl.len();
     let steps: Vec<u64> = (first_step..first_step + n).map(|s| s as u64).collect();
-    let ts: Vec<String> = (first_step..first_step + n).map(|s| w.timestamp_label(s)).collect();
+    // Milliseconds since the trace start (the manifest records the start): compact and exact.
+    let time_ms: Vec<u64> = (first_step..first_step + n).map(|s| s as u64 * w.step_ms).collect();
     let u = |v: &[u32]| v.iter().map(|&x| x as u64).collect::<Vec<u64>>();
     let mut df = DataFrame::new(
         n,
         vec![
             Column::new("step".into(), steps),
-            Column::new("timestamp".into(), ts),
+            Column::new("time_ms".into(), time_ms),
             Column::new("demand".into(), tl.demand.clone()),
             Column::new("forecast".into(), tl.forecast.clone()),
             Column::new("planned".into(), tl.planned.clone()),

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The main job, end to end: build, generate the synthetic workloads, run every
+# scenario's sweep into reports/, and re-run the validation suite into validation/results/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/env.sh
+require_cargo
+cargo build --release --locked
+"$SIM" gen-data --out data/generated
+"$SIM" sweep scenarios/*.toml --out reports
+"$SIM" validate --out validation/results
+echo "done: results in reports/, validation in validation/results/"
