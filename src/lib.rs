@@ -6,6 +6,9 @@
 //! cluster; [`metrics`] scores each run; [`scenario`] and [`sweep`] expand parameter grids
 //! and run them in parallel. `forecast`, `policy`, `sim` and `metrics` do no I/O.
 
+// Range checks are written `!(x > 0.0)` on purpose: they also reject NaN.
+#![allow(clippy::neg_cmp_op_on_partial_ord)]
+
 pub mod cli;
 pub mod error;
 pub mod forecast;

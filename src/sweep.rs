@@ -95,7 +95,7 @@ pub fn prepare(sc: &Scenario) -> Result<Prepared> {
     let horizon = max_lead + max_window;
     let mut built: Vec<(Arc<dyn Forecaster>, usize, usize)> = Vec::new();
     for (_, spec) in &sc.forecasters {
-        let f = spec.build(&workload, &sc.base_dir)?;
+        let f = spec.build(&workload, &sc.base_dir, train..train + test)?;
         if let Some(p) = spec.input_path(&sc.base_dir) {
             inputs.push(p);
         }

@@ -194,3 +194,69 @@ fn gaps_are_filled_by_the_stated_policy_and_recorded() {
     let manifest = std::fs::read_to_string(d.path().join("o/t/manifest.json")).unwrap();
     assert!(manifest.contains("\"start_step\": 2") && manifest.contains("\"steps\": 2"), "{manifest}");
 }
+
+#[test]
+fn parquet_traces_load_like_csv_ones() {
+    let d = tempfile::tempdir().unwrap();
+    sim().args(["gen-data", "--preset", "mixed", "--days", "3", "--format", "parquet", "--out"]).arg(d.path()).assert().success();
+    sim().args(["gen-data", "--preset", "mixed", "--days", "3", "--out"]).arg(d.path()).assert().success();
+    for ext in ["parquet", "csv"] {
+        let sc = SMALL.replace("generator = { preset = \"mixed\", days = 3 }", &format!("file = \"scenario_mixed.{ext}\"\nvalue_column = \"req_per_min\"")).replace("name = \"small\"", &format!("name = \"from_{ext}\""));
+        let p = write(d.path(), &format!("{ext}.toml"), &sc);
+        sim().arg("sweep").arg(&p).args(["-q", "--out"]).arg(d.path().join("o")).assert().success();
+    }
+    let strip = |name: &str| {
+        let t = std::fs::read_to_string(d.path().join(format!("o/{name}/metrics_summary.csv"))).unwrap();
+        t.lines().skip(1).map(|l| l.split_once(',').unwrap().1.to_string()).collect::<Vec<_>>()
+    };
+    assert_eq!(strip("from_parquet"), strip("from_csv"));
+}
+
+#[test]
+fn resampling_sums_counts_and_averages_rates() {
+    let d = tempfile::tempdir().unwrap();
+    let mut csv = String::from("timestamp,requests\n");
+    for i in 0..30 {
+        csv += &format!("2025-03-01T00:{i:02}:00+01:00,{}\n", i);
+    }
+    // Six 5-minute buckets; the first two are the training window.
+    for (kind, expected) in [("count", vec![60.0, 85.0, 110.0, 135.0]), ("rate", vec![12.0, 17.0, 22.0, 27.0])] {
+        let sc = trace_scenario(d.path(), &csv, &format!("step_s = 300\nvalue_kind = \"{kind}\""));
+        sim().arg("sweep").arg(&sc).args(["-q", "--out"]).arg(d.path().join(kind)).assert().success();
+        let tl = read_parquet(&d.path().join(kind).join("t/timelines/cell_000000.parquet"));
+        let demand: Vec<f64> = tl.column("demand").unwrap().f64().unwrap().into_no_null_iter().collect();
+        assert_eq!(demand, expected, "{kind}");
+        let m = std::fs::read_to_string(d.path().join(kind).join("t/manifest.json")).unwrap();
+        assert!(m.contains("2025-03-01T00:00:00+01:00"), "start keeps its offset");
+    }
+}
+
+#[test]
+fn file_forecasts_with_intervals_and_quantiles_drive_confidence_aware() {
+    let d = tempfile::tempdir().unwrap();
+    let mut trace = String::from("timestamp,requests\n");
+    let mut fc = String::from("timestamp,yhat,yhat_lower,yhat_upper\n");
+    for i in 0..20 {
+        trace += &format!("{},{}\n", i * 60, 40);
+        // 80 % interval [40, 60] around 50: the 0.9 quantile is the upper bound.
+        fc += &format!("{},50,40,60\n", i * 60);
+    }
+    write(d.path(), "fc.csv", &fc);
+    write(d.path(), "t.csv", &trace);
+    let sc = write(
+        d.path(),
+        "f.toml",
+        "[trace]\nfile = \"t.csv\"\n[window]\ntrain = 5\n[simulation]\ncapacity_per_replica = 10\n[[forecasters]]\nkind = \"file\"\npath = \"fc.csv\"\n[[policies]]\nkind = \"confidence_aware\"\nquantile = [0.5, 0.9]\n",
+    );
+    sim().arg("sweep").arg(&sc).args(["-q", "--out"]).arg(d.path().join("o")).assert().success();
+    for (cell, replicas, planned) in [(0, 5u64, 50.0), (1, 6, 60.0)] {
+        let tl = read_parquet(&d.path().join(format!("o/f/timelines/cell_{cell:06}.parquet")));
+        let ready: Vec<u64> = tl.column("ready").unwrap().u64().unwrap().into_no_null_iter().collect();
+        assert!(ready.iter().all(|&r| r == replicas), "cell {cell}: {ready:?}");
+        let p = tl.column("planned").unwrap().f64().unwrap().get(3).unwrap();
+        assert!((p - planned).abs() < 1e-9, "cell {cell}: planned {p}");
+    }
+    // A forecast file that stops inside the test window is refused, naming the time.
+    write(d.path(), "fc.csv", &fc.lines().take(12).collect::<Vec<_>>().join("\n"));
+    sim().arg("sweep").arg(&sc).args(["-q", "--out"]).arg(d.path().join("o")).assert().failure().stderr(predicate::str::contains("no value for 660"));
+}

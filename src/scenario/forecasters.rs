@@ -106,7 +106,8 @@ impl ForecasterSpec {
     }
 
     /// Builds the forecaster; `file` forecasts are read and aligned to `w` here.
-    pub fn build(&self, w: &Workload, base: &Path) -> Result<Arc<dyn Forecaster>> {
+    /// `window` is the test window: a forecast file must cover all of it.
+    pub fn build(&self, w: &Workload, base: &Path, window: std::ops::Range<usize>) -> Result<Arc<dyn Forecaster>> {
         let name = self.display_name();
         let day = w.steps_per_day();
         Ok(match self.kind {
@@ -129,6 +130,7 @@ impl ForecasterSpec {
                     self.upper_column.as_deref(),
                     self.interval_width.unwrap_or(0.8),
                 )?;
+                check_coverage(&data, window, w, &name)?;
                 Arc::new(FileForecaster { name, data: Arc::new(data) })
             }
         })

@@ -114,3 +114,53 @@ pub fn run(cfg: &SimConfig, input: RunInput<'_>, policy: &mut dyn ScalingPolicy)
     }
     tl
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::forecast::{ForecastTable, QUANTILES};
+    use crate::policy::PolicySpec;
+
+    /// A perfect forecast of `demand` for `horizon` steps ahead.
+    fn oracle(demand: &[f64], horizon: usize) -> ForecastTable {
+        let point: Vec<f64> = (0..demand.len()).flat_map(|i| (0..horizon).map(move |h| (i, h))).map(|(i, h)| demand[(i + h).min(demand.len() - 1)]).collect();
+        let quantiles = point.iter().flat_map(|&p| [p; QUANTILES.len()]).collect();
+        ForecastTable { forecaster: "oracle".into(), first_step: 0, horizon, point, quantiles }
+    }
+
+    fn run_policy(toml_spec: &str, delay_steps: u64, demand: &[f64]) -> Timeline {
+        let cfg = SimConfig { startup_delay_ms: delay_steps * 60_000, safety: crate::sim::SafetyNet { enabled: false, ..Default::default() }, ..SimConfig::default() };
+        let table = oracle(demand, 4);
+        let mut p = toml::from_str::<PolicySpec>(toml_spec).unwrap().build();
+        run(&cfg, RunInput { demand, first_step: 0, forecast: Some(&table), seed: 0 }, p.as_mut())
+    }
+
+    #[test]
+    fn cold_starts_delay_capacity_and_lead_time_hides_them() {
+        let mut demand = vec![40.0; 10];
+        demand.extend([200.0; 10]);
+        // Perfect forecast, no lead: the 8 replicas asked for at step 10 serve from step 12.
+        let tl = run_policy("kind = \"simple_ceiling\"", 2, &demand);
+        assert_eq!(&tl.ready[9..14], &[2, 2, 2, 8, 8]);
+        assert_eq!(tl.desired[10], 8);
+        assert!(tl.dropped[10] > 0.0 && tl.dropped[11] > 0.0 && tl.dropped[12] == 0.0);
+        // Provisioning for 2 steps ahead covers the start-up delay.
+        let tl = run_policy("kind = \"simple_ceiling\"\nlead_steps = 2", 2, &demand);
+        assert!(tl.dropped.iter().all(|&d| d == 0.0), "{:?}", tl.dropped);
+        // Paid time includes starting replicas: 2 steps × 6 extra replicas more than served.
+        let paid: f64 = tl.provisioned_ms.iter().sum::<f64>() / 60_000.0;
+        let served: f64 = tl.ready_effective.iter().sum();
+        assert!((paid - served - 12.0).abs() < 1e-9, "{paid} vs {served}");
+    }
+
+    #[test]
+    fn decisions_happen_only_on_the_decision_interval() {
+        let demand: Vec<f64> = (0..12).map(|i| 25.0 * (1 + i) as f64).collect();
+        let cfg = SimConfig { decision_interval_ms: 180_000, safety: crate::sim::SafetyNet { enabled: false, ..Default::default() }, ..SimConfig::default() };
+        let table = oracle(&demand, 4);
+        let mut p = toml::from_str::<PolicySpec>("kind = \"simple_ceiling\"").unwrap().build();
+        let tl = run(&cfg, RunInput { demand: &demand, first_step: 0, forecast: Some(&table), seed: 0 }, p.as_mut());
+        // Each decision provisions for the highest forecast over the 3 steps it governs.
+        assert_eq!(tl.ready, vec![3, 3, 3, 6, 6, 6, 9, 9, 9, 12, 12, 12]);
+    }
+}

@@ -8,6 +8,7 @@ use polars::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::forecast::accuracy::Accuracy;
+use crate::scenario::Assignment;
 use crate::sim::Timeline;
 use crate::trace::write::write_parquet;
 use crate::workload::Workload;
@@ -80,7 +81,7 @@ pub fn write_timeline(path: &Path, tl: &Timeline, w: &Workload, first_step: usiz
 }
 
 /// Header and rows of the accuracy table.
-pub fn accuracy_rows(rows: &[(String, Vec<(String, f64)>, Accuracy)]) -> Vec<Vec<String>> {
+pub fn accuracy_rows(rows: &[(String, Assignment, Accuracy)]) -> Vec<Vec<String>> {
     let mut out = Vec::new();
     let params: Vec<String> = {
         let mut p: Vec<String> = Vec::new();
