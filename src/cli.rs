@@ -30,6 +30,8 @@ pub enum Command {
     GenData(gen_data::GenDataArgs),
     /// Run scenario sweeps and write reports/<scenario>/.
     Sweep(SweepArgs),
+    /// Combine the shard folders of one sweep into reports/<scenario>/.
+    Merge(MergeArgs),
     /// Run the validation suite (seed parity, Erlang-C, Little's law) and write its results.
     Validate(validate::ValidateArgs),
 }
@@ -48,6 +50,25 @@ pub struct SweepArgs {
     /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Run only shard K of N (1-based), into <out>/<scenario>.shard-K-of-N/; `sim merge` combines them.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<crate::sweep::Shard>,
+    /// Finish an interrupted sweep from its checkpoints (same inputs required).
+    #[arg(long)]
+    pub resume: bool,
+    /// Cells per checkpoint.
+    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..))]
+    pub checkpoint_every: u64,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct MergeArgs {
+    /// Shard folders (all N of one sweep).
+    #[arg(required = true)]
+    pub shards: Vec<PathBuf>,
+    /// Folder for the merged results.
+    #[arg(long, default_value = "reports")]
+    pub out: PathBuf,
 }
 
 /// Sets up `tracing` output on stderr.
@@ -66,6 +87,11 @@ pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::GenData(a) => gen_data::run(a),
         Command::Sweep(a) => sweep(a),
+        Command::Merge(a) => {
+            let dest = crate::sweep::merge::merge(&a.shards, &a.out).context("merge failed; nothing was changed")?;
+            eprintln!("merged {} shard folder(s) -> {}", a.shards.len(), dest.display());
+            Ok(())
+        }
         Command::Validate(a) => validate::run(a),
     }
 }
@@ -80,11 +106,21 @@ fn sweep(a: SweepArgs) -> Result<()> {
         .iter()
         .map(|p| crate::scenario::load(p).with_context(|| format!("cannot use scenario {}", p.display())))
         .collect::<Result<Vec<_>>>()?;
-    let opts = crate::sweep::SweepOptions { out_dir: a.out.clone(), threads: a.threads, quiet: a.quiet };
+    let opts = crate::sweep::SweepOptions {
+        out_dir: a.out.clone(),
+        threads: a.threads,
+        quiet: a.quiet,
+        shard: a.shard,
+        resume: a.resume,
+        checkpoint_cells: a.checkpoint_every as usize,
+    };
     for sc in &scenarios {
         let start = std::time::Instant::now();
-        let r = crate::sweep::run(sc, &opts).with_context(|| format!("sweep of {} failed; earlier results were left as they were", sc.path.display()))?;
-        eprintln!("{}: {} cells in {:.2} s -> {}", r.name, r.cells, start.elapsed().as_secs_f64(), r.folder.display());
+        let r = crate::sweep::run(sc, &opts).with_context(|| {
+            format!("sweep of {} failed; earlier results were left as they were (finished cells are kept: rerun with --resume)", sc.path.display())
+        })?;
+        let resumed = if r.resumed_cells > 0 { format!(" ({} from checkpoints)", r.resumed_cells) } else { String::new() };
+        eprintln!("{}: {} cells{resumed} in {:.2} s -> {}", r.name, r.cells, start.elapsed().as_secs_f64(), r.folder.display());
     }
     Ok(())
 }

@@ -80,20 +80,22 @@ pub fn write_timeline(path: &Path, tl: &Timeline, w: &Workload, first_step: usiz
     write_parquet(path, &mut df)
 }
 
-/// Header and rows of the accuracy table.
-pub fn accuracy_rows(rows: &[(String, Assignment, Accuracy)]) -> Vec<Vec<String>> {
-    let mut out = Vec::new();
-    let params: Vec<String> = {
-        let mut p: Vec<String> = Vec::new();
-        for (_, a, _) in rows {
-            for (k, _) in a {
-                if !p.contains(k) {
-                    p.push(k.clone());
-                }
+/// Swept-parameter columns of the accuracy table (from every forecaster variant).
+pub fn accuracy_params(sc: &crate::scenario::Scenario) -> Vec<String> {
+    let mut p: Vec<String> = Vec::new();
+    for (a, _) in &sc.forecasters {
+        for (k, _) in a {
+            if !p.contains(k) {
+                p.push(k.clone());
             }
         }
-        p
-    };
+    }
+    p
+}
+
+/// Header and rows of the accuracy table (no rows: an empty table).
+pub fn accuracy_rows(params: &[String], rows: &[(String, Assignment, Accuracy)]) -> Vec<Vec<String>> {
+    let mut out = Vec::new();
     let Some((_, _, first)) = rows.first() else { return out };
     let mut header = vec!["forecaster".to_string()];
     header.extend(params.iter().cloned());
@@ -102,7 +104,7 @@ pub fn accuracy_rows(rows: &[(String, Assignment, Accuracy)]) -> Vec<Vec<String>
     out.push(header);
     for (name, assign, a) in rows {
         let mut r = vec![name.clone()];
-        for p in &params {
+        for p in params {
             r.push(assign.iter().find(|(k, _)| k == p).map(|(_, v)| num(*v)).unwrap_or_default());
         }
         r.extend([a.n.to_string(), num(a.mae), num(a.rmse), num(a.mape_pct), num(a.smape_pct), num(a.mase), a.mase_period.to_string(), num(a.coverage_80_pct), num(a.coverage_95_pct)]);

@@ -1,0 +1,66 @@
+//! Running one cell: simulate, score, write its timeline, return its summary row.
+
+use std::path::Path;
+
+use super::cells::Cell;
+use super::outputs::{self, field, num};
+use super::prepare::Prepared;
+use crate::error::Result;
+use crate::metrics::{self, ScoreConfig};
+use crate::rng::{derive_seed, Stream};
+use crate::scenario::Scenario;
+use crate::sim::{simulate, RunInput, SimConfig};
+
+/// Runs `cell` and returns its summary row (all columns).
+pub fn run_cell(sc: &Scenario, p: &Prepared, cell: Cell, params: &[String], tl_dir: Option<&Path>) -> Result<Vec<String>> {
+    let (sim, score_cfg) = &p.sims[cell.sim];
+    let (passign, pspec) = &sc.policies[cell.policy];
+    let mut policy = pspec.build();
+    let forecast = cell.forecaster.map(|f| p.forecasts[f].as_ref().expect("forecast computed for this cell"));
+    let input = RunInput {
+        demand: &p.workload.demand[p.train..p.train + p.test],
+        first_step: p.train,
+        forecast,
+        // Common random numbers: every policy of a simulation variant sees the same arrivals.
+        seed: derive_seed(sc.seed, cell.sim as u64, Stream::Arrivals),
+    };
+    let out = simulate(sim, input, policy.as_mut());
+    let m = metrics::score(&out, sim, score_cfg);
+    if let Some(dir) = tl_dir {
+        outputs::write_timeline(&dir.join(timeline_name(cell.index)), &out.timeline, &p.workload, p.train)?;
+    }
+    let fname = cell.forecaster.map_or("none".to_string(), |f| sc.forecasters[f].1.display_name());
+    let fassign = cell.forecaster.map(|f| &sc.forecasters[f].0);
+    let mut row = vec![sc.name.clone(), cell.index.to_string(), fname, pspec.display_name()];
+    for col in params {
+        let v = sc.sims[cell.sim]
+            .params
+            .iter()
+            .chain(fassign.into_iter().flatten())
+            .chain(passign.iter())
+            .find(|(k, _)| k == col)
+            .map(|(_, v)| num(*v));
+        row.push(v.unwrap_or_default());
+    }
+    let mv = serde_json::to_value(&m).expect("metrics serialise");
+    for (_, v) in mv.as_object().expect("object") {
+        row.push(field(v));
+    }
+    row.push(input.seed.to_string());
+    Ok(row)
+}
+
+/// File name of a cell's timeline.
+pub fn timeline_name(index: usize) -> String {
+    format!("cell_{index:06}.parquet")
+}
+
+/// The summary header.
+pub fn header(params: &[String]) -> Vec<String> {
+    let mut h: Vec<String> = ["scenario", "cell", "forecaster", "policy"].map(String::from).to_vec();
+    h.extend(params.iter().cloned());
+    let m = serde_json::to_value(metrics::score(&Default::default(), &SimConfig::default(), &ScoreConfig::default())).unwrap();
+    h.extend(m.as_object().unwrap().keys().cloned());
+    h.push("seed".into());
+    h
+}

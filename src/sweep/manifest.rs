@@ -1,0 +1,47 @@
+//! The manifest: what a sweep was made from (inputs with hashes, seed, version, window).
+//! It holds nothing that varies between runs, so identical inputs give identical bytes.
+
+use std::path::Path;
+
+use sha2::{Digest, Sha256};
+
+use super::prepare::Prepared;
+use crate::error::{Error, Result};
+use crate::scenario::Scenario;
+
+/// SHA-256 of a file, hex.
+pub fn sha256_file(path: &Path) -> Result<String> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    Ok(sha256_hex(&bytes))
+}
+
+/// SHA-256 of bytes, hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    format!("{:x}", Sha256::digest(bytes))
+}
+
+/// The manifest's JSON text.
+pub fn manifest_text(sc: &Scenario, p: &Prepared, cells: usize) -> Result<String> {
+    let mut inputs = vec![serde_json::json!({"path": sc.path.display().to_string(), "sha256": sha256_file(&sc.path)?})];
+    for i in &p.inputs {
+        inputs.push(serde_json::json!({"path": i.display().to_string(), "sha256": sha256_file(i)?}));
+    }
+    let manifest = serde_json::json!({
+        "scalesim_version": env!("CARGO_PKG_VERSION"),
+        "scenario": sc.name,
+        "description": sc.description,
+        "seed": sc.seed,
+        "cells": cells,
+        "inputs": inputs,
+        "trace": {
+            "steps": p.workload.len(),
+            "step_ms": p.workload.step_ms,
+            "start": p.workload.timestamp_label(0),
+            "gaps_filled": p.gaps,
+        },
+        "window": {"train_steps": p.train, "test_steps": p.test, "first_test_timestamp": p.workload.timestamp_label(p.train)},
+        "forecast_horizon_steps": p.horizon,
+        "parameters": sc.raw,
+    });
+    Ok(serde_json::to_string_pretty(&manifest).expect("manifest serialises"))
+}

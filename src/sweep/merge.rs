@@ -1,0 +1,126 @@
+//! `sim merge`: combining the shard folders of one sweep into the folder an unsharded
+//! run would have written, byte for byte.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+
+use super::{outputs, swap_into_place, ShardInfo};
+use crate::error::{Error, Result};
+use crate::trace::write::atomic_write;
+
+fn read_info(dir: &Path) -> Result<ShardInfo> {
+    let path = dir.join("shard.json");
+    let text = std::fs::read_to_string(&path).map_err(|_| {
+        Error::bad_file(dir, "not a shard folder (no shard.json): pass the folders written by `sim sweep --shard K/N`")
+    })?;
+    serde_json::from_str(&text).map_err(|e| Error::bad_file(&path, format!("unreadable shard metadata: {e}")))
+}
+
+/// Merges `dirs` (every shard of one sweep) into `out_dir/<scenario>/`.
+pub fn merge(dirs: &[PathBuf], out_dir: &Path) -> Result<PathBuf> {
+    if dirs.is_empty() {
+        return Err(Error::Config("nothing to merge: pass the shard folders".into()));
+    }
+    let infos = dirs.iter().map(|d| read_info(d)).collect::<Result<Vec<_>>>()?;
+    let first = &infos[0];
+    for (d, i) in dirs.iter().zip(&infos) {
+        if i.scenario != first.scenario || i.manifest_sha256 != first.manifest_sha256 || i.of != first.of {
+            return Err(Error::Config(format!(
+                "mixed sweeps: {} is shard {}/{} of '{}' (manifest {}), but {} is shard {}/{} of '{}' (manifest {}); merge the shards of one sweep only",
+                dirs[0].display(), first.shard, first.of, first.scenario, &first.manifest_sha256[..12],
+                d.display(), i.shard, i.of, i.scenario, &i.manifest_sha256[..12]
+            )));
+        }
+    }
+    let mut by_index: BTreeMap<usize, &Path> = BTreeMap::new();
+    for (d, i) in dirs.iter().zip(&infos) {
+        if let Some(other) = by_index.insert(i.shard, d) {
+            return Err(Error::Config(format!("shard {}/{} given twice: {} and {}", i.shard, i.of, other.display(), d.display())));
+        }
+    }
+    let missing: Vec<String> = (1..=first.of).filter(|k| !by_index.contains_key(k)).map(|k| format!("{k}/{}", first.of)).collect();
+    if !missing.is_empty() {
+        return Err(Error::Config(format!("incomplete sweep '{}': missing shard(s) {}", first.scenario, missing.join(", "))));
+    }
+    let name = first.scenario.clone();
+    let tmp = out_dir.join(format!(".{name}.merge-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir_all(&tmp).map_err(|e| Error::io(&tmp, e))?;
+    let result = assemble(dirs, &infos, &tmp);
+    if let Err(e) = result {
+        let _ = std::fs::remove_dir_all(&tmp);
+        return Err(e);
+    }
+    let dest = out_dir.join(&name);
+    swap_into_place(&tmp, &dest)?;
+    Ok(dest)
+}
+
+fn lines(path: &Path) -> Result<Vec<String>> {
+    let f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    std::io::BufReader::new(f).lines().collect::<std::io::Result<Vec<_>>>().map_err(|e| Error::io(path, e))
+}
+
+fn assemble(dirs: &[PathBuf], infos: &[ShardInfo], tmp: &Path) -> Result<()> {
+    let manifest = std::fs::read(dirs[0].join("manifest.json")).map_err(|e| Error::io(dirs[0].join("manifest.json"), e))?;
+    let total: usize = serde_json::from_slice::<serde_json::Value>(&manifest)
+        .ok()
+        .and_then(|m| m["cells"].as_u64())
+        .ok_or_else(|| Error::bad_file(dirs[0].join("manifest.json"), "no cell count"))? as usize;
+    let mut header = None;
+    let mut rows: BTreeMap<usize, String> = BTreeMap::new();
+    let mut acc_header = None;
+    let mut acc: BTreeMap<usize, String> = BTreeMap::new();
+    let tl_out = tmp.join("timelines");
+    for (d, info) in dirs.iter().zip(infos) {
+        let path = d.join("metrics_summary.csv");
+        let mut ls = lines(&path)?.into_iter();
+        header.get_or_insert(ls.next().unwrap_or_default());
+        for line in ls {
+            let cell: usize = line.split(',').nth(1).and_then(|c| c.parse().ok()).ok_or_else(|| Error::bad_file(&path, "a row has no cell index"))?;
+            if rows.insert(cell, line).is_some() {
+                return Err(Error::bad_file(&path, format!("cell {cell} appears in two shards")));
+            }
+        }
+        let acc_lines = lines(&d.join("forecast_accuracy.csv"))?;
+        if let Some((h, body)) = acc_lines.split_first() {
+            acc_header.get_or_insert(h.clone());
+            for (f, line) in info.forecasters.iter().zip(body) {
+                acc.insert(*f, line.clone());
+            }
+        }
+        let tl = d.join("timelines");
+        if tl.is_dir() {
+            std::fs::create_dir_all(&tl_out).map_err(|e| Error::io(&tl_out, e))?;
+            for e in std::fs::read_dir(&tl).map_err(|e| Error::io(&tl, e))? {
+                let e = e.map_err(|e| Error::io(&tl, e))?;
+                let to = tl_out.join(e.file_name());
+                std::fs::hard_link(e.path(), &to).or_else(|_| std::fs::copy(e.path(), &to).map(|_| ())).map_err(|err| Error::io(&to, err))?;
+            }
+        }
+    }
+    if rows.len() != total {
+        return Err(Error::Config(format!("the shards hold {} of the sweep's {total} cells", rows.len())));
+    }
+    let csv = tmp.join("metrics_summary.csv");
+    atomic_write(&csv, |f| {
+        let mut b = std::io::BufWriter::new(f);
+        writeln!(b, "{}", header.unwrap_or_default())?;
+        for line in rows.values() {
+            writeln!(b, "{line}")?;
+        }
+        b.flush()
+    })?;
+    outputs::csv_to_parquet(&csv, &tmp.join("metrics_summary.parquet"))?;
+    atomic_write(&tmp.join("forecast_accuracy.csv"), |f| {
+        if let Some(h) = &acc_header {
+            writeln!(f, "{h}")?;
+        }
+        for line in acc.values() {
+            writeln!(f, "{line}")?;
+        }
+        Ok(())
+    })?;
+    atomic_write(&tmp.join("manifest.json"), |f| f.write_all(&manifest))
+}

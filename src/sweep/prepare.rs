@@ -1,0 +1,123 @@
+//! Binding a scenario to its data: workload, window, simulator configurations, and the
+//! rolling forecasts (computed once per forecaster variant, shared by every policy).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use crate::error::{Error, Result};
+use crate::forecast::accuracy::{self, Accuracy};
+use crate::forecast::rolling::{rolling_forecast, RollingOrigin};
+use crate::forecast::{ForecastTable, Forecaster};
+use crate::metrics::ScoreConfig;
+use crate::scenario::{window_steps, Scenario, TraceSource};
+use crate::sim::SimConfig;
+use crate::trace::{self, Gap};
+use crate::workload::{generator, Workload};
+
+/// The scenario bound to its data.
+pub struct Prepared {
+    pub workload: Workload,
+    pub gaps: Vec<Gap>,
+    pub train: usize,
+    pub test: usize,
+    pub horizon: usize,
+    pub sims: Vec<(SimConfig, ScoreConfig)>,
+    /// Forecasts per forecaster variant; `None` where this run does not need one.
+    pub forecasts: Vec<Option<ForecastTable>>,
+    pub accuracy: Vec<Option<Accuracy>>,
+    pub inputs: Vec<PathBuf>,
+    /// Built forecasters with their rolling set-up and MASE period.
+    models: Vec<(Arc<dyn Forecaster>, RollingOrigin, usize)>,
+}
+
+/// Loads or generates the scenario's workload.
+pub fn load_workload(sc: &Scenario) -> Result<(Workload, Vec<Gap>, Vec<PathBuf>)> {
+    match &sc.trace {
+        TraceSource::File(spec) => {
+            let t = trace::load(spec, &sc.name)?;
+            Ok((t.workload, t.gaps, vec![spec.path.clone()]))
+        }
+        TraceSource::Generator(g) => Ok((generator::generate(&sc.name, g)?, vec![], vec![])),
+    }
+}
+
+/// Resolves the window and simulator configurations and builds the forecasters (reading
+/// forecast files); [`Prepared::forecast`] then computes the forecasts.
+pub fn prepare(sc: &Scenario) -> Result<Prepared> {
+    let (workload, gaps, mut inputs) = load_workload(sc)?;
+    let err = |m: String| Error::scenario(&sc.path, m);
+    let step = workload.step_ms;
+    let train = window_steps(&sc.train, step).map_err(|m| err(format!("[window] train: {m}")))?;
+    let test = match &sc.test {
+        Some(t) => window_steps(t, step).map_err(|m| err(format!("[window] test: {m}")))?,
+        None => workload.len().saturating_sub(train),
+    };
+    if train == 0 || test == 0 || train + test > workload.len() {
+        return Err(err(format!(
+            "[window] train {train} + test {test} steps must both be positive and fit in the trace's {} steps",
+            workload.len()
+        )));
+    }
+    let sims = sc
+        .sims
+        .iter()
+        .map(|v| v.sim.to_config(step).map_err(|m| err(format!("[simulation]: {m}"))))
+        .collect::<Result<Vec<_>>>()?;
+    let max_window = sims.iter().map(|(c, _)| c.decision_steps()).max().unwrap_or(1);
+    let max_lead = sc.policies.iter().filter_map(|(_, p)| p.build().forecast_lead()).max().unwrap_or(0);
+    let horizon = max_lead + max_window;
+    let mut models = Vec::new();
+    for (_, spec) in &sc.forecasters {
+        let f = spec.build(&workload, &sc.base_dir, train..train + test)?;
+        if let Some(p) = spec.input_path(&sc.base_dir) {
+            inputs.push(p);
+        }
+        let ro = RollingOrigin {
+            refit_every: spec.refit_every_steps.unwrap_or(workload.steps_per_day()),
+            fit_window: spec.fit_window_steps,
+            horizon,
+        };
+        models.push((f, ro, spec.period.unwrap_or(workload.steps_per_day())));
+    }
+    let n = models.len();
+    Ok(Prepared {
+        workload,
+        gaps,
+        train,
+        test,
+        horizon,
+        sims,
+        forecasts: vec![None; n],
+        accuracy: vec![None; n],
+        inputs,
+        models,
+    })
+}
+
+impl Prepared {
+    /// Computes, in parallel, the forecasts and accuracy of the forecasters marked in `needed`.
+    pub fn forecast(&mut self, needed: &[bool]) -> Result<()> {
+        let (y, step, train, test) = (&self.workload.demand, self.workload.step_ms, self.train, self.test);
+        let results: Vec<Option<Result<(ForecastTable, Accuracy)>>> = self
+            .models
+            .par_iter()
+            .zip(needed.par_iter())
+            .map(|((f, ro, mase_period), &need)| {
+                need.then(|| {
+                    let table = rolling_forecast(f.as_ref(), y, step, train, train + test, *ro)?;
+                    let acc = accuracy::score(&table, y, &y[..train], *mase_period);
+                    Ok((table, acc))
+                })
+            })
+            .collect();
+        for (i, r) in results.into_iter().enumerate() {
+            if let Some((t, a)) = r.transpose()? {
+                self.forecasts[i] = Some(t);
+                self.accuracy[i] = Some(a);
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,160 @@
+//! Sharded and resumable sweeps: shards merged equal one run, a killed sweep resumes to
+//! the same output, bad shard specs and mixed merges are refused.
+
+mod common;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use common::{files, sim, write};
+use predicates::prelude::*;
+
+const SWEEP: &str = r#"
+name = "grid"
+seed = 21
+[trace]
+generator = { preset = "spiky", days = 4 }
+[window]
+train = "2d"
+[simulation]
+startup_delay_s = [0, 60, 300]
+[[forecasters]]
+kind = "seasonal_naive"
+period = 1440
+[[forecasters]]
+kind = "moving_average"
+window = [5, 30]
+[[forecasters]]
+kind = "holt_winters"
+period = 1440
+[[policies]]
+kind = "buffered"
+buffer = [1.0, 1.1, 1.2, 1.3]
+[[policies]]
+kind = "policy_aware"
+cooldown = [3, 10]
+[[policies]]
+kind = "hpa"
+"#;
+
+fn assert_same_tree(a: &Path, b: &Path) {
+    let fa = files(a);
+    assert_eq!(fa, files(b), "same files");
+    assert!(!fa.is_empty());
+    for f in fa {
+        assert_eq!(std::fs::read(a.join(&f)).unwrap(), std::fs::read(b.join(&f)).unwrap(), "{}", f.display());
+    }
+}
+
+#[test]
+fn four_shards_merged_equal_one_run_byte_for_byte() {
+    let d = tempfile::tempdir().unwrap();
+    let sc = write(d.path(), "grid.toml", SWEEP);
+    sim().arg("sweep").arg(&sc).args(["-q", "--out"]).arg(d.path().join("single")).assert().success();
+    let shards = d.path().join("shards");
+    // Four separate processes, as on four machines.
+    let mut children: Vec<_> = (1..=4)
+        .map(|k| {
+            std::process::Command::new(assert_cmd::cargo::cargo_bin("sim"))
+                .arg("sweep")
+                .arg(&sc)
+                .args(["-q", "--threads", "1", "--shard", &format!("{k}/4"), "--out"])
+                .arg(&shards)
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for c in children.iter_mut() {
+        assert!(c.wait().unwrap().success());
+    }
+    let sizes: Vec<usize> = (1..=4).map(|k| files(&shards.join(format!("grid.shard-{k}-of-4/timelines"))).len()).collect();
+    // 3 sims × (4 forecasters × 6 policies + 1 hpa) = 75 cells, balanced.
+    assert_eq!(sizes.iter().sum::<usize>(), 75);
+    assert!(sizes.iter().all(|&s| (18..=20).contains(&s)), "{sizes:?}");
+    let mut merge = sim();
+    merge.arg("merge");
+    for k in 1..=4 {
+        merge.arg(shards.join(format!("grid.shard-{k}-of-4")));
+    }
+    merge.arg("--out").arg(d.path().join("merged")).assert().success();
+    assert_same_tree(&d.path().join("single/grid"), &d.path().join("merged/grid"));
+}
+
+#[test]
+fn a_sweep_killed_with_sigkill_resumes_to_the_same_output() {
+    let d = tempfile::tempdir().unwrap();
+    // Request-level cells, one checkpoint per 2 cells: slow enough to kill mid-run.
+    let text = SWEEP.replace("[simulation]", "[simulation]\nfidelity = \"requests\"\nrequests.concurrency = 2").replace("days = 4", "days = 6");
+    let sc = write(d.path(), "grid.toml", &text);
+    let out = d.path().join("out");
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("sim"))
+        .arg("sweep")
+        .arg(&sc)
+        .args(["-q", "--threads", "1", "--checkpoint-every", "2", "--out"])
+        .arg(&out)
+        .spawn()
+        .unwrap();
+    let rows = out.join(".grid.partial/rows");
+    let start = Instant::now();
+    while std::fs::read_dir(&rows).map(|r| r.count()).unwrap_or(0) < 3 {
+        assert!(start.elapsed() < Duration::from_secs(120), "no checkpoints appeared");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    assert!(!out.join("grid").exists(), "no results are published by a killed run");
+    sim()
+        .arg("sweep")
+        .arg(&sc)
+        .args(["-q", "--resume", "--checkpoint-every", "2", "--out"])
+        .arg(&out)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("from checkpoints"));
+    assert!(!out.join(".grid.partial").exists());
+    sim().arg("sweep").arg(&sc).args(["-q", "--checkpoint-every", "2", "--out"]).arg(d.path().join("clean")).assert().success();
+    assert_same_tree(&out.join("grid"), &d.path().join("clean/grid"));
+    let summary = std::fs::read_to_string(out.join("grid/metrics_summary.csv")).unwrap();
+    let cells: Vec<&str> = summary.lines().skip(1).map(|l| l.split(',').nth(1).unwrap()).collect();
+    assert_eq!(cells, (0..75).map(|i| i.to_string()).collect::<Vec<_>>(), "no lost or duplicated rows");
+}
+
+#[test]
+fn resume_refuses_checkpoints_from_other_inputs() {
+    let d = tempfile::tempdir().unwrap();
+    let out = d.path().join("out");
+    std::fs::create_dir_all(out.join(".grid.partial/rows")).unwrap();
+    std::fs::write(out.join(".grid.partial/fingerprint"), "something else").unwrap();
+    let sc = write(d.path(), "grid.toml", SWEEP);
+    sim().arg("sweep").arg(&sc).args(["-q", "--resume", "--out"]).arg(&out).assert().failure().stderr(predicate::str::contains("cannot resume"));
+    // Without --resume the stale checkpoints are discarded and the sweep runs.
+    sim().arg("sweep").arg(&sc).args(["-q", "--out"]).arg(&out).assert().success();
+}
+
+#[test]
+fn bad_shard_specs_and_mixed_merges_are_refused() {
+    let d = tempfile::tempdir().unwrap();
+    let sc = write(d.path(), "grid.toml", SWEEP);
+    for (spec, msg) in [("0/4", "numbered from 1"), ("5/4", "only 4 shards"), ("x", "K/N")] {
+        sim().arg("sweep").arg(&sc).args(["--shard", spec]).assert().failure().stderr(predicate::str::contains(msg));
+    }
+    let other = write(d.path(), "other.toml", &SWEEP.replace("seed = 21", "seed = 22"));
+    let out = d.path().join("s");
+    for k in 1..=2 {
+        sim().arg("sweep").arg(&sc).args(["-q", "--shard", &format!("{k}/2"), "--out"]).arg(&out).assert().success();
+    }
+    sim().arg("sweep").arg(&other).args(["-q", "--shard", "2/2", "--out"]).arg(d.path().join("o")).assert().success();
+    sim()
+        .arg("merge")
+        .arg(out.join("grid.shard-1-of-2"))
+        .arg(d.path().join("o/grid.shard-2-of-2"))
+        .arg("--out")
+        .arg(d.path().join("m"))
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("mixed sweeps"));
+    sim().arg("merge").arg(out.join("grid.shard-1-of-2")).arg("--out").arg(d.path().join("m")).assert().failure().stderr(predicate::str::contains("missing shard(s) 2/2"));
+    sim().arg("merge").arg(d.path()).assert().failure().stderr(predicate::str::contains("not a shard folder"));
+    assert!(!d.path().join("m/grid").exists());
+}
