@@ -158,3 +158,40 @@ fn bad_shard_specs_and_mixed_merges_are_refused() {
     sim().arg("merge").arg(d.path()).assert().failure().stderr(predicate::str::contains("not a shard folder"));
     assert!(!d.path().join("m/grid").exists());
 }
+
+#[test]
+fn cluster_recipes_shard_and_merge_like_one_run() {
+    let d = tempfile::tempdir().unwrap();
+    let sc = write(d.path(), "grid.toml", SWEEP);
+    sim().arg("sweep").arg(&sc).args(["-q", "--out"]).arg(d.path().join("single")).assert().success();
+    let out = d.path().join("shared");
+    let bin = assert_cmd::cargo::cargo_bin("sim");
+    let entry = common::root().join("deploy/shard-entry.sh");
+    // Shards 1–2 as Slurm array tasks, 3–4 as Kubernetes Indexed Job pods.
+    for i in 0..4 {
+        let mut c = std::process::Command::new("bash");
+        c.arg(&entry).env("SCENARIO", &sc).env("OUT", &out).env("SIM", &bin).env("THREADS", "1");
+        if i < 2 {
+            c.env("SLURM_ARRAY_TASK_ID", i.to_string()).env("SLURM_ARRAY_TASK_COUNT", "4").env("SLURM_ARRAY_TASK_MIN", "0");
+        } else {
+            c.env("JOB_COMPLETION_INDEX", i.to_string()).env("SHARDS", "4");
+        }
+        let o = c.output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let o = std::process::Command::new("bash")
+        .arg(common::root().join("deploy/merge.sh"))
+        .env("SCENARIO", &sc)
+        .env("OUT", &out)
+        .env("SHARDS", "4")
+        .env("SIM", &bin)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_same_tree(&d.path().join("single/grid"), &out.join("grid"));
+    // The Kubernetes manifests keep completions and SHARDS equal.
+    let job = std::fs::read_to_string(common::root().join("deploy/k8s/sweep-job.yaml")).unwrap();
+    let completions = job.lines().find_map(|l| l.trim().strip_prefix("completions: ")).unwrap();
+    assert!(job.contains("completionMode: Indexed"));
+    assert!(job.contains(&format!("value: \"{completions}\"")), "SHARDS must equal completions ({completions})");
+}
