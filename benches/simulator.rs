@@ -4,11 +4,11 @@
 //! Run: `cargo bench --bench simulator`. Recorded numbers: validation/benchmarks.md.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use scalesim::policy::spec::PolicySpec;
+use scalesim::policy::spec::{PolicyKind, PolicySpec};
 use scalesim::sim::{simulate, Fidelity, RequestConfig, RunInput, SafetyNet, ServiceTime, SimConfig};
 
 fn static_policy(n: u32) -> PolicySpec {
-    PolicySpec { replicas: Some(n), ..toml::from_str("kind = \"static\"").unwrap() }
+    PolicySpec { replicas: Some(n), ..PolicySpec::new(PolicyKind::Static) }
 }
 
 fn request_mode(c: &mut Criterion) {
@@ -44,7 +44,7 @@ fn fluid_mode(c: &mut Criterion) {
     g.throughput(Throughput::Elements(demand.len() as u64));
     g.bench_function("hpa_7_days_1_minute", |b| {
         b.iter(|| {
-            let mut p = toml::from_str::<PolicySpec>("kind = \"hpa\"").unwrap().build();
+            let mut p = PolicySpec::new(PolicyKind::Hpa).build();
             simulate(&cfg, RunInput { demand, first_step: 0, forecast: None, seed: 1 }, p.as_mut())
         })
     });

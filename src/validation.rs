@@ -43,9 +43,7 @@ pub fn prototype_policy(name: &str) -> Option<PolicySpec> {
         "conf" => PolicyKind::ConfidenceAware,
         _ => return None,
     };
-    let mut spec: PolicySpec = toml::from_str(&format!("kind = {:?}", serde_json::to_value(kind).ok()?.as_str()?)).ok()?;
-    spec.name = Some(name.to_string());
-    Some(spec)
+    Some(PolicySpec { name: Some(name.to_string()), ..PolicySpec::new(kind) })
 }
 
 /// Replays `demand` with `pred` as the forecast through the seed-compatible fluid simulator.

@@ -27,10 +27,7 @@ fn forecasters(n: usize) -> Vec<Box<dyn Forecaster>> {
 }
 
 fn policy(kind: PolicyKind, min: u32, max: u32) -> PolicySpec {
-    let mut p: PolicySpec = toml::from_str(&format!("kind = {:?}", serde_json::to_value(kind).unwrap().as_str().unwrap())).unwrap();
-    p.min_replicas = Some(min);
-    p.max_replicas = Some(max);
-    p
+    PolicySpec { min_replicas: Some(min), max_replicas: Some(max), ..PolicySpec::new(kind) }
 }
 
 const KINDS: [PolicyKind; 7] = [

@@ -8,10 +8,16 @@ use super::prototype::{ForecastCeiling, PolicyAware, Static};
 use super::{level_index, Bounds, ScalingPolicy};
 use crate::forecast::QUANTILES;
 
+/// The name a unit enum variant has in configuration files (`simple_ceiling`).
+pub(crate) fn serde_name<T: Serialize>(v: &T) -> String {
+    serde_json::to_value(v).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+}
+
 /// Policy kinds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum PolicyKind {
+    #[default]
     Static,
     SimpleCeiling,
     Buffered,
@@ -22,7 +28,7 @@ pub enum PolicyKind {
 }
 
 /// One `[[policies]]` entry (after sweep axes are expanded: every value is a scalar).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct PolicySpec {
     pub kind: PolicyKind,
@@ -61,10 +67,13 @@ pub struct PolicySpec {
 
 impl PolicySpec {
     /// The name used in outputs.
+    /// A spec of `kind` with every parameter at its default.
+    pub fn new(kind: PolicyKind) -> PolicySpec {
+        PolicySpec { kind, ..PolicySpec::default() }
+    }
+
     pub fn display_name(&self) -> String {
-        self.name.clone().unwrap_or_else(|| {
-            serde_json::to_value(self.kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
-        })
+        self.name.clone().unwrap_or_else(|| serde_name(&self.kind))
     }
 
     /// Keys that are set but mean nothing for this kind.

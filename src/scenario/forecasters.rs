@@ -54,9 +54,7 @@ pub struct ForecasterSpec {
 
 impl ForecasterSpec {
     pub fn display_name(&self) -> String {
-        self.name.clone().unwrap_or_else(|| {
-            serde_json::to_value(self.kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
-        })
+        self.name.clone().unwrap_or_else(|| crate::policy::spec::serde_name(&self.kind))
     }
 
     /// Checks keys against the kind and values against their ranges.

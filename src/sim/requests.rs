@@ -419,7 +419,7 @@ mod tests {
     }
 
     fn static1() -> Box<dyn ScalingPolicy> {
-        toml::from_str::<PolicySpec>("kind = \"static\"\nreplicas = 1").unwrap().build()
+        PolicySpec { replicas: Some(1), ..PolicySpec::new(crate::policy::spec::PolicyKind::Static) }.build()
     }
 
     #[test]
