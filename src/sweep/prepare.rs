@@ -65,6 +65,21 @@ pub fn prepare(sc: &Scenario) -> Result<Prepared> {
         .iter()
         .map(|v| v.sim.to_config(step).map_err(|m| err(format!("[simulation]: {m}"))))
         .collect::<Result<Vec<_>>>()?;
+    for (c, _) in &sims {
+        for (_, pol) in sc.policies.iter().filter(|(_, p)| p.kind == crate::policy::spec::PolicyKind::Predictive) {
+            let lead_ms = pol.build().forecast_lead().unwrap_or(0) as u64 * step;
+            if lead_ms < c.startup_delay_ms {
+                tracing::warn!(
+                    "{}: policy '{}' provisions {} s ahead but replicas take {} s to start: set lead_steps to at least {}",
+                    sc.path.display(),
+                    pol.display_name(),
+                    lead_ms / 1000,
+                    c.startup_delay_ms / 1000,
+                    c.startup_delay_ms.div_ceil(step)
+                );
+            }
+        }
+    }
     let max_window = sims.iter().map(|(c, _)| c.decision_steps()).max().unwrap_or(1);
     let max_lead = sc.policies.iter().filter_map(|(_, p)| p.build().forecast_lead()).max().unwrap_or(0);
     let horizon = max_lead + max_window;
