@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job, end to end: build, generate the synthetic workloads, run every
-# scenario's sweep into reports/, and re-run the validation suite into validation/results/.
+# scenario's sweep into reports/, write each sweep's report, and re-run the
+# validation suite into validation/results/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
@@ -8,5 +9,6 @@ require_cargo
 cargo build --release --locked
 "$SIM" gen-data --out data/generated
 "$SIM" sweep scenarios/*.toml --out reports
+"$SIM" report
 "$SIM" validate --out validation/results
-echo "done: results in reports/, validation in validation/results/"
+echo "done: results and reports (report.html, report.md, report.ipynb) in reports/<scenario>/, validation in validation/results/"

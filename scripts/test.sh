@@ -1,9 +1,28 @@
 #!/usr/bin/env bash
-# The test suite (unit, integration, golden and property tests), optimised build.
+# The test suite (unit, integration, golden, property and report tests), optimised build.
+# Installs what the report tests need when it is missing: headless Chromium (Debian
+# package) and a Python virtual environment with the notebook packages, kept in
+# ~/.cache/scalesim/ so that later runs and clones reuse it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
 require_cargo
+if ! command -v chromium >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ]; then
+        echo "installing chromium for the report tests..." >&2
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    else
+        echo "the report tests need headless Chromium: sudo apt-get install chromium" >&2
+        exit 1
+    fi
+fi
+VENV="$HOME/.cache/scalesim/report-venv"
+if ! "$VENV/bin/python" -c "import nbformat, nbclient, ipykernel, polars, matplotlib" >/dev/null 2>&1; then
+    echo "creating $VENV for the notebook tests..." >&2
+    python3 -m venv "$VENV"
+    "$VENV/bin/pip" install -q nbformat==5.11.1 nbclient==0.11.0 ipykernel==7.4.0 polars==2.1.0 matplotlib==3.11.2
+fi
+export SCALESIM_PYTHON="$VENV/bin/python" SCALESIM_CHROMIUM=chromium SCALESIM_REQUIRE_TOOLS=1
 if cargo nextest --version >/dev/null 2>&1; then
     cargo nextest run --release --locked --no-fail-fast
 else

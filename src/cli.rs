@@ -30,6 +30,8 @@ pub enum Command {
     GenData(gen_data::GenDataArgs),
     /// Run scenario sweeps and write reports/<scenario>/.
     Sweep(SweepArgs),
+    /// Write report.html, report.md, report.ipynb and plots/ for finished sweeps.
+    Report(ReportArgs),
     /// Combine the shard folders of one sweep into reports/<scenario>/.
     Merge(MergeArgs),
     /// Run the validation suite (seed parity, Erlang-C, Little's law) and write its results.
@@ -62,6 +64,22 @@ pub struct SweepArgs {
 }
 
 #[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// Sweep folders (default: every sweep under reports/).
+    pub sweeps: Vec<PathBuf>,
+    /// Under-provisioning events a policy may have to count as "within budget"
+    /// (default: 1 % of the simulated steps).
+    #[arg(long)]
+    pub under_budget: Option<f64>,
+    /// The two swept parameters of the heatmaps, e.g. policy.buffer,policy.quantile.
+    #[arg(long, value_delimiter = ',', num_args = 2)]
+    pub heatmap: Option<Vec<String>>,
+    /// Metrics drawn as heatmaps.
+    #[arg(long, value_delimiter = ',', default_value = "cost_replica_hours,under_events")]
+    pub heatmap_metrics: Vec<String>,
+}
+
+#[derive(Debug, clap::Args)]
 pub struct MergeArgs {
     /// Shard folders (all N of one sweep).
     #[arg(required = true)]
@@ -87,6 +105,7 @@ pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::GenData(a) => gen_data::run(a),
         Command::Sweep(a) => sweep(a),
+        Command::Report(a) => report(a),
         Command::Merge(a) => {
             let dest = crate::sweep::merge::merge(&a.shards, &a.out).context("merge failed; nothing was changed")?;
             eprintln!("merged {} shard folder(s) -> {}", a.shards.len(), dest.display());
@@ -121,6 +140,29 @@ fn sweep(a: SweepArgs) -> Result<()> {
         })?;
         let resumed = if r.resumed_cells > 0 { format!(" ({} from checkpoints)", r.resumed_cells) } else { String::new() };
         eprintln!("{}: {} cells{resumed} in {:.2} s -> {}", r.name, r.cells, start.elapsed().as_secs_f64(), r.folder.display());
+    }
+    Ok(())
+}
+
+fn report(a: ReportArgs) -> Result<()> {
+    let dirs = if a.sweeps.is_empty() {
+        let found = crate::report::find_sweeps(std::path::Path::new("reports")).context("cannot list reports/: run `sim sweep` first or name sweep folders")?;
+        if found.is_empty() {
+            anyhow::bail!("no sweeps under reports/: run `sim sweep scenarios/*.toml` first");
+        }
+        found
+    } else {
+        a.sweeps.clone()
+    };
+    let opts = crate::report::ReportOptions {
+        under_budget: a.under_budget,
+        heatmap: a.heatmap.as_ref().map(|h| (h[0].clone(), h[1].clone())),
+        heatmap_metrics: a.heatmap_metrics.clone(),
+    };
+    for d in dirs {
+        let start = std::time::Instant::now();
+        let files = crate::report::write_report(&d, &opts).with_context(|| format!("report for {} failed", d.display()))?;
+        eprintln!("{}: {} charts in {:.2} s -> {}", d.display(), files.charts, start.elapsed().as_secs_f64(), files.html.display());
     }
     Ok(())
 }

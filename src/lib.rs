@@ -14,6 +14,7 @@ pub mod error;
 pub mod forecast;
 pub mod metrics;
 pub mod policy;
+pub mod report;
 pub mod rng;
 pub mod scenario;
 pub mod sim;

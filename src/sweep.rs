@@ -212,6 +212,11 @@ fn finish(sc: &Scenario, p: &Prepared, mine: &[Cell], params: &[String], work: &
         }
         b.flush()
     })?;
+    for (i, table) in p.forecasts.iter().enumerate() {
+        if let Some(t) = table {
+            outputs::write_forecast(&work.join("forecasts").join(forecast_name(i)), t, &p.workload)?;
+        }
+    }
     atomic_write(&work.join("manifest.json"), |f| f.write_all(manifest.as_bytes()))?;
     if let Some(s) = opts.shard {
         let info = ShardInfo {
@@ -226,6 +231,11 @@ fn finish(sc: &Scenario, p: &Prepared, mine: &[Cell], params: &[String], work: &
         atomic_write(&work.join("shard.json"), |f| f.write_all(text.as_bytes()))?;
     }
     Ok(())
+}
+
+/// File name of a forecaster variant's forecasts under `forecasts/`.
+pub fn forecast_name(index: usize) -> String {
+    format!("forecaster_{index:03}.parquet")
 }
 
 /// Replaces `dest` with `src`; the old results survive until the new ones are in place.

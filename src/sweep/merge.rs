@@ -72,7 +72,6 @@ fn assemble(dirs: &[PathBuf], infos: &[ShardInfo], tmp: &Path) -> Result<()> {
     let mut rows: BTreeMap<usize, String> = BTreeMap::new();
     let mut acc_header = None;
     let mut acc: BTreeMap<usize, String> = BTreeMap::new();
-    let tl_out = tmp.join("timelines");
     for (d, info) in dirs.iter().zip(infos) {
         let path = d.join("metrics_summary.csv");
         let mut ls = lines(&path)?.into_iter();
@@ -90,14 +89,10 @@ fn assemble(dirs: &[PathBuf], infos: &[ShardInfo], tmp: &Path) -> Result<()> {
                 acc.insert(*f, line.clone());
             }
         }
-        let tl = d.join("timelines");
-        if tl.is_dir() {
-            std::fs::create_dir_all(&tl_out).map_err(|e| Error::io(&tl_out, e))?;
-            for e in std::fs::read_dir(&tl).map_err(|e| Error::io(&tl, e))? {
-                let e = e.map_err(|e| Error::io(&tl, e))?;
-                let to = tl_out.join(e.file_name());
-                std::fs::hard_link(e.path(), &to).or_else(|_| std::fs::copy(e.path(), &to).map(|_| ())).map_err(|err| Error::io(&to, err))?;
-            }
+        // Timelines are disjoint between shards; a forecast used by several shards is
+        // the same file in each, so a later copy replaces an identical one.
+        for sub in ["timelines", "forecasts"] {
+            copy_folder(&d.join(sub), &tmp.join(sub))?;
         }
     }
     if rows.len() != total {
@@ -123,4 +118,17 @@ fn assemble(dirs: &[PathBuf], infos: &[ShardInfo], tmp: &Path) -> Result<()> {
         Ok(())
     })?;
     atomic_write(&tmp.join("manifest.json"), |f| f.write_all(&manifest))
+}
+
+fn copy_folder(from: &Path, to: &Path) -> Result<()> {
+    if !from.is_dir() {
+        return Ok(());
+    }
+    std::fs::create_dir_all(to).map_err(|e| Error::io(to, e))?;
+    for e in std::fs::read_dir(from).map_err(|e| Error::io(from, e))? {
+        let e = e.map_err(|e| Error::io(from, e))?;
+        let dest = to.join(e.file_name());
+        std::fs::copy(e.path(), &dest).map_err(|err| Error::io(&dest, err))?;
+    }
+    Ok(())
 }

@@ -113,3 +113,22 @@ pub fn accuracy_rows(params: &[String], rows: &[(String, Assignment, Accuracy)])
     }
     out
 }
+
+/// Writes a forecaster's one-step-ahead forecasts over the test window:
+/// `step, time_ms, actual, yhat` and the quantiles of [`QUANTILES`] as `q<level>`.
+pub fn write_forecast(path: &Path, table: &crate::forecast::ForecastTable, w: &Workload) -> Result<()> {
+    use crate::forecast::QUANTILES;
+    let rows = table.rows();
+    let steps: Vec<usize> = (table.first_step..table.first_step + rows).collect();
+    let mut cols = vec![
+        Column::new("step".into(), steps.iter().map(|&s| s as u64).collect::<Vec<u64>>()),
+        Column::new("time_ms".into(), steps.iter().map(|&s| s as u64 * w.step_ms).collect::<Vec<u64>>()),
+        Column::new("actual".into(), steps.iter().map(|&s| w.demand[s]).collect::<Vec<f64>>()),
+        Column::new("yhat".into(), steps.iter().map(|&s| table.point(s, 0)).collect::<Vec<f64>>()),
+    ];
+    for (k, q) in QUANTILES.iter().enumerate() {
+        cols.push(Column::new(format!("q{q}").into(), steps.iter().map(|&s| table.quantile(s, 0, k)).collect::<Vec<f64>>()));
+    }
+    let mut df = DataFrame::new(rows, cols).map_err(|source| Error::Polars { path: path.to_path_buf(), source })?;
+    write_parquet(path, &mut df)
+}
