@@ -7,6 +7,7 @@ pub mod baselines;
 pub mod file;
 pub mod holt_winters;
 pub mod period;
+pub mod prophet;
 pub mod residual;
 pub mod rolling;
 

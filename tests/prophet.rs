@@ -1,0 +1,129 @@
+//! The Rust Prophet against Python Prophet 1.5.0 (reference files made by
+//! validation/prophet/make_reference.sh): point forecasts within 0.5 % of the series'
+//! maximum, interval coverage within 3 percentage points.
+
+mod common;
+
+use scalesim::forecast::prophet::{config::RegressorConfig, fit, ProphetConfig};
+use scalesim::trace::parse_timestamp;
+
+struct Table {
+    header: Vec<String>,
+    rows: Vec<Vec<String>>,
+}
+
+fn read(path: &str) -> Table {
+    let text = std::fs::read_to_string(common::root().join("validation/prophet").join(path)).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap().split(',').map(String::from).collect();
+    Table { header, rows: lines.map(|l| l.split(',').map(String::from).collect()).collect() }
+}
+
+impl Table {
+    fn col(&self, name: &str) -> Vec<String> {
+        let i = self.header.iter().position(|h| h == name).unwrap();
+        self.rows.iter().map(|r| r[i].clone()).collect()
+    }
+    fn num(&self, name: &str) -> Vec<f64> {
+        self.col(name).iter().map(|v| v.parse().unwrap()).collect()
+    }
+    fn ms(&self) -> Vec<i64> {
+        self.col("ds").iter().map(|v| parse_timestamp(v).unwrap().ms()).collect()
+    }
+}
+
+/// (max |Δyhat| / max y, coverage ours, coverage Python)
+pub fn compare(name: &str, regressors: &[&str]) -> (f64, f64, f64) {
+    let input = read(&format!("{name}_input.csv"));
+    let reference = read(&format!("{name}_reference.csv"));
+    let params: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(common::root().join(format!("validation/prophet/{name}_params.json"))).unwrap()).unwrap();
+    let n_train = params["n_train"].as_u64().unwrap() as usize;
+    let ds = input.ms();
+    let y = input.num("y");
+    let regs: Vec<Vec<f64>> = regressors.iter().map(|r| input.num(r)).collect();
+    let cfg = ProphetConfig {
+        regressors: regressors.iter().map(|r| RegressorConfig { name: r.to_string(), prior_scale: None, standardize: None, mode: None }).collect(),
+        seed: 42,
+        ..ProphetConfig::default()
+    };
+    let train_regs: Vec<&[f64]> = regs.iter().map(|r| &r[..n_train]).collect();
+    let model = fit(&cfg, &ds[..n_train], &y[..n_train], &train_regs).unwrap();
+    let future = reference.ms();
+    assert_eq!(future, ds[n_train..n_train + future.len()].to_vec());
+    let future_regs: Vec<&[f64]> = regs.iter().map(|r| &r[n_train..n_train + future.len()]).collect();
+    let fc = model.predict(&future, &future_regs);
+    let ymax = y.iter().cloned().fold(0.0, f64::max);
+    let yhat_ref = reference.num("yhat");
+    let err = fc.yhat.iter().zip(&yhat_ref).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max) / ymax;
+    let actual = reference.num("y");
+    let (lo, hi) = (reference.num("yhat_lower"), reference.num("yhat_upper"));
+    let n = actual.len() as f64;
+    let ours = (0..actual.len()).filter(|&i| fc.yhat_lower[i] <= actual[i] && actual[i] <= fc.yhat_upper[i]).count() as f64 / n;
+    let theirs = (0..actual.len()).filter(|&i| lo[i] <= actual[i] && actual[i] <= hi[i]).count() as f64 / n;
+    eprintln!("{name}: max |Δyhat| = {:.4} % of max y, coverage {:.2} % vs {:.2} %, {} L-BFGS iterations", 100.0 * err, 100.0 * ours, 100.0 * theirs, model.iterations);
+    (err, ours, theirs)
+}
+
+fn check(name: &str, regressors: &[&str]) {
+    let (err, ours, theirs) = compare(name, regressors);
+    assert!(err <= 0.005, "{name}: max |yhat − python| is {:.3} % of the series maximum", 100.0 * err);
+    assert!((ours - theirs).abs() <= 0.03, "{name}: coverage {ours:.3} vs python {theirs:.3}");
+}
+
+#[test]
+fn run_csv_seven_days_to_seven_days() {
+    check("run", &[]);
+}
+
+#[test]
+fn run_csv_with_the_is_event_regressor() {
+    check("run_is_event", &["is_event"]);
+}
+
+#[test]
+fn nasa_five_minutes_fourteen_days_to_two() {
+    check("nasa_5min", &[]);
+}
+
+#[test]
+fn wikipedia_hourly_three_weeks_to_one() {
+    // Known gap: 0.81 % here, against the 0.5 % target, because Stan stops before the
+    // optimum on this series (see native_fit_reaches_at_least_stans_map_objective and
+    // validation/prophet/README.md). Guarded at 1 % until the gap is closed.
+    let (err, ours, theirs) = compare("wikipedia", &[]);
+    assert!(err <= 0.01, "wikipedia: max |yhat − python| is {:.3} % of the series maximum", 100.0 * err);
+    assert!((ours - theirs).abs() <= 0.03, "wikipedia: coverage {ours:.3} vs python {theirs:.3}");
+}
+
+/// Prophet stops L-BFGS early (Stan's default tolerances); the native fit reaches the
+/// optimum of the same objective. Our objective at Python's parameters equals Stan's
+/// lp__, and our own parameters score at least as well.
+#[test]
+fn native_fit_reaches_at_least_stans_map_objective() {
+    for (name, regressors) in [("run", vec![]), ("run_is_event", vec!["is_event"]), ("nasa_5min", vec![]), ("wikipedia", vec![])] {
+        let input = read(&format!("{name}_input.csv"));
+        let params: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(common::root().join(format!("validation/prophet/{name}_params.json"))).unwrap()).unwrap();
+        let n = params["n_train"].as_u64().unwrap() as usize;
+        let ds = input.ms();
+        let y = input.num("y");
+        let regs: Vec<Vec<f64>> = regressors.iter().map(|r| input.num(r)).collect();
+        let refs: Vec<&[f64]> = regs.iter().map(|r| &r[..n]).collect();
+        let cfg = ProphetConfig {
+            regressors: regressors.iter().map(|r| RegressorConfig { name: r.to_string(), prior_scale: None, standardize: None, mode: None }).collect(),
+            ..ProphetConfig::default()
+        };
+        let ours = fit(&cfg, &ds[..n], &y[..n], &refs).unwrap();
+        let v = |k: &str| params[k].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect::<Vec<f64>>();
+        let mut stan = ours.clone();
+        (stan.k, stan.m, stan.sigma_obs) = (v("k")[0], v("m")[0], v("sigma_obs")[0]);
+        stan.delta = v("delta");
+        stan.beta = v("beta");
+        let lp = -v("lp__")[0];
+        let at_stan = stan.neg_log_posterior(&ds[..n], &y[..n], &refs);
+        let at_ours = ours.neg_log_posterior(&ds[..n], &y[..n], &refs);
+        eprintln!("{name}: −lp__ {lp:.3}, our objective at Stan's optimum {at_stan:.3}, at ours {at_ours:.3}");
+        // Same objective (Stan prints lp__ to 8 significant digits; the smoothed |δ| adds ~1e-4 per changepoint).
+        assert!((at_stan - lp).abs() < 1e-3 * lp.abs().max(1.0) + 0.05, "{name}: objective differs from Stan's");
+        assert!(at_ours <= at_stan + 1e-6 * at_stan.abs(), "{name}: {at_ours} > {at_stan}");
+    }
+}
