@@ -1,5 +1,6 @@
 //! Command-line interface: argument definitions and the subcommands' glue.
 
+mod forecast;
 mod gen_data;
 mod validate;
 
@@ -28,6 +29,8 @@ pub struct Cli {
 pub enum Command {
     /// Generate synthetic workloads (the prototype's scenarios, or a generator TOML).
     GenData(gen_data::GenDataArgs),
+    /// Fit a forecaster on a trace up to a time and write its forecast (CSV or Parquet).
+    Forecast(forecast::ForecastArgs),
     /// Run scenario sweeps and write reports/<scenario>/.
     Sweep(SweepArgs),
     /// Write report.html, report.md, report.ipynb and plots/ for finished sweeps.
@@ -105,6 +108,7 @@ pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::GenData(a) => gen_data::run(a),
         Command::Sweep(a) => sweep(a),
+        Command::Forecast(a) => forecast::run(a),
         Command::Report(a) => report(a),
         Command::Merge(a) => {
             let dest = crate::sweep::merge::merge(&a.shards, &a.out).context("merge failed; nothing was changed")?;

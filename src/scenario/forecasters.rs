@@ -21,6 +21,7 @@ pub enum ForecasterKind {
     MovingAverage,
     HoltWinters,
     File,
+    Prophet,
 }
 
 /// One `[[forecasters]]` entry (scalars only, after axis expansion).
@@ -50,6 +51,12 @@ pub struct ForecasterSpec {
     pub upper_column: Option<String>,
     /// `file`: coverage of [lower, upper] (0.8, Prophet's default).
     pub interval_width: Option<f64>,
+    /// `prophet`: model settings (Prophet's names and defaults), e.g.
+    /// `prophet = { changepoint_prior_scale = 0.05, daily_seasonality = "on" }`.
+    pub prophet: Option<crate::forecast::prophet::ProphetConfig>,
+    /// `prophet`: extra regressors; each must be declared known in advance in `[trace] regressors`.
+    #[serde(default)]
+    pub regressors: Vec<String>,
 }
 
 impl ForecasterSpec {
@@ -82,6 +89,8 @@ impl ForecasterSpec {
         ] {
             check(set, k == File, key);
         }
+        check(self.prophet.is_some(), k == Prophet, "prophet");
+        check(!self.regressors.is_empty(), k == Prophet, "regressors");
         if !stray.is_empty() {
             return Err(format!("key(s) {} do not apply to forecaster kind '{}'", stray.join(", "), self.display_name()));
         }
@@ -95,6 +104,12 @@ impl ForecasterSpec {
         if let Some(w) = self.interval_width {
             if !(w > 0.0 && w < 1.0) {
                 return Err(format!("interval_width must be in (0, 1), got {w}"));
+            }
+        }
+        if let Some(p) = &self.prophet {
+            p.validate()?;
+            if !p.regressors.is_empty() {
+                return Err("declare Prophet regressors with the forecaster's `regressors` list, not inside `prophet`".into());
             }
         }
         if self.refit_every_steps == Some(0) {
@@ -117,6 +132,25 @@ impl ForecasterSpec {
                 period: self.period.unwrap_or(day),
                 params: self.alpha.map(|a| [a, self.beta.unwrap(), self.gamma.unwrap()]),
             }),
+            ForecasterKind::Prophet => {
+                let mut config = self.prophet.clone().unwrap_or_default();
+                let mut columns = Vec::new();
+                for r in &self.regressors {
+                    let col = w.regressor(r).ok_or_else(|| {
+                        Error::forecast(&name, format!("regressor '{r}' is not known in advance: list it in [trace] regressors (a calendar or planned events), or drop it — a forecaster may not use values it could not know"))
+                    })?;
+                    columns.push(col.to_vec());
+                    config.regressors.push(crate::forecast::prophet::config::RegressorConfig { name: r.clone(), prior_scale: None, standardize: None, mode: None });
+                }
+                let origin_ms = w.start.map_or(0, |s| s.naive_local().and_utc().timestamp_millis());
+                Arc::new(crate::forecast::prophet::ProphetForecaster {
+                    name,
+                    config,
+                    origin_ms,
+                    regressors: Arc::new(columns),
+                    block: self.refit_every_steps.unwrap_or(day),
+                })
+            }
             ForecasterKind::File => {
                 let path = base.join(self.path.as_ref().expect("validated"));
                 let data = crate::trace::forecast_file::load(

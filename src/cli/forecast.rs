@@ -1,0 +1,137 @@
+//! `sim forecast`: fit any forecaster on a trace up to a time and write its forecast.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::{bail, Context, Result};
+
+use crate::forecast::{ForecastBuf, History, QUANTILES};
+use crate::scenario::forecasters::{ForecasterKind, ForecasterSpec};
+use crate::scenario::window_steps;
+use crate::sweep::outputs::num;
+use crate::trace::{self, parse_timestamp, TraceSpec};
+
+#[derive(Debug, clap::Args)]
+pub struct ForecastArgs {
+    /// Forecaster kind: naive, seasonal_naive, moving_average, holt_winters, prophet.
+    #[arg(long)]
+    pub model: String,
+    /// Trace file (CSV or Parquet).
+    #[arg(long)]
+    pub input: PathBuf,
+    #[arg(long, default_value = "timestamp")]
+    pub timestamp_column: String,
+    /// Value column (default: the first column after the timestamp).
+    #[arg(long)]
+    pub value_column: Option<String>,
+    /// Steps with no row: error, zero or interpolate.
+    #[arg(long, value_enum, default_value = "error")]
+    pub gaps: GapArg,
+    /// Known-in-advance regressor columns (repeatable); Prophet uses them.
+    #[arg(long = "regressor")]
+    pub regressors: Vec<String>,
+    /// Fit on the steps before this time (same format as the trace's timestamps).
+    #[arg(long)]
+    pub train_until: String,
+    /// Steps (e.g. 1440) or a duration (e.g. 2d) to forecast.
+    #[arg(long)]
+    pub horizon: String,
+    /// Forecaster settings: a TOML table as in a scenario's [[forecasters]] entry
+    /// (e.g. `period = 1440`, or `[prophet]` with Prophet's settings).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Output file: .csv or .parquet.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum GapArg {
+    Error,
+    Zero,
+    Interpolate,
+}
+
+pub fn run(a: ForecastArgs) -> Result<()> {
+    let spec = TraceSpec {
+        timestamp_column: a.timestamp_column.clone(),
+        value_column: a.value_column.clone(),
+        regressors: a.regressors.clone(),
+        gaps: match a.gaps {
+            GapArg::Error => trace::GapPolicy::Error,
+            GapArg::Zero => trace::GapPolicy::Zero,
+            GapArg::Interpolate => trace::GapPolicy::Interpolate,
+        },
+        ..TraceSpec::for_path(&a.input)
+    };
+    let w = trace::load(&spec, "input")?.workload;
+    let cut = parse_timestamp(&a.train_until).with_context(|| format!("--train-until '{}' is not a timestamp", a.train_until))?;
+    let origin = w.start.map_or(0, |s| s.timestamp_millis());
+    let train = ((cut.ms() - origin).max(0) as u64).div_ceil(w.step_ms) as usize;
+    if train < 2 || train > w.len() {
+        bail!("--train-until leaves {train} training steps; the trace has {} steps", w.len());
+    }
+    let horizon = window_steps(&a.horizon, w.step_ms).map_err(|m| anyhow::anyhow!("--horizon: {m}"))?;
+    if horizon == 0 {
+        bail!("--horizon must be at least one step");
+    }
+    let mut table: toml::Table = match &a.config {
+        Some(p) => toml::from_str(&std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?).with_context(|| format!("{} is not valid TOML", p.display()))?,
+        None => toml::Table::new(),
+    };
+    table.insert("kind".into(), toml::Value::String(a.model.clone()));
+    if !a.regressors.is_empty() {
+        table.insert("regressors".into(), toml::Value::Array(a.regressors.iter().map(|r| toml::Value::String(r.clone())).collect()));
+    }
+    let fspec: ForecasterSpec = toml::Value::Table(table).try_into().map_err(|e: toml::de::Error| anyhow::anyhow!("forecaster settings: {}", e.message()))?;
+    fspec.validate().map_err(|m| anyhow::anyhow!("forecaster settings: {m}"))?;
+    if fspec.kind == ForecasterKind::File {
+        bail!("`file` forecasts are read, not fitted: use them in a scenario");
+    }
+    if !a.regressors.is_empty() && train + horizon > w.len() {
+        bail!("the forecast reaches past the trace, where the regressors' values are unknown: shorten --horizon to at most {}", w.len() - train);
+    }
+    let f = fspec.build(&w, std::path::Path::new("."), train..train + 1)?;
+    let model = f.fit(History { y: &w.demand[..train], start_step: 0, step_ms: w.step_ms })?;
+    let mut buf = ForecastBuf::default();
+    buf.reset(horizon);
+    model.predict(&mut buf);
+    let label = |s: usize| match w.start {
+        Some(_) => w.timestamp_label(s),
+        None => ((s as u64 * w.step_ms) / 1000).to_string(),
+    };
+    let (lo, hi) = (crate::forecast::quantile_index(0.1).unwrap(), crate::forecast::quantile_index(0.9).unwrap());
+    let mut header = vec!["timestamp".to_string(), "yhat".into(), "yhat_lower".into(), "yhat_upper".into()];
+    header.extend(QUANTILES.iter().map(|q| format!("q{q}")));
+    let rows: Vec<Vec<String>> = (0..horizon)
+        .map(|h| {
+            let q = &buf.quantiles[h * QUANTILES.len()..(h + 1) * QUANTILES.len()];
+            let mut r = vec![label(train + h), num(buf.point[h]), num(q[lo]), num(q[hi])];
+            r.extend(q.iter().map(|v| num(*v)));
+            r
+        })
+        .collect();
+    let ext = a.out.extension().and_then(|e| e.to_str()).unwrap_or("");
+    match ext {
+        "csv" => trace::write::atomic_write(&a.out, |file| {
+            let mut b = std::io::BufWriter::new(file);
+            writeln!(b, "{}", header.join(","))?;
+            for r in &rows {
+                writeln!(b, "{}", r.join(","))?;
+            }
+            b.flush()
+        })?,
+        "parquet" => {
+            use polars::prelude::*;
+            let mut cols = vec![Column::new("timestamp".into(), rows.iter().map(|r| r[0].clone()).collect::<Vec<String>>())];
+            for (k, name) in header.iter().enumerate().skip(1) {
+                cols.push(Column::new(name.as_str().into(), rows.iter().map(|r| r[k].parse::<f64>().unwrap_or(f64::NAN)).collect::<Vec<f64>>()));
+            }
+            let mut df = DataFrame::new(rows.len(), cols).map_err(|e| anyhow::anyhow!("{e}"))?;
+            trace::write::write_parquet(&a.out, &mut df)?;
+        }
+        other => bail!("--out must end in .csv or .parquet, not '.{other}'"),
+    }
+    eprintln!("{}: fitted on {train} steps, {horizon} steps forecast -> {}", f.name(), a.out.display());
+    Ok(())
+}
