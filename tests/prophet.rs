@@ -60,7 +60,7 @@ pub fn compare(name: &str, regressors: &[&str]) -> (f64, f64, f64) {
     let n = actual.len() as f64;
     let ours = (0..actual.len()).filter(|&i| fc.yhat_lower[i] <= actual[i] && actual[i] <= fc.yhat_upper[i]).count() as f64 / n;
     let theirs = (0..actual.len()).filter(|&i| lo[i] <= actual[i] && actual[i] <= hi[i]).count() as f64 / n;
-    eprintln!("{name}: max |Δyhat| = {:.4} % of max y, coverage {:.2} % vs {:.2} %, {} L-BFGS iterations", 100.0 * err, 100.0 * ours, 100.0 * theirs, model.iterations);
+    eprintln!("{name}: max |Δyhat| = {:.4} % of max y, coverage {:.2} % vs {:.2} %, {} solver iterations", 100.0 * err, 100.0 * ours, 100.0 * theirs, model.iterations);
     (err, ours, theirs)
 }
 

@@ -263,6 +263,11 @@ fn changepoints(ds_ms: &[i64], cfg: &ProphetConfig) -> Vec<i64> {
 /// Fits Prophet to `y` at local wall-clock times `ds_ms` (sorted), with regressor
 /// columns `regs` in the order of `cfg.regressors`.
 pub fn fit(cfg: &ProphetConfig, ds_ms: &[i64], y: &[f64], regs: &[&[f64]]) -> Result<ProphetModel, String> {
+    fit_with(cfg, ds_ms, y, regs, false)
+}
+
+/// [`fit`], optionally forcing the general L-BFGS path (for cross-checks).
+pub fn fit_with(cfg: &ProphetConfig, ds_ms: &[i64], y: &[f64], regs: &[&[f64]], force_lbfgs: bool) -> Result<ProphetModel, String> {
     cfg.validate()?;
     let n = y.len();
     if n < 2 || ds_ms.len() != n {
@@ -346,6 +351,17 @@ pub fn fit(cfg: &ProphetConfig, ds_ms: &[i64], y: &[f64], regs: &[&[f64]]) -> Re
     // Diagonal preconditioning: L-BFGS runs on z = p / scale, with scale_i ≈ H_ii^(−1/2)
     // at the start (σ from a changepoint-free least-squares fit), which turns thousands of
     // iterations on this ill-conditioned problem into a few hundred.
+    let additive = !force_lbfgs && !design.mult.iter().any(|&m| m) && cfg.growth != Growth::Logistic;
+    if additive {
+        let (p, iters) = fit_gaussian(&obj, &x0);
+        model.k = p[0];
+        model.m = p[1];
+        model.delta = p[2..2 + s].to_vec();
+        model.beta = p[2 + s..2 + s + f].to_vec();
+        model.sigma_obs = p[2 + s + f].exp();
+        model.iterations = iters;
+        return Ok(model);
+    }
     let scale = preconditioner(&obj, &x0);
     let z0: Vec<f64> = x0.iter().zip(&scale).map(|(p, s)| p / s).collect();
     let mut buf = vec![0.0; x0.len()];
@@ -371,6 +387,132 @@ pub fn fit(cfg: &ProphetConfig, ds_ms: &[i64], y: &[f64], regs: &[&[f64]]) -> Re
     model.sigma_obs = p[2 + s + f].exp();
     model.iterations = iters;
     Ok(model)
+}
+
+/// MAP fit of an additive model with linear or flat growth. Given σ the likelihood is
+/// Gaussian and linear in θ = (k, m, δ, β), so the optimum of the (smoothed) objective
+/// is found by alternating the closed-form σ step with iteratively reweighted ridge
+/// steps for the Laplace prior — a majorise-minimise scheme that decreases the same
+/// objective as the L-BFGS path at every step, in tens of small dense solves.
+fn fit_gaussian(obj: &Objective<'_>, x0: &[f64]) -> (Vec<f64>, usize) {
+    let d = obj.d;
+    let n = obj.y.len();
+    let s = obj.cps.len();
+    let f = d.f;
+    let p = 2 + s + f;
+    let flat = obj.growth == Growth::Flat;
+    // Normal equations G = AᵀA, b = Aᵀy, with rows a = [t, 1, (t − c)+, x].
+    let mut g = vec![0.0; p * p];
+    let mut b = vec![0.0; p];
+    let mut yy = 0.0;
+    let mut a = vec![0.0; p];
+    for i in 0..n {
+        let t = d.t[i];
+        a[0] = if flat { 0.0 } else { t };
+        a[1] = 1.0;
+        for (j, &c) in obj.cps.iter().enumerate() {
+            a[2 + j] = if !flat && t >= c { t - c } else { 0.0 };
+        }
+        a[2 + s..].copy_from_slice(&d.x[i * f..(i + 1) * f]);
+        let y = obj.y[i];
+        yy += y * y;
+        for r in 0..p {
+            if a[r] == 0.0 {
+                continue;
+            }
+            b[r] += a[r] * y;
+            let ar = a[r];
+            let row = &mut g[r * p..(r + 1) * p];
+            for c in r..p {
+                row[c] += ar * a[c];
+            }
+        }
+    }
+    for r in 0..p {
+        for c in 0..r {
+            g[r * p + c] = g[c * p + r];
+        }
+    }
+    let mut theta = x0[..p].to_vec();
+    let sse = |th: &[f64]| {
+        let mut q = 0.0;
+        for r in 0..p {
+            let gr = &g[r * p..(r + 1) * p];
+            q += th[r] * gr.iter().zip(th).map(|(x, y)| x * y).sum::<f64>();
+        }
+        (yy - 2.0 * th.iter().zip(&b).map(|(x, y)| x * y).sum::<f64>() + q).max(0.0)
+    };
+    let mut m = vec![0.0; p * p];
+    let mut rhs = vec![0.0; p];
+    let mut iters = 0;
+    for it in 0..2000 {
+        iters = it + 1;
+        let e = sse(&theta);
+        // ∂/∂ log σ = N − SSE/σ² + 4σ² = 0  ⇒  σ² = (√(N² + 16·SSE) − N) / 8.
+        let sigma2 = (((n * n) as f64 + 16.0 * e).sqrt() - n as f64) / 8.0;
+        let sigma2 = sigma2.max(1e-300);
+        for r in 0..p {
+            for c in 0..p {
+                m[r * p + c] = g[r * p + c] / sigma2;
+            }
+            rhs[r] = b[r] / sigma2;
+        }
+        m[0] += 1.0 / 25.0;
+        m[p + 1] += 1.0 / 25.0;
+        for j in 0..s {
+            let (r, _) = smooth_abs(theta[2 + j]);
+            m[(2 + j) * p + 2 + j] += 1.0 / (obj.tau * r);
+        }
+        for j in 0..f {
+            m[(2 + s + j) * p + 2 + s + j] += 1.0 / (obj.prior[j] * obj.prior[j]);
+        }
+        let Some(next) = cholesky_solve(&mut m, &rhs, p) else { break };
+        let change = next.iter().zip(&theta).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+        theta = next;
+        if change < 1e-10 {
+            break;
+        }
+    }
+    let e = sse(&theta);
+    let sigma2 = (((n * n) as f64 + 16.0 * e).sqrt() - n as f64) / 8.0;
+    theta.push(0.5 * sigma2.max(1e-300).ln());
+    (theta, iters)
+}
+
+/// Solves `m x = rhs` for symmetric positive definite `m` (overwritten).
+fn cholesky_solve(m: &mut [f64], rhs: &[f64], p: usize) -> Option<Vec<f64>> {
+    for j in 0..p {
+        let mut dj = m[j * p + j];
+        for k in 0..j {
+            dj -= m[j * p + k] * m[j * p + k];
+        }
+        if !(dj > 0.0) {
+            return None;
+        }
+        let dj = dj.sqrt();
+        m[j * p + j] = dj;
+        for i in j + 1..p {
+            let mut v = m[i * p + j];
+            for k in 0..j {
+                v -= m[i * p + k] * m[j * p + k];
+            }
+            m[i * p + j] = v / dj;
+        }
+    }
+    let mut z = rhs.to_vec();
+    for i in 0..p {
+        for k in 0..i {
+            z[i] -= m[i * p + k] * z[k];
+        }
+        z[i] /= m[i * p + i];
+    }
+    for i in (0..p).rev() {
+        for k in i + 1..p {
+            z[i] -= m[k * p + i] * z[k];
+        }
+        z[i] /= m[i * p + i];
+    }
+    Some(z)
 }
 
 /// Inverse square roots of the objective's Hessian diagonal at `x0`, with σ set to the
@@ -614,6 +756,37 @@ mod tests {
                 assert!((g[i] - gn[i]).abs() < 1e-3 * gn[i].abs().max(1.0), "{mode:?} param {i}: {} vs {}", g[i], gn[i]);
             }
         }
+    }
+
+    #[test]
+    fn gaussian_solver_and_lbfgs_reach_the_same_optimum() {
+        let n = 24 * 20;
+        let ds: Vec<i64> = (0..n as i64).map(|i| 1_700_000_000_000 + i * 3_600_000).collect();
+        let y: Vec<f64> = (0..n)
+            .map(|i| 100.0 + if i > 300 { 0.8 * (i - 300) as f64 } else { 0.0 } + 20.0 * (i as f64 / 24.0 * 6.283).sin() + ((i * 7919) % 17) as f64)
+            .collect();
+        let cfg = ProphetConfig::default();
+        let a = fit_with(&cfg, &ds, &y, &[], false).unwrap();
+        let b = fit_with(&cfg, &ds, &y, &[], true).unwrap();
+        let (fa, fb) = (a.neg_log_posterior(&ds, &y, &[]), b.neg_log_posterior(&ds, &y, &[]));
+        assert!((fa - fb).abs() < 1e-4 * fa.abs(), "{fa} vs {fb}");
+        let (pa, _) = a.predict_point(&ds[n - 48..], &[]);
+        let (pb, _) = b.predict_point(&ds[n - 48..], &[]);
+        for (x, z) in pa.iter().zip(&pb) {
+            assert!((x - z).abs() < 1e-3 * x.abs(), "{x} vs {z}");
+        }
+    }
+
+    #[test]
+    fn logistic_growth_saturates_at_the_cap() {
+        let n = 24 * 30;
+        let ds: Vec<i64> = (0..n as i64).map(|i| 1_700_000_000_000 + i * 3_600_000).collect();
+        let y: Vec<f64> = (0..n).map(|i| 1000.0 / (1.0 + (-(i as f64 - 300.0) / 60.0).exp())).collect();
+        let cfg = ProphetConfig { growth: Growth::Logistic, cap: Some(1000.0), daily_seasonality: Switch::Off, weekly_seasonality: Switch::Off, n_changepoints: 5, ..ProphetConfig::default() };
+        let m = fit(&cfg, &ds, &y, &[]).unwrap();
+        let future: Vec<i64> = (n as i64..n as i64 + 200).map(|i| 1_700_000_000_000 + i * 3_600_000).collect();
+        let (p, _) = m.predict_point(&future, &[]);
+        assert!(p.iter().all(|&v| v <= 1000.0 + 1e-6 && v > 950.0), "{:?}", &p[..3]);
     }
 
     #[test]

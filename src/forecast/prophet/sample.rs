@@ -6,6 +6,7 @@ use rand::Rng;
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Poisson, StandardNormal};
+use rayon::prelude::*;
 
 use super::config::Growth;
 use super::model::{components, piecewise_logistic, ProphetModel};
@@ -70,31 +71,48 @@ impl ProphetModel {
         let sigma = self.sigma_obs * self.y_scale;
         let lo_q = (1.0 - self.config.interval_width) / 2.0;
         let hi_q = (1.0 + self.config.interval_width) / 2.0;
-        let mut buf = vec![0.0; samples];
+        let base = self.trend_scaled(&d.t, &self.changepoints_t, &self.delta, 1.0);
+        let q = QUANTILES.len();
+        // Rows are independent given the paths: summarise them in parallel, each chunk with
+        // its own noise stream seeded from (seed, chunk), so results do not depend on threads.
+        const CHUNK: usize = 64;
+        let per_chunk: Vec<(Vec<f64>, Vec<f64>, Vec<f64>)> = (0..n.div_ceil(CHUNK))
+            .into_par_iter()
+            .map(|c| {
+                let mut noise_rng = ChaCha8Rng::seed_from_u64(crate::rng::mix64(self.config.seed ^ crate::rng::mix64(c as u64 + 1)));
+                let mut buf = vec![0.0; samples];
+                let (mut lo, mut hi, mut qs) = (Vec::new(), Vec::new(), Vec::new());
+                for i in c * CHUNK..((c + 1) * CHUNK).min(n) {
+                    let (xa, xm) = components(&d, i, &self.beta);
+                    let t = d.t[i];
+                    for (k, b) in buf.iter_mut().enumerate() {
+                        let tr = match (&logistic_paths, self.config.growth) {
+                            (Some(lp), _) => lp[k][i],
+                            (None, Growth::Flat) => base[i],
+                            (None, _) => base[i] + paths[k].iter().take_while(|c| c.0 <= t).map(|c| c.1 * (t - c.0)).sum::<f64>(),
+                        };
+                        let noise: f64 = StandardNormal.sample(&mut noise_rng);
+                        *b = (tr * self.y_scale + self.y_offset) * (1.0 + xm) + xa * self.y_scale + noise * sigma;
+                    }
+                    buf.sort_unstable_by(|a, b| a.total_cmp(b));
+                    lo.push(empirical_quantile(&buf, lo_q));
+                    hi.push(empirical_quantile(&buf, hi_q));
+                    qs.extend(QUANTILES.iter().map(|&l| empirical_quantile(&buf, l)));
+                }
+                (lo, hi, qs)
+            })
+            .collect();
         let mut out = ProphetForecast {
             yhat,
             trend,
             yhat_lower: Vec::with_capacity(n),
             yhat_upper: Vec::with_capacity(n),
-            quantiles: Vec::with_capacity(n * QUANTILES.len()),
+            quantiles: Vec::with_capacity(n * q),
         };
-        let base = self.trend_scaled(&d.t, &self.changepoints_t, &self.delta, 1.0);
-        for i in 0..n {
-            let (xa, xm) = components(&d, i, &self.beta);
-            let t = d.t[i];
-            for (k, b) in buf.iter_mut().enumerate() {
-                let tr = match (&logistic_paths, self.config.growth) {
-                    (Some(lp), _) => lp[k][i],
-                    (None, Growth::Flat) => base[i],
-                    (None, _) => base[i] + paths[k].iter().take_while(|c| c.0 <= t).map(|c| c.1 * (t - c.0)).sum::<f64>(),
-                };
-                let noise: f64 = StandardNormal.sample(&mut rng);
-                *b = (tr * self.y_scale + self.y_offset) * (1.0 + xm) + xa * self.y_scale + noise * sigma;
-            }
-            buf.sort_unstable_by(|a, b| a.total_cmp(b));
-            out.yhat_lower.push(empirical_quantile(&buf, lo_q));
-            out.yhat_upper.push(empirical_quantile(&buf, hi_q));
-            out.quantiles.extend(QUANTILES.iter().map(|&q| empirical_quantile(&buf, q)));
+        for (lo, hi, qs) in per_chunk {
+            out.yhat_lower.extend(lo);
+            out.yhat_upper.extend(hi);
+            out.quantiles.extend(qs);
         }
         out
     }
