@@ -9,6 +9,7 @@ require_cargo
 cargo build --release --locked
 "$SIM" gen-data --out data/generated
 "$SIM" sweep scenarios/*.toml --out reports
+"$SIM" train scenarios/prophet.toml --out models
 "$SIM" report
 "$SIM" validate --out validation/results
 echo "done: results and reports (report.html, report.md, report.ipynb) in reports/<scenario>/, validation in validation/results/"

@@ -2,6 +2,7 @@
 
 mod forecast;
 mod gen_data;
+mod train;
 mod validate;
 
 /// Log reading and series statistics used by `sim validate` (and its tests).
@@ -31,6 +32,8 @@ pub enum Command {
     GenData(gen_data::GenDataArgs),
     /// Fit a forecaster on a trace up to a time and write its forecast (CSV or Parquet).
     Forecast(forecast::ForecastArgs),
+    /// Fit a scenario's trainable forecasters (Prophet) on its training window and save them under models/.
+    Train(train::TrainArgs),
     /// Run scenario sweeps and write reports/<scenario>/.
     Sweep(SweepArgs),
     /// Write report.html, report.md, report.ipynb and plots/ for finished sweeps.
@@ -109,6 +112,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::GenData(a) => gen_data::run(a),
         Command::Sweep(a) => sweep(a),
         Command::Forecast(a) => forecast::run(a),
+        Command::Train(a) => train::run(a),
         Command::Report(a) => report(a),
         Command::Merge(a) => {
             let dest = crate::sweep::merge::merge(&a.shards, &a.out).context("merge failed; nothing was changed")?;

@@ -127,3 +127,74 @@ fn native_fit_reaches_at_least_stans_map_objective() {
         assert!(at_ours <= at_stan + 1e-6 * at_stan.abs(), "{name}: {at_ours} > {at_stan}");
     }
 }
+
+mod cli {
+    use super::common::{sim, write};
+    use predicates::prelude::*;
+    use scalesim::forecast::prophet::ProphetModel;
+
+    const SC: &str = "name = \"p\"\n[trace]\nfile = \"run.csv\"\nvalue_column = \"req_per_min\"\nregressors = [\"is_event\"]\n[window]\ntrain = \"2d\"\ntest = \"1d\"\n[[forecasters]]\nkind = \"prophet\"\nregressors = [\"is_event\"]\nprophet = { changepoint_prior_scale = [0.05, 0.5] }\n[[policies]]\nkind = \"buffered\"\n";
+
+    fn setup() -> tempfile::TempDir {
+        let d = tempfile::tempdir().unwrap();
+        sim().args(["gen-data", "--preset", "mixed", "--days", "3", "--out"]).arg(d.path()).assert().success();
+        std::fs::rename(d.path().join("scenario_mixed.csv"), d.path().join("run.csv")).unwrap();
+        d
+    }
+
+    #[test]
+    fn prophet_runs_in_a_sweep_with_swept_settings_and_a_declared_regressor() {
+        let d = setup();
+        let sc = write(d.path(), "p.toml", SC);
+        sim().arg("sweep").arg(&sc).args(["-q", "--out"]).arg(d.path().join("o")).assert().success();
+        let summary = std::fs::read_to_string(d.path().join("o/p/metrics_summary.csv")).unwrap();
+        assert!(summary.lines().next().unwrap().contains("forecaster.prophet.changepoint_prior_scale"));
+        assert_eq!(summary.lines().count(), 3);
+        // A regressor the trace does not declare known in advance is refused.
+        let undeclared = write(d.path(), "u.toml", &SC.replace("regressors = [\"is_event\"]\n[window]", "[window]"));
+        sim().arg("sweep").arg(&undeclared).args(["-q", "--out"]).arg(d.path().join("o")).assert().failure().stderr(predicate::str::contains("not known in advance"));
+    }
+
+    #[test]
+    fn sim_train_saves_a_model_that_predicts_like_a_fresh_fit() {
+        let d = setup();
+        let sc = write(d.path(), "p.toml", &SC.replace("[0.05, 0.5]", "0.05"));
+        sim().arg("train").arg(&sc).arg("--out").arg(d.path().join("models")).assert().success();
+        let card: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(d.path().join("models/p/prophet.json")).unwrap()).unwrap();
+        assert_eq!(card["training_steps"], 2880);
+        let model: ProphetModel = serde_json::from_value(card["model"].clone()).unwrap();
+        // Forecast the same day with `sim forecast` and compare point forecasts.
+        let out = d.path().join("f.csv");
+        sim()
+            .args(["forecast", "--model", "prophet", "--value-column", "req_per_min", "--regressor", "is_event", "--train-until", "2025-01-03 00:00:00", "--horizon", "1440", "--input"])
+            .arg(d.path().join("run.csv"))
+            .arg("--out")
+            .arg(&out)
+            .assert()
+            .success();
+        let text = std::fs::read_to_string(&out).unwrap();
+        let rows: Vec<Vec<f64>> = text.lines().skip(1).map(|l| l.split(',').skip(1).map(|v| v.parse().unwrap()).collect()).collect();
+        assert_eq!(rows.len(), 1440);
+        let ds: Vec<i64> = (0..1440).map(|i| model.start_ms + (2880 + i) * 60_000).collect();
+        let events: Vec<f64> = std::fs::read_to_string(d.path().join("run.csv")).unwrap().lines().skip(1 + 2880).map(|l| l.rsplit(',').next().unwrap().parse().unwrap()).collect();
+        let (yhat, _) = model.predict_point(&ds, &[&events]);
+        for (r, y) in rows.iter().zip(&yhat) {
+            assert!((r[0] - y.max(0.0)).abs() < 1e-9 * y.abs().max(1.0), "{} vs {y}", r[0]);
+            assert!(r[1] <= r[0] + 1e-9 && r[0] <= r[2] + 1e-9, "interval around the point: {r:?}");
+            assert!(r[3..].windows(2).all(|w| w[0] <= w[1]), "quantiles increase");
+        }
+    }
+
+    #[test]
+    fn sim_forecast_explains_bad_arguments() {
+        let d = setup();
+        let run = d.path().join("run.csv");
+        for (args, msg) in [
+            (vec!["--model", "prophet", "--train-until", "2025-01-02 00:00:00", "--horizon", "soon"], "--horizon"),
+            (vec!["--model", "oracle", "--train-until", "2025-01-02 00:00:00", "--horizon", "10"], "unknown variant `oracle`"),
+            (vec!["--model", "naive", "--train-until", "yesterday", "--horizon", "10"], "not a timestamp"),
+        ] {
+            sim().arg("forecast").args(&args).arg("--input").arg(&run).arg("--value-column").arg("req_per_min").arg("--out").arg(d.path().join("x.csv")).assert().failure().stderr(predicate::str::contains(msg));
+        }
+    }
+}
