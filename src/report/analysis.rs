@@ -119,9 +119,12 @@ pub fn downsample_minmax(xs: &[f64], ys: &[f64], columns: usize) -> Vec<(f64, f6
     out
 }
 
+/// Chart points (x, y).
+pub type Points = Vec<(f64, f64)>;
+
 /// The envelope of a band at `columns` pixels: per column, the lowest lower bound and the
 /// highest upper bound, at the column's first x.
-pub fn band_envelope(xs: &[f64], lower: &[f64], upper: &[f64], columns: usize) -> (Vec<(f64, f64)>, Vec<(f64, f64)>) {
+pub fn band_envelope(xs: &[f64], lower: &[f64], upper: &[f64], columns: usize) -> (Points, Points) {
     let n = xs.len().min(lower.len()).min(upper.len());
     let columns = columns.clamp(1, n.max(1));
     let (mut lo, mut hi) = (Vec::with_capacity(columns), Vec::with_capacity(columns));
@@ -164,7 +167,7 @@ mod tests {
         assert_eq!(short_number(0.95), "0.95");
         assert_eq!(short_number(1240.4), "1240");
         assert_eq!(short_number(43.0), "43");
-        assert_eq!(short_number(3.14159), "3.142");
+        assert_eq!(short_number(2.71828), "2.718");
     }
 
     #[test]

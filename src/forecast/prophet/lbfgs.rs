@@ -16,7 +16,7 @@ pub fn minimize(mut f: impl FnMut(&[f64], &mut [f64]) -> f64, x0: Vec<f64>, max_
     let mut d = vec![0.0; n];
     let mut x_new = vec![0.0; n];
     let mut g_new = vec![0.0; n];
-    let mut alpha = vec![0.0; MEMORY];
+    let mut alpha = [0.0; MEMORY];
     let mut small_steps = 0;
     for iter in 0..max_iter {
         let gmax = g.iter().fold(0.0f64, |a, v| a.max(v.abs()));

@@ -2,6 +2,9 @@
 //! `stan_model/prophet.stan`): scaling, changepoints, Fourier seasonalities, regressors,
 //! the MAP objective with its analytic gradient, and point predictions.
 
+// Loops index several parallel arrays (times, rows, trend) at once.
+#![allow(clippy::needless_range_loop)]
+
 use serde::{Deserialize, Serialize};
 
 use super::config::{Growth, Mode, ProphetConfig, Scaling, Switch};
@@ -726,7 +729,7 @@ mod tests {
     fn analytic_gradient_matches_finite_differences() {
         let n = 300;
         let ds: Vec<i64> = (0..n as i64).map(|i| 1_700_000_000_000 + i * 3_600_000).collect();
-        let y: Vec<f64> = (0..n).map(|i| 50.0 + 0.1 * i as f64 + 10.0 * (i as f64 / 24.0 * 6.283).sin()).collect();
+        let y: Vec<f64> = (0..n).map(|i| 50.0 + 0.1 * i as f64 + 10.0 * (i as f64 / 24.0 * std::f64::consts::TAU).sin()).collect();
         let reg: Vec<f64> = (0..n).map(|i| ((i * 7) % 5) as f64).collect();
         for mode in [Mode::Additive, Mode::Multiplicative] {
             let cfg = ProphetConfig {
@@ -763,7 +766,7 @@ mod tests {
         let n = 24 * 20;
         let ds: Vec<i64> = (0..n as i64).map(|i| 1_700_000_000_000 + i * 3_600_000).collect();
         let y: Vec<f64> = (0..n)
-            .map(|i| 100.0 + if i > 300 { 0.8 * (i - 300) as f64 } else { 0.0 } + 20.0 * (i as f64 / 24.0 * 6.283).sin() + ((i * 7919) % 17) as f64)
+            .map(|i| 100.0 + if i > 300 { 0.8 * (i - 300) as f64 } else { 0.0 } + 20.0 * (i as f64 / 24.0 * std::f64::consts::TAU).sin() + ((i * 7919) % 17) as f64)
             .collect();
         let cfg = ProphetConfig::default();
         let a = fit_with(&cfg, &ds, &y, &[], false).unwrap();
