@@ -167,7 +167,7 @@ mod tests {
         assert_eq!(short_number(0.95), "0.95");
         assert_eq!(short_number(1240.4), "1240");
         assert_eq!(short_number(43.0), "43");
-        assert_eq!(short_number(2.71828), "2.718");
+        assert_eq!(short_number(1.23456), "1.235");
     }
 
     #[test]
