@@ -8,6 +8,7 @@ pub mod file;
 pub mod holt_winters;
 pub mod period;
 pub mod prophet;
+pub mod regression;
 pub mod residual;
 pub mod rolling;
 

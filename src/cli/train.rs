@@ -40,7 +40,7 @@ pub fn run(a: TrainArgs) -> Result<()> {
                 cols.push(&col[..p.train]);
                 cfg.regressors.push(RegressorConfig { name: r.clone(), prior_scale: None, standardize: None, mode: None });
             }
-            let origin = w.start.map_or(0, |s| s.naive_local().and_utc().timestamp_millis());
+            let origin = crate::scenario::forecasters::local_origin_ms(w);
             let ds: Vec<i64> = (0..p.train).map(|s| origin + (s as u64 * w.step_ms) as i64).collect();
             let model = fit(&cfg, &ds, train, &cols).map_err(|m| anyhow::anyhow!("{}: {m}", spec.display_name()))?;
             let suffix: String = assign.iter().map(|(k, v)| format!("_{}-{v}", k.rsplit('.').next().unwrap_or(k))).collect();

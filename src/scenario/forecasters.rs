@@ -22,6 +22,8 @@ pub enum ForecasterKind {
     HoltWinters,
     File,
     Prophet,
+    Ridge,
+    RandomForest,
 }
 
 /// One `[[forecasters]]` entry (scalars only, after axis expansion).
@@ -54,9 +56,21 @@ pub struct ForecasterSpec {
     /// `prophet`: model settings (Prophet's names and defaults), e.g.
     /// `prophet = { changepoint_prior_scale = 0.05, daily_seasonality = "on" }`.
     pub prophet: Option<crate::forecast::prophet::ProphetConfig>,
-    /// `prophet`: extra regressors; each must be declared known in advance in `[trace] regressors`.
+    /// `prophet`, `ridge`, `random_forest`: extra regressors; each must be declared known
+    /// in advance in `[trace] regressors`.
     #[serde(default)]
     pub regressors: Vec<String>,
+    /// `ridge` / `random_forest`: lags 1..=lags as features (a day of steps, at most 60).
+    pub lags: Option<usize>,
+    /// `ridge` / `random_forest`: fit on at most this many recent rows (20,000 / 5,000).
+    pub max_rows: Option<usize>,
+    /// `ridge`: L2 penalty (1.0).
+    pub penalty: Option<f64>,
+    /// `random_forest`: trees (50), depth (12), minimum leaf size (5), seed (0).
+    pub trees: Option<usize>,
+    pub max_depth: Option<u16>,
+    pub min_samples_leaf: Option<usize>,
+    pub seed: Option<u64>,
 }
 
 impl ForecasterSpec {
@@ -90,7 +104,13 @@ impl ForecasterSpec {
             check(set, k == File, key);
         }
         check(self.prophet.is_some(), k == Prophet, "prophet");
-        check(!self.regressors.is_empty(), k == Prophet, "regressors");
+        check(!self.regressors.is_empty(), matches!(k, Prophet | Ridge | RandomForest), "regressors");
+        check(self.lags.is_some(), matches!(k, Ridge | RandomForest), "lags");
+        check(self.max_rows.is_some(), matches!(k, Ridge | RandomForest), "max_rows");
+        check(self.penalty.is_some(), k == Ridge, "penalty");
+        for (set, key) in [(self.trees.is_some(), "trees"), (self.max_depth.is_some(), "max_depth"), (self.min_samples_leaf.is_some(), "min_samples_leaf"), (self.seed.is_some(), "seed")] {
+            check(set, k == RandomForest, key);
+        }
         if !stray.is_empty() {
             return Err(format!("key(s) {} do not apply to forecaster kind '{}'", stray.join(", "), self.display_name()));
         }
@@ -132,17 +152,30 @@ impl ForecasterSpec {
                 period: self.period.unwrap_or(day),
                 params: self.alpha.map(|a| [a, self.beta.unwrap(), self.gamma.unwrap()]),
             }),
+            ForecasterKind::Ridge | ForecasterKind::RandomForest => Arc::new(crate::forecast::regression::LagRegression {
+                learner: if self.kind == ForecasterKind::Ridge {
+                    crate::forecast::regression::Learner::Ridge { penalty: self.penalty.unwrap_or(1.0) }
+                } else {
+                    crate::forecast::regression::Learner::RandomForest {
+                        trees: self.trees.unwrap_or(50),
+                        max_depth: self.max_depth.unwrap_or(12),
+                        min_samples_leaf: self.min_samples_leaf.unwrap_or(5),
+                        seed: self.seed.unwrap_or(0),
+                    }
+                },
+                lags: self.lags.unwrap_or(day.min(60)),
+                max_rows: self.max_rows.unwrap_or(if self.kind == ForecasterKind::Ridge { 20_000 } else { 5_000 }),
+                origin_ms: local_origin_ms(w),
+                regressors: Arc::new(self.regressor_columns(w, &name)?),
+                name,
+            }),
             ForecasterKind::Prophet => {
                 let mut config = self.prophet.clone().unwrap_or_default();
-                let mut columns = Vec::new();
+                let columns = self.regressor_columns(w, &name)?;
                 for r in &self.regressors {
-                    let col = w.regressor(r).ok_or_else(|| {
-                        Error::forecast(&name, format!("regressor '{r}' is not known in advance: list it in [trace] regressors (a calendar or planned events), or drop it — a forecaster may not use values it could not know"))
-                    })?;
-                    columns.push(col.to_vec());
                     config.regressors.push(crate::forecast::prophet::config::RegressorConfig { name: r.clone(), prior_scale: None, standardize: None, mode: None });
                 }
-                let origin_ms = w.start.map_or(0, |s| s.naive_local().and_utc().timestamp_millis());
+                let origin_ms = local_origin_ms(w);
                 Arc::new(crate::forecast::prophet::ProphetForecaster {
                     name,
                     config,
@@ -168,10 +201,28 @@ impl ForecasterSpec {
         })
     }
 
+    /// The declared regressors' columns over the whole trace; a regressor the trace does
+    /// not declare known in advance is refused.
+    fn regressor_columns(&self, w: &Workload, name: &str) -> Result<Vec<Vec<f64>>> {
+        self.regressors
+            .iter()
+            .map(|r| {
+                w.regressor(r).map(<[f64]>::to_vec).ok_or_else(|| {
+                    Error::forecast(name, format!("regressor '{r}' is not known in advance: list it in [trace] regressors (a calendar or planned events), or drop it — a forecaster may not use values it could not know"))
+                })
+            })
+            .collect()
+    }
+
     /// Files this forecaster reads (for the manifest).
     pub fn input_path(&self, base: &Path) -> Option<PathBuf> {
         self.path.as_ref().map(|p| base.join(p))
     }
+}
+
+/// Local wall-clock time of the trace's step 0 (ms), for calendar features.
+pub fn local_origin_ms(w: &Workload) -> i64 {
+    w.start.map_or(0, |s| s.naive_local().and_utc().timestamp_millis())
 }
 
 /// Checks that an external forecast covers the test window.
