@@ -85,6 +85,8 @@ impl LagRegression {
 struct Fitted {
     spec: LagRegression,
     model: Model,
+    /// Feature columns kept (constant ones are dropped: they carry nothing and break scaling).
+    keep: Vec<bool>,
     recent: VecDeque<f64>,
     next: usize,
     step_ms: u64,
@@ -103,8 +105,8 @@ impl FittedModel for Fitted {
         for h in 0..out.point.len() {
             row.clear();
             self.spec.features(self.next + h, self.step_ms, &lags, &mut row);
-            let width = row.len();
-            let p = DenseMatrix::new(1, width, row.clone(), false)
+            let kept: Vec<f64> = row.iter().zip(&self.keep).filter(|(_, &k)| k).map(|(v, _)| *v).collect();
+            let p = DenseMatrix::new(1, kept.len(), kept, false)
                 .ok()
                 .and_then(|x| self.model.predict(&x).ok())
                 .and_then(|v| v.first().copied())
@@ -143,6 +145,18 @@ impl Forecaster for LagRegression {
             width = rows.len() - before;
             target.push(h.y[t]);
         }
+        // Drop constant columns (e.g. day of week in a history shorter than a day).
+        let keep: Vec<bool> = (0..width)
+            .map(|c| {
+                let first = rows[c];
+                (0..target.len()).any(|r| rows[r * width + c] != first)
+            })
+            .collect();
+        let rows: Vec<f64> = rows.chunks(width).flat_map(|r| r.iter().zip(&keep).filter(|(_, &k)| k).map(|(v, _)| *v)).collect();
+        let width = keep.iter().filter(|&&k| k).count();
+        if width == 0 {
+            return Err(Error::forecast(&self.name, "every feature is constant over the history"));
+        }
         // Residual quantiles from a time-ordered validation split, then a fit on everything.
         let split = target.len() * 4 / 5;
         let probe = self.train(&rows[..split * width], &target[..split], width)?;
@@ -151,7 +165,7 @@ impl Forecaster for LagRegression {
         let residuals: Vec<f64> = target[split..].iter().zip(&pv).map(|(a, p)| a - p).collect();
         let model = self.train(&rows, &target, width)?;
         let recent = (1..=k).map(|l| h.y[n - l]).collect();
-        Ok(Box::new(Fitted { spec: self.clone(), model, recent, next: h.next_step(), step_ms: h.step_ms, rq: ResidualQuantiles::from_residuals(&residuals) }))
+        Ok(Box::new(Fitted { spec: self.clone(), model, keep, recent, next: h.next_step(), step_ms: h.step_ms, rq: ResidualQuantiles::from_residuals(&residuals) }))
     }
 }
 
