@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The test suite (unit, integration, golden, property and report tests), optimised build.
-# Installs what the report tests need when it is missing: headless Chromium (Debian
-# package) and a Python virtual environment with the notebook packages, kept in
-# ~/.cache/scalesim/ so that later runs and clones reuse it.
+# The test suite (unit, integration, golden, property, report and LSTM tests), optimised
+# build with the `lstm` feature. Installs what is missing: PyTorch 2.13.0 (libtorch) in
+# ~/.cache/scalesim/torch-venv, headless Chromium (Debian package) and a Python virtual
+# environment with the notebook packages — all kept in ~/.cache/scalesim/ so that later
+# runs and clones reuse them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
@@ -23,8 +24,9 @@ if ! "$VENV/bin/python" -c "import nbformat, nbclient, ipykernel, polars, matplo
     "$VENV/bin/pip" install -q nbformat==5.11.1 nbclient==0.11.0 ipykernel==7.4.0 polars==2.1.0 matplotlib==3.11.2
 fi
 export SCALESIM_PYTHON="$VENV/bin/python" SCALESIM_CHROMIUM=chromium SCALESIM_REQUIRE_TOOLS=1
+ensure_torch
 if cargo nextest --version >/dev/null 2>&1; then
-    cargo nextest run --release --locked --no-fail-fast
+    cargo nextest run --release --locked --no-fail-fast --features lstm
 else
-    cargo test --release --locked --no-fail-fast
+    cargo test --release --locked --no-fail-fast --features lstm
 fi

@@ -6,6 +6,8 @@ pub mod accuracy;
 pub mod baselines;
 pub mod file;
 pub mod holt_winters;
+#[cfg(feature = "lstm")]
+pub mod lstm;
 pub mod period;
 pub mod prophet;
 pub mod regression;
@@ -71,6 +73,13 @@ pub trait FittedModel: Send {
     fn observe(&mut self, y: f64);
     /// Predicts the `out.point.len()` steps after everything observed.
     fn predict(&self, out: &mut ForecastBuf);
+    /// Forecasts for the decision steps `steps` in one go (batched models), appending
+    /// `horizon` points and quantiles per step. `y` ends right before the last of those
+    /// steps, so the decision at `s` may read `y[..s]` only. Returns false when the model
+    /// has no batched path (the caller then predicts step by step).
+    fn predict_block(&mut self, _y: &[f64], _steps: std::ops::Range<usize>, _horizon: usize, _point: &mut Vec<f64>, _quantiles: &mut Vec<f64>) -> bool {
+        false
+    }
 }
 
 /// Something that can be fitted on a history.

@@ -30,6 +30,13 @@ pub fn run(a: TrainArgs) -> Result<()> {
         let data_hash = sha256_hex(train.iter().flat_map(|v| v.to_le_bytes()).collect::<Vec<u8>>().as_slice());
         let mut saved = 0;
         for (assign, spec) in &sc.forecasters {
+            let suffix: String = assign.iter().map(|(k, v)| format!("_{}-{v}", k.rsplit('.').next().unwrap_or(k))).collect();
+            let stem = a.out.join(&sc.name).join(format!("{}{suffix}", spec.display_name()));
+            if spec.kind == ForecasterKind::Lstm {
+                save_lstm(spec, train, &stem, &data_hash, &sc.name, w.step_ms)?;
+                saved += 1;
+                continue;
+            }
             if spec.kind != ForecasterKind::Prophet {
                 continue;
             }
@@ -43,8 +50,7 @@ pub fn run(a: TrainArgs) -> Result<()> {
             let origin = crate::scenario::forecasters::local_origin_ms(w);
             let ds: Vec<i64> = (0..p.train).map(|s| origin + (s as u64 * w.step_ms) as i64).collect();
             let model = fit(&cfg, &ds, train, &cols).map_err(|m| anyhow::anyhow!("{}: {m}", spec.display_name()))?;
-            let suffix: String = assign.iter().map(|(k, v)| format!("_{}-{v}", k.rsplit('.').next().unwrap_or(k))).collect();
-            let file = a.out.join(&sc.name).join(format!("{}{suffix}.json", spec.display_name()));
+            let file = stem.with_extension("json");
             let card = serde_json::json!({
                 "kind": "prophet",
                 "forecaster": spec.display_name(),
@@ -63,8 +69,48 @@ pub fn run(a: TrainArgs) -> Result<()> {
             saved += 1;
         }
         if saved == 0 {
-            eprintln!("{}: no trainable forecaster (prophet) in this scenario; nothing saved", sc.name);
+            eprintln!("{}: no trainable forecaster (prophet, lstm) in this scenario; nothing saved", sc.name);
         }
     }
     Ok(())
+}
+
+/// Trains the LSTM on the training window and saves `<stem>.safetensors` and `<stem>.json`.
+#[cfg(feature = "lstm")]
+fn save_lstm(spec: &crate::scenario::forecasters::ForecasterSpec, y: &[f64], stem: &std::path::Path, data_hash: &str, scenario: &str, step_ms: u64) -> Result<()> {
+    use crate::forecast::lstm::{LstmConfig, TrainedLstm};
+    let config: LstmConfig = match &spec.lstm {
+        Some(t) => toml::Value::Table(t.clone()).try_into().map_err(|e: toml::de::Error| anyhow::anyhow!("lstm settings: {}", e.message()))?,
+        None => LstmConfig::default(),
+    };
+    let model = TrainedLstm::train(y, &config).map_err(|m| anyhow::anyhow!("{}: {m}", spec.display_name()))?;
+    let weights = stem.with_extension("safetensors");
+    if let Some(dir) = weights.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    model.save(&weights).map_err(|m| anyhow::anyhow!(m))?;
+    let card = serde_json::json!({
+        "kind": "lstm",
+        "forecaster": spec.display_name(),
+        "architecture": format!("LSTM(1→{h}) → Linear({h}→{k}) → ReLU → Linear({k}→1 + {q} quantiles)", h = config.hidden, k = config.head, q = crate::forecast::QUANTILES.len()),
+        "config": config,
+        "quantiles": crate::forecast::QUANTILES,
+        "normalisation": {"mean": model.report.mean, "std": model.report.std},
+        "training": model.report,
+        "scenario": scenario,
+        "training_steps": y.len(),
+        "step_ms": step_ms,
+        "training_data_sha256": data_hash,
+        "weights": weights.file_name().and_then(|n| n.to_str()),
+        "scalesim_version": env!("CARGO_PKG_VERSION"),
+    });
+    let text = serde_json::to_string_pretty(&card).expect("card serialises");
+    atomic_write(&stem.with_extension("json"), |f| f.write_all(text.as_bytes()))?;
+    eprintln!("{scenario}: saved {} and its card", weights.display());
+    Ok(())
+}
+
+#[cfg(not(feature = "lstm"))]
+fn save_lstm(spec: &crate::scenario::forecasters::ForecasterSpec, _y: &[f64], _stem: &std::path::Path, _h: &str, _s: &str, _step: u64) -> Result<()> {
+    anyhow::bail!("{}: this build has no LSTM: build with `--features lstm` (scripts/run.sh does)", spec.display_name())
 }

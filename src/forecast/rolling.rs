@@ -46,10 +46,21 @@ pub fn rolling_forecast(
     let mut buf = ForecastBuf::default();
     buf.reset(ro.horizon);
     let mut model = None;
+    let mut batched_until = first;
     for step in first..last {
         if (step - first) % ro.refit_every == 0 {
             let lo = ro.fit_window.map_or(0, |w| step.saturating_sub(w));
-            model = Some(f.fit(History { y: &y[lo..step], start_step: lo, step_ms })?);
+            let mut m = f.fit(History { y: &y[lo..step], start_step: lo, step_ms })?;
+            // Batched models forecast the whole refit block at once; the decision at `s`
+            // still sees only `y[..s]` (the slice ends before the block's last step).
+            let end = (step + ro.refit_every).min(last);
+            if m.predict_block(&y[..end - 1], step..end, ro.horizon, &mut table.point, &mut table.quantiles) {
+                batched_until = end;
+            }
+            model = Some(m);
+        }
+        if step < batched_until {
+            continue;
         }
         let m = model.as_mut().expect("fitted at the first step");
         m.predict(&mut buf);

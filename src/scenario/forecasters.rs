@@ -24,6 +24,8 @@ pub enum ForecasterKind {
     Prophet,
     Ridge,
     RandomForest,
+    /// Needs the `lstm` build feature (libtorch).
+    Lstm,
 }
 
 /// One `[[forecasters]]` entry (scalars only, after axis expansion).
@@ -71,6 +73,9 @@ pub struct ForecasterSpec {
     pub max_depth: Option<u16>,
     pub min_samples_leaf: Option<usize>,
     pub seed: Option<u64>,
+    /// `lstm`: network and training settings (past, ahead, hidden, head, epochs, batch,
+    /// learning_rate, patience, seed), the prototype's by default.
+    pub lstm: Option<toml::Table>,
 }
 
 impl ForecasterSpec {
@@ -108,6 +113,7 @@ impl ForecasterSpec {
         check(self.lags.is_some(), matches!(k, Ridge | RandomForest), "lags");
         check(self.max_rows.is_some(), matches!(k, Ridge | RandomForest), "max_rows");
         check(self.penalty.is_some(), k == Ridge, "penalty");
+        check(self.lstm.is_some(), k == Lstm, "lstm");
         for (set, key) in [(self.trees.is_some(), "trees"), (self.max_depth.is_some(), "max_depth"), (self.min_samples_leaf.is_some(), "min_samples_leaf"), (self.seed.is_some(), "seed")] {
             check(set, k == RandomForest, key);
         }
@@ -169,6 +175,7 @@ impl ForecasterSpec {
                 regressors: Arc::new(self.regressor_columns(w, &name)?),
                 name,
             }),
+            ForecasterKind::Lstm => lstm_forecaster(&name, self.lstm.as_ref())?,
             ForecasterKind::Prophet => {
                 let mut config = self.prophet.clone().unwrap_or_default();
                 let columns = self.regressor_columns(w, &name)?;
@@ -218,6 +225,20 @@ impl ForecasterSpec {
     pub fn input_path(&self, base: &Path) -> Option<PathBuf> {
         self.path.as_ref().map(|p| base.join(p))
     }
+}
+
+#[cfg(feature = "lstm")]
+fn lstm_forecaster(name: &str, table: Option<&toml::Table>) -> Result<Arc<dyn Forecaster>> {
+    let config: crate::forecast::lstm::LstmConfig = match table {
+        Some(t) => toml::Value::Table(t.clone()).try_into().map_err(|e: toml::de::Error| Error::forecast(name, format!("lstm settings: {}", e.message())))?,
+        None => Default::default(),
+    };
+    Ok(Arc::new(crate::forecast::lstm::LstmForecaster { name: name.to_string(), config }))
+}
+
+#[cfg(not(feature = "lstm"))]
+fn lstm_forecaster(name: &str, _table: Option<&toml::Table>) -> Result<Arc<dyn Forecaster>> {
+    Err(Error::forecast(name, "this build has no LSTM: build with `--features lstm` (scripts/run.sh does, after installing PyTorch)"))
 }
 
 /// Local wall-clock time of the trace's step 0 (ms), for calendar features.

@@ -90,7 +90,8 @@ pub fn prepare(sc: &Scenario) -> Result<Prepared> {
             inputs.push(p);
         }
         let ro = RollingOrigin {
-            refit_every: spec.refit_every_steps.unwrap_or(workload.steps_per_day()),
+            // The LSTM trains once per test window unless asked to refit (as the prototype did).
+            refit_every: spec.refit_every_steps.unwrap_or(if spec.kind == crate::scenario::forecasters::ForecasterKind::Lstm { test } else { workload.steps_per_day() }),
             fit_window: spec.fit_window_steps,
             horizon,
         };
