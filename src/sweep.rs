@@ -126,7 +126,9 @@ fn run_in_pool(sc: &Scenario, opts: &SweepOptions) -> Result<SweepResult> {
                 work.display()
             )));
         }
-        if !opts.resume {
+        if opts.resume {
+            remove_partial_writes(&work)?;
+        } else {
             std::fs::remove_dir_all(&work).map_err(|e| Error::io(&work, e))?;
         }
     }
@@ -229,6 +231,22 @@ fn finish(sc: &Scenario, p: &Prepared, mine: &[Cell], params: &[String], work: &
         };
         let text = serde_json::to_string_pretty(&info).expect("shard info serialises");
         atomic_write(&work.join("shard.json"), |f| f.write_all(text.as_bytes()))?;
+    }
+    Ok(())
+}
+
+/// Deletes the temporary files a killed run left half-written (`.<name>.tmp-<pid>`), so
+/// that only complete checkpoints and timelines are resumed from.
+fn remove_partial_writes(work: &Path) -> Result<()> {
+    for sub in [work.to_path_buf(), work.join("rows"), work.join("timelines")] {
+        let Ok(entries) = std::fs::read_dir(&sub) else { continue };
+        for e in entries.flatten() {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            if name.starts_with('.') && name.contains(".tmp-") {
+                std::fs::remove_file(e.path()).map_err(|err| Error::io(e.path(), err))?;
+            }
+        }
     }
     Ok(())
 }
