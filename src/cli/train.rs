@@ -27,6 +27,7 @@ pub fn run(a: TrainArgs) -> Result<()> {
         let p = crate::sweep::prepare(&sc)?;
         let w = &p.workload;
         let train = &w.demand[..p.train];
+        // The same digest as a byte stream of little-endian f64s (see forecast::lstm::series_sha256).
         let data_hash = sha256_hex(train.iter().flat_map(|v| v.to_le_bytes()).collect::<Vec<u8>>().as_slice());
         let mut saved = 0;
         for (assign, spec) in &sc.forecasters {

@@ -54,6 +54,28 @@ pub struct TrainReport {
 pub struct LstmForecaster {
     pub name: String,
     pub config: LstmConfig,
+    /// Weights saved by `sim train`, used instead of training when the history is the
+    /// one they were trained on.
+    pub saved: Option<SavedLstm>,
+}
+
+/// A saved model's weights and what it was trained on.
+#[derive(Debug, Clone)]
+pub struct SavedLstm {
+    pub weights: std::path::PathBuf,
+    pub report: TrainReport,
+    pub training_steps: usize,
+    pub training_data_sha256: String,
+}
+
+/// SHA-256 of a series (little-endian f64 bytes), as model cards record it.
+pub fn series_sha256(y: &[f64]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for v in y {
+        h.update(v.to_le_bytes());
+    }
+    format!("{:x}", h.finalize())
 }
 
 struct Net {
@@ -257,7 +279,12 @@ impl Forecaster for LstmForecaster {
         &self.name
     }
     fn fit(&self, h: History<'_>) -> Result<Box<dyn FittedModel>> {
-        let model = TrainedLstm::train(h.y, &self.config).map_err(|m| Error::forecast(&self.name, m))?;
+        let reuse = self.saved.as_ref().filter(|s| h.start_step == 0 && h.y.len() == s.training_steps && series_sha256(h.y) == s.training_data_sha256);
+        let model = match reuse {
+            Some(s) => TrainedLstm::load(&s.weights, &self.config, s.report.clone()),
+            None => TrainedLstm::train(h.y, &self.config),
+        }
+        .map_err(|m| Error::forecast(&self.name, m))?;
         let keep = self.config.past.min(h.y.len());
         Ok(Box::new(Fitted { model, recent: h.y[h.y.len() - keep..].to_vec() }))
     }
@@ -293,6 +320,7 @@ mod tests {
     fn save_then_load_gives_identical_forecasts() {
         let y = series(1500);
         let cfg = LstmConfig { epochs: 1, ..LstmConfig::default() };
+        assert_ne!(series_sha256(&y), series_sha256(&y[1..]));
         let a = TrainedLstm::train(&y, &cfg).unwrap();
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("w.safetensors");

@@ -76,6 +76,11 @@ pub struct ForecasterSpec {
     /// `lstm`: network and training settings (past, ahead, hidden, head, epochs, batch,
     /// learning_rate, patience, seed), the prototype's by default.
     pub lstm: Option<toml::Table>,
+    /// `lstm`: a card written by `sim train` whose weights must be used (an error when it is
+    /// missing or was trained on other data or settings). Without it, the sweep uses
+    /// `models/<scenario>/<forecaster>.json` (next to `scenarios/`) when its card matches,
+    /// and trains otherwise.
+    pub model_file: Option<PathBuf>,
 }
 
 impl ForecasterSpec {
@@ -114,6 +119,7 @@ impl ForecasterSpec {
         check(self.max_rows.is_some(), matches!(k, Ridge | RandomForest), "max_rows");
         check(self.penalty.is_some(), k == Ridge, "penalty");
         check(self.lstm.is_some(), k == Lstm, "lstm");
+        check(self.model_file.is_some(), k == Lstm, "model_file");
         for (set, key) in [(self.trees.is_some(), "trees"), (self.max_depth.is_some(), "max_depth"), (self.min_samples_leaf.is_some(), "min_samples_leaf"), (self.seed.is_some(), "seed")] {
             check(set, k == RandomForest, key);
         }
@@ -175,7 +181,7 @@ impl ForecasterSpec {
                 regressors: Arc::new(self.regressor_columns(w, &name)?),
                 name,
             }),
-            ForecasterKind::Lstm => lstm_forecaster(&name, self.lstm.as_ref())?,
+            ForecasterKind::Lstm => lstm_forecaster(self, &name, w, base, window.start)?,
             ForecasterKind::Prophet => {
                 let mut config = self.prophet.clone().unwrap_or_default();
                 let columns = self.regressor_columns(w, &name)?;
@@ -228,16 +234,50 @@ impl ForecasterSpec {
 }
 
 #[cfg(feature = "lstm")]
-fn lstm_forecaster(name: &str, table: Option<&toml::Table>) -> Result<Arc<dyn Forecaster>> {
-    let config: crate::forecast::lstm::LstmConfig = match table {
+fn lstm_forecaster(spec: &ForecasterSpec, name: &str, w: &Workload, base: &Path, train: usize) -> Result<Arc<dyn Forecaster>> {
+    use crate::forecast::lstm::{series_sha256, LstmConfig, LstmForecaster, SavedLstm};
+    let config: LstmConfig = match &spec.lstm {
         Some(t) => toml::Value::Table(t.clone()).try_into().map_err(|e: toml::de::Error| Error::forecast(name, format!("lstm settings: {}", e.message())))?,
         None => Default::default(),
     };
-    Ok(Arc::new(crate::forecast::lstm::LstmForecaster { name: name.to_string(), config }))
+    let explicit = spec.model_file.as_ref().map(|p| base.join(p));
+    let card_path = explicit.clone().unwrap_or_else(|| base.join("..").join("models").join(&w.name).join(format!("{name}.json")));
+    let fail = |m: String| Error::forecast(name, format!("{}: {m}; retrain it with `sim train`", card_path.display()));
+    let saved = match std::fs::read_to_string(&card_path) {
+        Err(_) if explicit.is_none() => None,
+        Err(e) => return Err(fail(format!("cannot read the model card ({e})"))),
+        Ok(text) => {
+            let card: serde_json::Value = serde_json::from_str(&text).map_err(|e| fail(format!("not a model card ({e})")))?;
+            let hash = series_sha256(&w.demand[..train]);
+            let mismatch = if card["kind"] != "lstm" {
+                Some("it is not an LSTM card".to_string())
+            } else if serde_json::from_value::<LstmConfig>(card["config"].clone()).ok().as_ref() != Some(&config) {
+                Some("it was trained with other lstm settings".into())
+            } else if card["training_steps"].as_u64() != Some(train as u64) || card["training_data_sha256"].as_str() != Some(hash.as_str()) {
+                Some("it was trained on other data".into())
+            } else {
+                None
+            };
+            match (mismatch, &explicit) {
+                (Some(m), Some(_)) => return Err(fail(m)),
+                (Some(m), None) => {
+                    tracing::info!("{}: not reused ({m}); training", card_path.display());
+                    None
+                }
+                (None, _) => {
+                    let weights = card_path.with_file_name(card["weights"].as_str().unwrap_or_default());
+                    let report = serde_json::from_value(card["training"].clone()).map_err(|e| fail(format!("bad training report ({e})")))?;
+                    tracing::info!("{name}: reusing the weights saved in {}", weights.display());
+                    Some(SavedLstm { weights, report, training_steps: train, training_data_sha256: hash })
+                }
+            }
+        }
+    };
+    Ok(Arc::new(LstmForecaster { name: name.to_string(), config, saved }))
 }
 
 #[cfg(not(feature = "lstm"))]
-fn lstm_forecaster(name: &str, _table: Option<&toml::Table>) -> Result<Arc<dyn Forecaster>> {
+fn lstm_forecaster(_spec: &ForecasterSpec, name: &str, _w: &Workload, _base: &Path, _train: usize) -> Result<Arc<dyn Forecaster>> {
     Err(Error::forecast(name, "this build has no LSTM: build with `--features lstm` (scripts/run.sh does, after installing PyTorch)"))
 }
 
