@@ -10,7 +10,7 @@ ensure_torch
 cargo build --release --locked --features lstm
 "$SIM" gen-data --out data/generated
 "$SIM" sweep scenarios/*.toml --out reports
-"$SIM" train scenarios/prophet.toml scenarios/lstm.toml --out models
+"$SIM" train scenarios/prophet.toml scenarios/lstm.toml scenarios/regression.toml --out models
 "$SIM" report
 "$SIM" validate --out validation/results
 echo "done: results and reports (report.html, report.md, report.ipynb) in reports/<scenario>/, validation in validation/results/"

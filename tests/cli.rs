@@ -260,3 +260,21 @@ fn file_forecasts_with_intervals_and_quantiles_drive_confidence_aware() {
     write(d.path(), "fc.csv", &fc.lines().take(12).collect::<Vec<_>>().join("\n"));
     sim().arg("sweep").arg(&sc).args(["-q", "--out"]).arg(d.path().join("o")).assert().failure().stderr(predicate::str::contains("no value for 660"));
 }
+
+#[test]
+fn sim_train_saves_smartcore_models_with_a_card() {
+    let d = tempfile::tempdir().unwrap();
+    let sc = write(
+        d.path(),
+        "r.toml",
+        "name = \"r\"\n[trace]\ngenerator = { preset = \"mixed\", days = 3 }\n[window]\ntrain = \"2d\"\n[[forecasters]]\nkind = \"ridge\"\nlags = 30\n[[forecasters]]\nkind = \"random_forest\"\nlags = 10\ntrees = 5\n[[policies]]\nkind = \"buffered\"\n",
+    );
+    sim().arg("train").arg(&sc).arg("--out").arg(d.path().join("m")).assert().success();
+    for (name, lags) in [("ridge", 30), ("random_forest", 10)] {
+        let card: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(d.path().join(format!("m/r/{name}.json"))).unwrap()).unwrap();
+        assert_eq!(card["kind"], name);
+        assert_eq!(card["features"]["lags"], lags);
+        assert_eq!(card["training_steps"], 2880);
+        assert!(card["model"]["model"].is_object(), "{name}: the fitted smartcore model is in the card");
+    }
+}

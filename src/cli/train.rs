@@ -38,6 +38,11 @@ pub fn run(a: TrainArgs) -> Result<()> {
                 saved += 1;
                 continue;
             }
+            if matches!(spec.kind, ForecasterKind::Ridge | ForecasterKind::RandomForest) {
+                save_regression(spec, &p, &sc, &stem, &data_hash)?;
+                saved += 1;
+                continue;
+            }
             if spec.kind != ForecasterKind::Prophet {
                 continue;
             }
@@ -70,7 +75,7 @@ pub fn run(a: TrainArgs) -> Result<()> {
             saved += 1;
         }
         if saved == 0 {
-            eprintln!("{}: no trainable forecaster (prophet, lstm) in this scenario; nothing saved", sc.name);
+            eprintln!("{}: no trainable forecaster (prophet, lstm, ridge, random_forest) in this scenario; nothing saved", sc.name);
         }
     }
     Ok(())
@@ -114,4 +119,27 @@ fn save_lstm(spec: &crate::scenario::forecasters::ForecasterSpec, y: &[f64], ste
 #[cfg(not(feature = "lstm"))]
 fn save_lstm(spec: &crate::scenario::forecasters::ForecasterSpec, _y: &[f64], _stem: &std::path::Path, _h: &str, _s: &str, _step: u64) -> Result<()> {
     anyhow::bail!("{}: this build has no LSTM: build with `--features lstm` (scripts/run.sh does)", spec.display_name())
+}
+
+/// Fits a ridge or random-forest forecaster on the training window and saves it as JSON.
+fn save_regression(spec: &crate::scenario::forecasters::ForecasterSpec, p: &crate::sweep::Prepared, sc: &crate::scenario::Scenario, stem: &std::path::Path, data_hash: &str) -> Result<()> {
+    let w = &p.workload;
+    let reg = spec.lag_regression(w, spec.display_name())?;
+    let model = reg.fit_to_json(crate::forecast::History { y: &w.demand[..p.train], start_step: 0, step_ms: w.step_ms })?;
+    let card = serde_json::json!({
+        "kind": crate::policy::spec::serde_name(&spec.kind),
+        "forecaster": spec.display_name(),
+        "features": {"lags": reg.lags, "calendar": ["day_sin", "day_cos", "week_sin", "week_cos"], "regressors": spec.regressors},
+        "scenario": sc.name,
+        "training_steps": p.train,
+        "step_ms": w.step_ms,
+        "training_data_sha256": data_hash,
+        "scalesim_version": env!("CARGO_PKG_VERSION"),
+        "model": model,
+    });
+    let text = serde_json::to_string(&card).expect("card serialises");
+    let file = stem.with_extension("json");
+    atomic_write(&file, |f| f.write_all(text.as_bytes()))?;
+    eprintln!("{}: saved {}", sc.name, file.display());
+    Ok(())
 }

@@ -37,6 +37,7 @@ pub struct LagRegression {
 
 type Matrix = DenseMatrix<f64>;
 
+#[derive(serde::Serialize, serde::Deserialize)]
 enum Model {
     Ridge(RidgeRegression<f64, f64, Matrix, Vec<f64>>),
     Forest(RandomForestRegressor<f64, f64, Matrix, Vec<f64>>),
@@ -82,6 +83,17 @@ impl LagRegression {
     }
 }
 
+/// A fitted regression forecaster as `sim train` saves it.
+#[derive(serde::Serialize)]
+pub struct SavedRegression<'a> {
+    /// The smartcore model (ridge coefficients, or the forest's trees).
+    model: &'a Model,
+    /// Which feature columns (lags 1.., day sin/cos, week sin/cos, regressors) were kept.
+    keep: &'a [bool],
+    lags: usize,
+    residual_quantiles: &'a ResidualQuantiles,
+}
+
 struct Fitted {
     spec: LagRegression,
     model: Model,
@@ -91,6 +103,15 @@ struct Fitted {
     next: usize,
     step_ms: u64,
     rq: ResidualQuantiles,
+}
+
+impl LagRegression {
+    /// Fits on `h` and returns the model as JSON, for `sim train`.
+    pub fn fit_to_json(&self, h: History<'_>) -> Result<serde_json::Value> {
+        let (model, keep, rq) = self.fit_parts(h)?;
+        serde_json::to_value(SavedRegression { model: &model, keep: &keep, lags: self.lags, residual_quantiles: &rq })
+            .map_err(|e| Error::forecast(&self.name, e.to_string()))
+    }
 }
 
 impl FittedModel for Fitted {
@@ -126,6 +147,15 @@ impl Forecaster for LagRegression {
         &self.name
     }
     fn fit(&self, h: History<'_>) -> Result<Box<dyn FittedModel>> {
+        let (model, keep, rq) = self.fit_parts(h)?;
+        let n = h.y.len();
+        let recent = (1..=self.lags).map(|l| h.y[n - l]).collect();
+        Ok(Box::new(Fitted { spec: self.clone(), model, keep, recent, next: h.next_step(), step_ms: h.step_ms, rq }))
+    }
+}
+
+impl LagRegression {
+    fn fit_parts(&self, h: History<'_>) -> Result<(Model, Vec<bool>, ResidualQuantiles)> {
         let k = self.lags;
         if k == 0 {
             return Err(Error::forecast(&self.name, "lags must be at least 1"));
@@ -164,8 +194,7 @@ impl Forecaster for LagRegression {
         let pv = probe.predict(&xv).map_err(|e| Error::forecast(&self.name, e))?;
         let residuals: Vec<f64> = target[split..].iter().zip(&pv).map(|(a, p)| a - p).collect();
         let model = self.train(&rows, &target, width)?;
-        let recent = (1..=k).map(|l| h.y[n - l]).collect();
-        Ok(Box::new(Fitted { spec: self.clone(), model, keep, recent, next: h.next_step(), step_ms: h.step_ms, rq: ResidualQuantiles::from_residuals(&residuals) }))
+        Ok((model, keep, ResidualQuantiles::from_residuals(&residuals)))
     }
 }
 

@@ -3,7 +3,7 @@
 use super::QUANTILES;
 
 /// Empirical quantiles of one-step residuals (actual − forecast).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ResidualQuantiles {
     offsets: [f64; QUANTILES.len()],
 }

@@ -164,23 +164,7 @@ impl ForecasterSpec {
                 period: self.period.unwrap_or(day),
                 params: self.alpha.map(|a| [a, self.beta.unwrap(), self.gamma.unwrap()]),
             }),
-            ForecasterKind::Ridge | ForecasterKind::RandomForest => Arc::new(crate::forecast::regression::LagRegression {
-                learner: if self.kind == ForecasterKind::Ridge {
-                    crate::forecast::regression::Learner::Ridge { penalty: self.penalty.unwrap_or(1.0) }
-                } else {
-                    crate::forecast::regression::Learner::RandomForest {
-                        trees: self.trees.unwrap_or(50),
-                        max_depth: self.max_depth.unwrap_or(12),
-                        min_samples_leaf: self.min_samples_leaf.unwrap_or(5),
-                        seed: self.seed.unwrap_or(0),
-                    }
-                },
-                lags: self.lags.unwrap_or(day.min(60)),
-                max_rows: self.max_rows.unwrap_or(if self.kind == ForecasterKind::Ridge { 20_000 } else { 5_000 }),
-                origin_ms: local_origin_ms(w),
-                regressors: Arc::new(self.regressor_columns(w, &name)?),
-                name,
-            }),
+            ForecasterKind::Ridge | ForecasterKind::RandomForest => Arc::new(self.lag_regression(w, name)?),
             ForecasterKind::Lstm => lstm_forecaster(self, &name, w, base, window.start)?,
             ForecasterKind::Prophet => {
                 let mut config = self.prophet.clone().unwrap_or_default();
@@ -211,6 +195,28 @@ impl ForecasterSpec {
                 check_coverage(&data, window, w, &name)?;
                 Arc::new(FileForecaster { name, data: Arc::new(data) })
             }
+        })
+    }
+
+    /// The ridge or random-forest forecaster this spec describes.
+    pub fn lag_regression(&self, w: &Workload, name: String) -> Result<crate::forecast::regression::LagRegression> {
+        let day = w.steps_per_day();
+        Ok(crate::forecast::regression::LagRegression {
+            learner: if self.kind == ForecasterKind::Ridge {
+                crate::forecast::regression::Learner::Ridge { penalty: self.penalty.unwrap_or(1.0) }
+            } else {
+                crate::forecast::regression::Learner::RandomForest {
+                    trees: self.trees.unwrap_or(50),
+                    max_depth: self.max_depth.unwrap_or(12),
+                    min_samples_leaf: self.min_samples_leaf.unwrap_or(5),
+                    seed: self.seed.unwrap_or(0),
+                }
+            },
+            lags: self.lags.unwrap_or(day.min(60)),
+            max_rows: self.max_rows.unwrap_or(if self.kind == ForecasterKind::Ridge { 20_000 } else { 5_000 }),
+            origin_ms: local_origin_ms(w),
+            regressors: Arc::new(self.regressor_columns(w, &name)?),
+            name,
         })
     }
 
