@@ -7,7 +7,9 @@ fn main() {
     if std::env::var_os("CARGO_FEATURE_LSTM").is_none() {
         return;
     }
-    let Some(root) = std::env::var_os("LIBTORCH") else { return };
+    let Some(root) = std::env::var_os("LIBTORCH") else {
+        return;
+    };
     let lib = std::path::Path::new(&root).join("lib");
     let lib = std::fs::canonicalize(&lib).unwrap_or(lib);
     println!("cargo:rustc-link-arg=-Wl,-rpath,{}", lib.display());

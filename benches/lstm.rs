@@ -9,12 +9,19 @@ fn lstm(c: &mut Criterion) {
     let w = scalesim::workload::generator::generate("b", &Default::default()).unwrap();
     let y = &w.demand;
     // Five full epochs, as the prototype trained (no early stop).
-    let cfg = LstmConfig { patience: 10, ..LstmConfig::default() };
+    let cfg = LstmConfig {
+        patience: 10,
+        ..LstmConfig::default()
+    };
     let mut g = c.benchmark_group("lstm");
     g.sample_size(10);
-    g.bench_function("train_7_days_5_epochs", |b| b.iter(|| TrainedLstm::train(&y[..10_080], &cfg).unwrap()));
+    g.bench_function("train_7_days_5_epochs", |b| {
+        b.iter(|| TrainedLstm::train(&y[..10_080], &cfg).unwrap())
+    });
     let model = TrainedLstm::train(&y[..10_080], &cfg).unwrap();
-    g.bench_function("rolling_inference_10080_decisions", |b| b.iter(|| model.predict_windows(y, 10_080..20_160)));
+    g.bench_function("rolling_inference_10080_decisions", |b| {
+        b.iter(|| model.predict_windows(y, 10_080..20_160))
+    });
     g.finish();
 }
 

@@ -16,13 +16,23 @@ fn prophet(c: &mut Criterion) {
     let (ds, y) = data();
     // 7 days at 1 minute with daily and weekly seasonality (weekly forced on: Prophet's
     // automatic rule would need 14 days).
-    let cfg = ProphetConfig { weekly_seasonality: Switch::On, daily_seasonality: Switch::On, ..ProphetConfig::default() };
+    let cfg = ProphetConfig {
+        weekly_seasonality: Switch::On,
+        daily_seasonality: Switch::On,
+        ..ProphetConfig::default()
+    };
     let mut g = c.benchmark_group("prophet");
     g.sample_size(20);
-    g.bench_function("fit_10080_points_daily_weekly", |b| b.iter(|| fit(&cfg, &ds, &y, &[]).unwrap()));
+    g.bench_function("fit_10080_points_daily_weekly", |b| {
+        b.iter(|| fit(&cfg, &ds, &y, &[]).unwrap())
+    });
     let model = fit(&cfg, &ds, &y, &[]).unwrap();
-    let future: Vec<i64> = (0..1440).map(|i| ds[ds.len() - 1] + (i + 1) * 60_000).collect();
-    g.bench_function("predict_1440_steps_1000_samples", |b| b.iter(|| model.predict(&future, &[])));
+    let future: Vec<i64> = (0..1440)
+        .map(|i| ds[ds.len() - 1] + (i + 1) * 60_000)
+        .collect();
+    g.bench_function("predict_1440_steps_1000_samples", |b| {
+        b.iter(|| model.predict(&future, &[]))
+    });
     g.finish();
 }
 

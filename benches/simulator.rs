@@ -5,10 +5,15 @@
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use scalesim::policy::spec::{PolicyKind, PolicySpec};
-use scalesim::sim::{simulate, Fidelity, RequestConfig, RunInput, SafetyNet, ServiceTime, SimConfig};
+use scalesim::sim::{
+    simulate, Fidelity, RequestConfig, RunInput, SafetyNet, ServiceTime, SimConfig,
+};
 
 fn static_policy(n: u32) -> PolicySpec {
-    PolicySpec { replicas: Some(n), ..PolicySpec::new(PolicyKind::Static) }
+    PolicySpec {
+        replicas: Some(n),
+        ..PolicySpec::new(PolicyKind::Static)
+    }
 }
 
 fn request_mode(c: &mut Criterion) {
@@ -17,12 +22,29 @@ fn request_mode(c: &mut Criterion) {
         fidelity: Fidelity::Requests,
         capacity_per_replica: 6.0,
         initial_replicas: 10,
-        safety: SafetyNet { enabled: false, ..SafetyNet::default() },
-        requests: RequestConfig { service: ServiceTime::Exponential, concurrency: 1, queue_limit: usize::MAX, slo_ms: 1e9 },
+        safety: SafetyNet {
+            enabled: false,
+            ..SafetyNet::default()
+        },
+        requests: RequestConfig {
+            service: ServiceTime::Exponential,
+            concurrency: 1,
+            queue_limit: usize::MAX,
+            slo_ms: 1e9,
+        },
         ..SimConfig::default()
     };
     let demand = vec![48.0; 21_000];
-    let probe = simulate(&cfg, RunInput { demand: &demand, first_step: 0, forecast: None, seed: 1 }, static_policy(10).build().as_mut());
+    let probe = simulate(
+        &cfg,
+        RunInput {
+            demand: &demand,
+            first_step: 0,
+            forecast: None,
+            seed: 1,
+        },
+        static_policy(10).build().as_mut(),
+    );
     let events = probe.requests.unwrap().events;
     let mut g = c.benchmark_group("request_mode");
     g.sample_size(10);
@@ -30,7 +52,16 @@ fn request_mode(c: &mut Criterion) {
     g.bench_function("mm10_rho0.8_1M_arrivals", |b| {
         b.iter(|| {
             let mut p = static_policy(10).build();
-            simulate(&cfg, RunInput { demand: &demand, first_step: 0, forecast: None, seed: 1 }, p.as_mut())
+            simulate(
+                &cfg,
+                RunInput {
+                    demand: &demand,
+                    first_step: 0,
+                    forecast: None,
+                    seed: 1,
+                },
+                p.as_mut(),
+            )
         })
     });
     g.finish();
@@ -45,7 +76,16 @@ fn fluid_mode(c: &mut Criterion) {
     g.bench_function("hpa_7_days_1_minute", |b| {
         b.iter(|| {
             let mut p = PolicySpec::new(PolicyKind::Hpa).build();
-            simulate(&cfg, RunInput { demand, first_step: 0, forecast: None, seed: 1 }, p.as_mut())
+            simulate(
+                &cfg,
+                RunInput {
+                    demand,
+                    first_step: 0,
+                    forecast: None,
+                    seed: 1,
+                },
+                p.as_mut(),
+            )
         })
     });
     g.finish();

@@ -81,7 +81,11 @@ pub struct ReportArgs {
     #[arg(long, value_delimiter = ',', num_args = 2)]
     pub heatmap: Option<Vec<String>>,
     /// Metrics drawn as heatmaps.
-    #[arg(long, value_delimiter = ',', default_value = "cost_replica_hours,under_events")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "cost_replica_hours,under_events"
+    )]
     pub heatmap_metrics: Vec<String>,
 }
 
@@ -102,8 +106,12 @@ pub fn init_logging(verbose: u8) {
         1 => "info",
         _ => "debug",
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 /// Runs a parsed command line.
@@ -115,8 +123,13 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Train(a) => train::run(a),
         Command::Report(a) => report(a),
         Command::Merge(a) => {
-            let dest = crate::sweep::merge::merge(&a.shards, &a.out).context("merge failed; nothing was changed")?;
-            eprintln!("merged {} shard folder(s) -> {}", a.shards.len(), dest.display());
+            let dest = crate::sweep::merge::merge(&a.shards, &a.out)
+                .context("merge failed; nothing was changed")?;
+            eprintln!(
+                "merged {} shard folder(s) -> {}",
+                a.shards.len(),
+                dest.display()
+            );
             Ok(())
         }
         Command::Validate(a) => validate::run(a),
@@ -131,7 +144,9 @@ fn sweep(a: SweepArgs) -> Result<()> {
     let scenarios = a
         .scenarios
         .iter()
-        .map(|p| crate::scenario::load(p).with_context(|| format!("cannot use scenario {}", p.display())))
+        .map(|p| {
+            crate::scenario::load(p).with_context(|| format!("cannot use scenario {}", p.display()))
+        })
         .collect::<Result<Vec<_>>>()?;
     let opts = crate::sweep::SweepOptions {
         out_dir: a.out.clone(),
@@ -146,15 +161,26 @@ fn sweep(a: SweepArgs) -> Result<()> {
         let r = crate::sweep::run(sc, &opts).with_context(|| {
             format!("sweep of {} failed; earlier results were left as they were (finished cells are kept: rerun with --resume)", sc.path.display())
         })?;
-        let resumed = if r.resumed_cells > 0 { format!(" ({} from checkpoints)", r.resumed_cells) } else { String::new() };
-        eprintln!("{}: {} cells{resumed} in {:.2} s -> {}", r.name, r.cells, start.elapsed().as_secs_f64(), r.folder.display());
+        let resumed = if r.resumed_cells > 0 {
+            format!(" ({} from checkpoints)", r.resumed_cells)
+        } else {
+            String::new()
+        };
+        eprintln!(
+            "{}: {} cells{resumed} in {:.2} s -> {}",
+            r.name,
+            r.cells,
+            start.elapsed().as_secs_f64(),
+            r.folder.display()
+        );
     }
     Ok(())
 }
 
 fn report(a: ReportArgs) -> Result<()> {
     let dirs = if a.sweeps.is_empty() {
-        let found = crate::report::find_sweeps(std::path::Path::new("reports")).context("cannot list reports/: run `sim sweep` first or name sweep folders")?;
+        let found = crate::report::find_sweeps(std::path::Path::new("reports"))
+            .context("cannot list reports/: run `sim sweep` first or name sweep folders")?;
         if found.is_empty() {
             anyhow::bail!("no sweeps under reports/: run `sim sweep scenarios/*.toml` first");
         }
@@ -169,8 +195,15 @@ fn report(a: ReportArgs) -> Result<()> {
     };
     for d in dirs {
         let start = std::time::Instant::now();
-        let files = crate::report::write_report(&d, &opts).with_context(|| format!("report for {} failed", d.display()))?;
-        eprintln!("{}: {} charts in {:.2} s -> {}", d.display(), files.charts, start.elapsed().as_secs_f64(), files.html.display());
+        let files = crate::report::write_report(&d, &opts)
+            .with_context(|| format!("report for {} failed", d.display()))?;
+        eprintln!(
+            "{}: {} charts in {:.2} s -> {}",
+            d.display(),
+            files.charts,
+            start.elapsed().as_secs_f64(),
+            files.html.display()
+        );
     }
     Ok(())
 }

@@ -14,7 +14,11 @@ pub enum Error {
     },
     /// A trace or forecast file has a bad value at a given row (1-based, header excluded).
     #[error("{path}, row {row}: {message}")]
-    BadRow { path: PathBuf, row: usize, message: String },
+    BadRow {
+        path: PathBuf,
+        row: usize,
+        message: String,
+    },
     /// A trace or forecast file is unusable as a whole (empty, missing column, ...).
     #[error("{path}: {message}")]
     BadFile { path: PathBuf, message: String },
@@ -38,19 +42,39 @@ pub enum Error {
 
 impl Error {
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Error::Io { path: path.into(), source }
+        Error::Io {
+            path: path.into(),
+            source,
+        }
     }
     pub(crate) fn bad_file(path: impl Into<PathBuf>, message: impl Into<String>) -> Self {
-        Error::BadFile { path: path.into(), message: message.into() }
+        Error::BadFile {
+            path: path.into(),
+            message: message.into(),
+        }
     }
-    pub(crate) fn bad_row(path: impl Into<PathBuf>, row: usize, message: impl Into<String>) -> Self {
-        Error::BadRow { path: path.into(), row, message: message.into() }
+    pub(crate) fn bad_row(
+        path: impl Into<PathBuf>,
+        row: usize,
+        message: impl Into<String>,
+    ) -> Self {
+        Error::BadRow {
+            path: path.into(),
+            row,
+            message: message.into(),
+        }
     }
     pub(crate) fn scenario(path: impl Into<PathBuf>, message: impl Into<String>) -> Self {
-        Error::Scenario { path: path.into(), message: message.into() }
+        Error::Scenario {
+            path: path.into(),
+            message: message.into(),
+        }
     }
     pub(crate) fn forecast(name: impl Into<String>, message: impl Into<String>) -> Self {
-        Error::Forecast { name: name.into(), message: message.into() }
+        Error::Forecast {
+            name: name.into(),
+            message: message.into(),
+        }
     }
 }
 

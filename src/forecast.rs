@@ -20,7 +20,9 @@ use crate::error::Result;
 
 /// Quantile levels every forecast carries, lowest first. The 80 % interval is
 /// [0.1, 0.9] and the 95 % interval [0.025, 0.975].
-pub const QUANTILES: [f64; 11] = [0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 0.8, 0.9, 0.95, 0.975, 0.99];
+pub const QUANTILES: [f64; 11] = [
+    0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 0.8, 0.9, 0.95, 0.975, 0.99,
+];
 
 /// Index of a quantile level in [`QUANTILES`], if it is one of them.
 pub fn quantile_index(level: f64) -> Option<usize> {
@@ -77,7 +79,14 @@ pub trait FittedModel: Send {
     /// `horizon` points and quantiles per step. `y` ends right before the last of those
     /// steps, so the decision at `s` may read `y[..s]` only. Returns false when the model
     /// has no batched path (the caller then predicts step by step).
-    fn predict_block(&mut self, _y: &[f64], _steps: std::ops::Range<usize>, _horizon: usize, _point: &mut Vec<f64>, _quantiles: &mut Vec<f64>) -> bool {
+    fn predict_block(
+        &mut self,
+        _y: &[f64],
+        _steps: std::ops::Range<usize>,
+        _horizon: usize,
+        _point: &mut Vec<f64>,
+        _quantiles: &mut Vec<f64>,
+    ) -> bool {
         false
     }
 }

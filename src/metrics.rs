@@ -73,7 +73,11 @@ pub struct ScoreConfig {
 
 impl Default for ScoreConfig {
     fn default() -> Self {
-        ScoreConfig { over_factor: 1.15, price_per_replica_hour: 0.0, slo_ms: 500.0 }
+        ScoreConfig {
+            over_factor: 1.15,
+            price_per_replica_hour: 0.0,
+            slo_ms: 500.0,
+        }
     }
 }
 
@@ -95,13 +99,19 @@ pub fn score(out: &RunOutput, sim: &SimConfig, sc: &ScoreConfig) -> RunMetrics {
     let (p50, p95, p99, slo) = match &out.requests {
         Some(r) => {
             let bad = r.slo_violations + r.dropped;
-            (r.latency_p50_ms, r.latency_p95_ms, r.latency_p99_ms, 100.0 * bad as f64 / r.arrived.max(1) as f64)
+            (
+                r.latency_p50_ms,
+                r.latency_p95_ms,
+                r.latency_p99_ms,
+                100.0 * bad as f64 / r.arrived.max(1) as f64,
+            )
         }
         None => (
             percentile(&tl.latency_ms, 50.0),
             percentile(&tl.latency_ms, 95.0),
             percentile(&tl.latency_ms, 99.0),
-            100.0 * tl.latency_ms.iter().filter(|&&l| l > sc.slo_ms).count() as f64 / n.max(1) as f64,
+            100.0 * tl.latency_ms.iter().filter(|&&l| l > sc.slo_ms).count() as f64
+                / n.max(1) as f64,
         ),
     };
     let unserved = match &out.requests {

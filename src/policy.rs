@@ -43,14 +43,19 @@ impl ForecastView<'_> {
     }
     /// Highest point forecast over the governed steps, starting `lead` steps ahead.
     pub fn point(&self, lead: usize) -> f64 {
-        self.span(lead).map(|h| self.table.point(self.step, h)).fold(f64::MIN, f64::max)
+        self.span(lead)
+            .map(|h| self.table.point(self.step, h))
+            .fold(f64::MIN, f64::max)
     }
     /// Highest forecast quantile `level` over the governed steps; the point forecast
     /// when `level` is `None`.
     pub fn planned(&self, lead: usize, level: Option<usize>) -> f64 {
         match level {
             None => self.point(lead),
-            Some(qi) => self.span(lead).map(|h| self.table.quantile(self.step, h, qi)).fold(f64::MIN, f64::max),
+            Some(qi) => self
+                .span(lead)
+                .map(|h| self.table.quantile(self.step, h, qi))
+                .fold(f64::MIN, f64::max),
         }
     }
 }

@@ -29,7 +29,11 @@ pub struct ReportOptions {
 
 impl Default for ReportOptions {
     fn default() -> Self {
-        ReportOptions { under_budget: None, heatmap: None, heatmap_metrics: vec!["cost_replica_hours".into(), "under_events".into()] }
+        ReportOptions {
+            under_budget: None,
+            heatmap: None,
+            heatmap_metrics: vec!["cost_replica_hours".into(), "under_events".into()],
+        }
     }
 }
 
@@ -48,15 +52,28 @@ pub fn write_report(dir: &Path, opts: &ReportOptions) -> Result<ReportFiles> {
     let plots = dir.join("plots");
     std::fs::create_dir_all(&plots).map_err(|e| Error::io(&plots, e))?;
     let doc = sections::build(&data, opts, &plots)?;
-    let charts = doc.blocks.iter().filter(|b| matches!(b, Block::Chart { .. })).count();
+    let charts = doc
+        .blocks
+        .iter()
+        .filter(|b| matches!(b, Block::Chart { .. }))
+        .count();
     let md = dir.join("report.md");
     let html = dir.join("report.html");
     let nb = dir.join("report.ipynb");
-    let write = |p: &Path, text: String| atomic_write(p, |f| std::io::Write::write_all(f, text.as_bytes()));
+    let write =
+        |p: &Path, text: String| atomic_write(p, |f| std::io::Write::write_all(f, text.as_bytes()));
     write(&md, doc.markdown())?;
     write(&html, doc.html())?;
-    write(&nb, serde_json::to_string_pretty(&doc.notebook()).expect("notebook serialises") + "\n")?;
-    Ok(ReportFiles { html, markdown: md, notebook: nb, charts })
+    write(
+        &nb,
+        serde_json::to_string_pretty(&doc.notebook()).expect("notebook serialises") + "\n",
+    )?;
+    Ok(ReportFiles {
+        html,
+        markdown: md,
+        notebook: nb,
+        charts,
+    })
 }
 
 /// Sweep folders under `reports`: those with a manifest, not shard or temporary folders.

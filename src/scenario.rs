@@ -149,7 +149,11 @@ pub struct SafetyToml {
 impl Default for SafetyToml {
     fn default() -> Self {
         let d = SafetyNet::default();
-        SafetyToml { enabled: d.enabled, latency_ms: d.latency_ms, cpu_pct: d.cpu_pct }
+        SafetyToml {
+            enabled: d.enabled,
+            latency_ms: d.latency_ms,
+            cpu_pct: d.cpu_pct,
+        }
     }
 }
 
@@ -196,7 +200,12 @@ pub struct RequestsToml {
 
 impl Default for RequestsToml {
     fn default() -> Self {
-        RequestsToml { service_time: ServiceKind::Exponential, cv: 1.0, concurrency: 1, queue_limit: 10_000 }
+        RequestsToml {
+            service_time: ServiceKind::Exponential,
+            cv: 1.0,
+            concurrency: 1,
+            queue_limit: 10_000,
+        }
     }
 }
 
@@ -207,13 +216,17 @@ impl SimToml {
             if s >= 0.0 && s.is_finite() {
                 Ok((s * 1000.0).round() as u64)
             } else {
-                Err(format!("{key} must be a non-negative number of seconds, got {s}"))
+                Err(format!(
+                    "{key} must be a non-negative number of seconds, got {s}"
+                ))
             }
         };
         let service = match self.requests.service_time {
             ServiceKind::Exponential => ServiceTime::Exponential,
             ServiceKind::Deterministic => ServiceTime::Deterministic,
-            ServiceKind::Lognormal => ServiceTime::Lognormal { cv: self.requests.cv },
+            ServiceKind::Lognormal => ServiceTime::Lognormal {
+                cv: self.requests.cv,
+            },
         };
         let l = &self.latency_model;
         let cfg = SimConfig {
@@ -234,14 +247,30 @@ impl SimToml {
                 cpu_at_capacity_pct: l.cpu_at_capacity_pct,
                 timeout_ms: l.timeout_ms,
             },
-            safety: SafetyNet { enabled: self.safety_net.enabled, latency_ms: self.safety_net.latency_ms, cpu_pct: self.safety_net.cpu_pct },
-            requests: RequestConfig { service, concurrency: self.requests.concurrency, queue_limit: self.requests.queue_limit, slo_ms: self.slo_ms },
+            safety: SafetyNet {
+                enabled: self.safety_net.enabled,
+                latency_ms: self.safety_net.latency_ms,
+                cpu_pct: self.safety_net.cpu_pct,
+            },
+            requests: RequestConfig {
+                service,
+                concurrency: self.requests.concurrency,
+                queue_limit: self.requests.queue_limit,
+                slo_ms: self.slo_ms,
+            },
         };
         cfg.validate()?;
         if !(self.over_factor > 0.0) || self.price_per_replica_hour < 0.0 || !(self.slo_ms > 0.0) {
-            return Err("over_factor and slo_ms must be positive and price_per_replica_hour non-negative".into());
+            return Err(
+                "over_factor and slo_ms must be positive and price_per_replica_hour non-negative"
+                    .into(),
+            );
         }
-        let sc = ScoreConfig { over_factor: self.over_factor, price_per_replica_hour: self.price_per_replica_hour, slo_ms: self.slo_ms };
+        let sc = ScoreConfig {
+            over_factor: self.over_factor,
+            price_per_replica_hour: self.price_per_replica_hour,
+            slo_ms: self.slo_ms,
+        };
         Ok((cfg, sc))
     }
 }
@@ -251,9 +280,13 @@ pub fn window_steps(v: &str, step_ms: u64) -> std::result::Result<usize, String>
     if let Ok(n) = v.trim().parse::<usize>() {
         return Ok(n);
     }
-    let ms = parse_duration_ms(v).ok_or_else(|| format!("'{v}' is neither a step count nor a duration like \"7d\""))?;
+    let ms = parse_duration_ms(v)
+        .ok_or_else(|| format!("'{v}' is neither a step count nor a duration like \"7d\""))?;
     if ms % step_ms != 0 {
-        return Err(format!("'{v}' is not a whole number of {} s steps", step_ms / 1000));
+        return Err(format!(
+            "'{v}' is not a whole number of {} s steps",
+            step_ms / 1000
+        ));
     }
     Ok((ms / step_ms) as usize)
 }
@@ -262,7 +295,9 @@ fn value_text(v: &Value) -> std::result::Result<String, String> {
     match v {
         Value::Integer(i) if *i >= 0 => Ok(i.to_string()),
         Value::String(s) => Ok(s.clone()),
-        other => Err(format!("window lengths are step counts or durations like \"7d\", got {other}")),
+        other => Err(format!(
+            "window lengths are step counts or durations like \"7d\", got {other}"
+        )),
     }
 }
 
@@ -278,18 +313,36 @@ pub fn load(path: &Path) -> Result<Scenario> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
     let err = |m: String| Error::scenario(path, m);
     let raw: Table = toml::from_str(&text).map_err(|e| err(format!("not valid TOML: {e}")))?;
-    let top: TopToml = Value::Table(raw.clone()).try_into().map_err(|e: toml::de::Error| err(e.message().to_string()))?;
+    let top: TopToml = Value::Table(raw.clone())
+        .try_into()
+        .map_err(|e: toml::de::Error| err(e.message().to_string()))?;
     let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    let name = top.name.clone().unwrap_or_else(|| path.file_stem().and_then(|s| s.to_str()).unwrap_or("scenario").to_string());
-    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
-        return Err(err(format!("name '{name}' must use letters, digits, '_' and '-' only (it names the output folder)")));
+    let name = top.name.clone().unwrap_or_else(|| {
+        path.file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("scenario")
+            .to_string()
+    });
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        return Err(err(format!(
+            "name '{name}' must use letters, digits, '_' and '-' only (it names the output folder)"
+        )));
     }
     no_axes(&top.trace, "trace").map_err(err)?;
-    let tt: TraceToml = Value::Table(top.trace.clone()).try_into().map_err(|e: toml::de::Error| err(format!("[trace]: {}", e.message())))?;
+    let tt: TraceToml = Value::Table(top.trace.clone())
+        .try_into()
+        .map_err(|e: toml::de::Error| err(format!("[trace]: {}", e.message())))?;
     let trace = match (&tt.file, &tt.generator) {
         (Some(f), None) => TraceSource::File(TraceSpec {
             path: base_dir.join(f),
-            timestamp_column: tt.timestamp_column.clone().unwrap_or_else(|| "timestamp".into()),
+            timestamp_column: tt
+                .timestamp_column
+                .clone()
+                .unwrap_or_else(|| "timestamp".into()),
             value_column: tt.value_column.clone(),
             value_kind: tt.value_kind.unwrap_or_default(),
             step_s: tt.step_s,
@@ -298,28 +351,47 @@ pub fn load(path: &Path) -> Result<Scenario> {
             start: tt.start.clone(),
             end: tt.end.clone(),
         }),
-        (None, Some(g)) => TraceSource::Generator(generator_config(g).map_err(|m| err(format!("[trace.generator]: {m}")))?),
-        _ => return Err(err("[trace] needs exactly one of `file` or a [trace.generator] table".into())),
+        (None, Some(g)) => TraceSource::Generator(
+            generator_config(g).map_err(|m| err(format!("[trace.generator]: {m}")))?,
+        ),
+        _ => {
+            return Err(err(
+                "[trace] needs exactly one of `file` or a [trace.generator] table".into(),
+            ))
+        }
     };
     let window = top.window.as_ref();
     let train = match window.and_then(|w| w.train.as_ref()) {
         Some(v) => value_text(v).map_err(err)?,
         None => return Err(err("[window] needs `train` (e.g. train = \"7d\"): forecasters fit on it and the simulation starts after it".into())),
     };
-    let test = window.and_then(|w| w.test.as_ref()).map(value_text).transpose().map_err(err)?;
+    let test = window
+        .and_then(|w| w.test.as_ref())
+        .map(value_text)
+        .transpose()
+        .map_err(err)?;
     let sim_table = top.simulation.clone().unwrap_or_default();
     let mut sims = Vec::new();
     for (params, t) in axes::expand(&sim_table) {
-        let sim: SimToml = Value::Table(t).try_into().map_err(|e: toml::de::Error| err(format!("[simulation]: {}", e.message())))?;
-        sim.to_config(60_000).map_err(|m| err(format!("[simulation]: {m}")))?;
-        sims.push(SimVariant { params: prefixed("sim", params), sim });
+        let sim: SimToml = Value::Table(t)
+            .try_into()
+            .map_err(|e: toml::de::Error| err(format!("[simulation]: {}", e.message())))?;
+        sim.to_config(60_000)
+            .map_err(|m| err(format!("[simulation]: {m}")))?;
+        sims.push(SimVariant {
+            params: prefixed("sim", params),
+            sim,
+        });
     }
     let mut forecasters = Vec::new();
     let mut entry_names: Vec<String> = Vec::new();
     for (i, t) in top.forecasters.iter().enumerate() {
         for (params, t) in axes::expand(t) {
-            let spec: ForecasterSpec = Value::Table(t).try_into().map_err(|e: toml::de::Error| err(format!("forecasters[{i}]: {}", e.message())))?;
-            spec.validate().map_err(|m| err(format!("forecasters[{i}]: {m}")))?;
+            let spec: ForecasterSpec = Value::Table(t)
+                .try_into()
+                .map_err(|e: toml::de::Error| err(format!("forecasters[{i}]: {}", e.message())))?;
+            spec.validate()
+                .map_err(|m| err(format!("forecasters[{i}]: {m}")))?;
             if entry_names.len() == i {
                 let n = spec.display_name();
                 if entry_names.contains(&n) {
@@ -333,17 +405,26 @@ pub fn load(path: &Path) -> Result<Scenario> {
     let mut policies = Vec::new();
     for (i, t) in top.policies.iter().enumerate() {
         for (params, t) in axes::expand(t) {
-            let spec: PolicySpec = Value::Table(t).try_into().map_err(|e: toml::de::Error| err(format!("policies[{i}]: {}", e.message())))?;
-            spec.validate().map_err(|m| err(format!("policies[{i}]: {m}")))?;
+            let spec: PolicySpec = Value::Table(t)
+                .try_into()
+                .map_err(|e: toml::de::Error| err(format!("policies[{i}]: {}", e.message())))?;
+            spec.validate()
+                .map_err(|m| err(format!("policies[{i}]: {m}")))?;
             policies.push((prefixed("policy", params), spec));
         }
     }
     if policies.is_empty() {
-        return Err(err("no [[policies]]: add at least one (e.g. kind = \"static\")".into()));
+        return Err(err(
+            "no [[policies]]: add at least one (e.g. kind = \"static\")".into(),
+        ));
     }
-    let needs_forecast = policies.iter().any(|(_, p)| p.build().forecast_lead().is_some());
+    let needs_forecast = policies
+        .iter()
+        .any(|(_, p)| p.build().forecast_lead().is_some());
     if needs_forecast && forecasters.is_empty() {
-        return Err(err("a policy uses forecasts but the scenario has no [[forecasters]]".into()));
+        return Err(err(
+            "a policy uses forecasts but the scenario has no [[forecasters]]".into(),
+        ));
     }
     Ok(Scenario {
         name,
@@ -363,18 +444,26 @@ pub fn load(path: &Path) -> Result<Scenario> {
 }
 
 fn prefixed(prefix: &str, a: Assignment) -> Assignment {
-    a.into_iter().map(|(k, v)| (format!("{prefix}.{k}"), v)).collect()
+    a.into_iter()
+        .map(|(k, v)| (format!("{prefix}.{k}"), v))
+        .collect()
 }
 
 /// A generator table: `preset` (mixed, smooth, spiky) plus any field overrides.
 pub fn generator_config(t: &Table) -> std::result::Result<GeneratorConfig, String> {
     let preset = t.get("preset").and_then(Value::as_str).unwrap_or("mixed");
     let base = GeneratorConfig::preset(preset).map_err(|e| e.to_string())?;
-    let mut merged: Table = Value::try_from(&base).map_err(|e| e.to_string())?.as_table().cloned().unwrap_or_default();
+    let mut merged: Table = Value::try_from(&base)
+        .map_err(|e| e.to_string())?
+        .as_table()
+        .cloned()
+        .unwrap_or_default();
     for (k, v) in t {
         if k != "preset" {
             merged.insert(k.clone(), v.clone());
         }
     }
-    Value::Table(merged).try_into().map_err(|e: toml::de::Error| e.message().to_string())
+    Value::Table(merged)
+        .try_into()
+        .map_err(|e: toml::de::Error| e.message().to_string())
 }

@@ -35,7 +35,9 @@ pub enum ServiceTime {
     Exponential,
     Deterministic,
     /// Log-normal with the given coefficient of variation.
-    Lognormal { cv: f64 },
+    Lognormal {
+        cv: f64,
+    },
 }
 
 /// Request-mode parameters.
@@ -53,7 +55,12 @@ pub struct RequestConfig {
 
 impl Default for RequestConfig {
     fn default() -> Self {
-        RequestConfig { service: ServiceTime::Exponential, concurrency: 1, queue_limit: 10_000, slo_ms: 500.0 }
+        RequestConfig {
+            service: ServiceTime::Exponential,
+            concurrency: 1,
+            queue_limit: 10_000,
+            slo_ms: 500.0,
+        }
     }
 }
 
@@ -113,7 +120,10 @@ impl SimConfig {
             ));
         }
         if !(self.capacity_per_replica > 0.0 && self.capacity_per_replica.is_finite()) {
-            return Err(format!("capacity_per_replica must be positive, got {}", self.capacity_per_replica));
+            return Err(format!(
+                "capacity_per_replica must be positive, got {}",
+                self.capacity_per_replica
+            ));
         }
         if self.requests.concurrency == 0 {
             return Err("concurrency must be at least 1".into());
@@ -207,10 +217,16 @@ pub struct RunOutput {
 /// Runs one policy over one window.
 pub fn simulate(cfg: &SimConfig, input: RunInput<'_>, policy: &mut dyn ScalingPolicy) -> RunOutput {
     match cfg.fidelity {
-        Fidelity::Fluid => RunOutput { timeline: fluid::run(cfg, input, policy), requests: None },
+        Fidelity::Fluid => RunOutput {
+            timeline: fluid::run(cfg, input, policy),
+            requests: None,
+        },
         Fidelity::Requests => {
             let (timeline, stats) = requests::run(cfg, input, policy);
-            RunOutput { timeline, requests: Some(stats) }
+            RunOutput {
+                timeline,
+                requests: Some(stats),
+            }
         }
     }
 }

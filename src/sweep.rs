@@ -43,7 +43,14 @@ pub struct SweepOptions {
 
 impl SweepOptions {
     pub fn new(out_dir: impl Into<PathBuf>) -> SweepOptions {
-        SweepOptions { out_dir: out_dir.into(), threads: None, quiet: true, shard: None, resume: false, checkpoint_cells: 256 }
+        SweepOptions {
+            out_dir: out_dir.into(),
+            threads: None,
+            quiet: true,
+            shard: None,
+            resume: false,
+            checkpoint_cells: 256,
+        }
     }
 }
 
@@ -97,7 +104,9 @@ fn cell_cost(sc: &Scenario, p: &Prepared, c: &Cell) -> f64 {
 fn run_in_pool(sc: &Scenario, opts: &SweepOptions) -> Result<SweepResult> {
     let all = cells::enumerate(sc);
     let nf = sc.forecasters.len();
-    let used_by_any: Vec<bool> = (0..nf).map(|f| all.iter().any(|c| c.forecaster == Some(f))).collect();
+    let used_by_any: Vec<bool> = (0..nf)
+        .map(|f| all.iter().any(|c| c.forecaster == Some(f)))
+        .collect();
     let mut p = prepare(sc)?;
     let mine = match opts.shard {
         None => all.clone(),
@@ -106,7 +115,9 @@ fn run_in_pool(sc: &Scenario, opts: &SweepOptions) -> Result<SweepResult> {
     // A shard forecasts what its cells use; the first shard also scores forecasters no
     // cell uses, so that merged shards hold every accuracy row an unsharded run writes.
     let first_shard = opts.shard.is_none_or(|s| s.index == 1);
-    let needed: Vec<bool> = (0..nf).map(|f| mine.iter().any(|c| c.forecaster == Some(f)) || (!used_by_any[f] && first_shard)).collect();
+    let needed: Vec<bool> = (0..nf)
+        .map(|f| mine.iter().any(|c| c.forecaster == Some(f)) || (!used_by_any[f] && first_shard))
+        .collect();
     p.forecast(&needed)?;
     let manifest = manifest::manifest_text(sc, &p, all.len())?;
     let folder_name = match opts.shard {
@@ -115,7 +126,11 @@ fn run_in_pool(sc: &Scenario, opts: &SweepOptions) -> Result<SweepResult> {
     };
     let work = opts.out_dir.join(format!(".{folder_name}.partial"));
     let fingerprint = manifest::sha256_hex(
-        format!("{manifest}\n{:?}\n{}\n{}", opts.shard, opts.checkpoint_cells, sc.timelines).as_bytes(),
+        format!(
+            "{manifest}\n{:?}\n{}\n{}",
+            opts.shard, opts.checkpoint_cells, sc.timelines
+        )
+        .as_bytes(),
     );
     let fp_path = work.join("fingerprint");
     if work.exists() {
@@ -141,11 +156,23 @@ fn run_in_pool(sc: &Scenario, opts: &SweepOptions) -> Result<SweepResult> {
     finish(sc, &p, &mine, &params, &work, &manifest, opts)?;
     let final_dir = opts.out_dir.join(&folder_name);
     swap_into_place(&work, &final_dir)?;
-    Ok(SweepResult { name: sc.name.clone(), cells: mine.len(), resumed_cells: resumed, folder: final_dir })
+    Ok(SweepResult {
+        name: sc.name.clone(),
+        cells: mine.len(),
+        resumed_cells: resumed,
+        folder: final_dir,
+    })
 }
 
 /// Runs every chunk that has no checkpoint yet; returns how many cells were already done.
-fn run_chunks(sc: &Scenario, p: &Prepared, mine: &[Cell], params: &[String], work: &Path, opts: &SweepOptions) -> Result<usize> {
+fn run_chunks(
+    sc: &Scenario,
+    p: &Prepared,
+    mine: &[Cell],
+    params: &[String],
+    work: &Path,
+    opts: &SweepOptions,
+) -> Result<usize> {
     let tl_dir = work.join("timelines");
     let bar = progress::bar(mine.len() as u64, &format!("sweep {}", sc.name), opts.quiet);
     let mut resumed = 0;
@@ -159,7 +186,8 @@ fn run_chunks(sc: &Scenario, p: &Prepared, mine: &[Cell], params: &[String], wor
         let rows: Vec<Result<Vec<String>>> = chunk
             .par_iter()
             .map(|&c| {
-                let r = cell_run::run_cell(sc, p, c, params, sc.timelines.then_some(tl_dir.as_path()));
+                let r =
+                    cell_run::run_cell(sc, p, c, params, sc.timelines.then_some(tl_dir.as_path()));
                 bar.inc(1);
                 r
             })
@@ -179,7 +207,15 @@ fn run_chunks(sc: &Scenario, p: &Prepared, mine: &[Cell], params: &[String], wor
 }
 
 /// Assembles the final files in the work folder from the checkpoints.
-fn finish(sc: &Scenario, p: &Prepared, mine: &[Cell], params: &[String], work: &Path, manifest: &str, opts: &SweepOptions) -> Result<()> {
+fn finish(
+    sc: &Scenario,
+    p: &Prepared,
+    mine: &[Cell],
+    params: &[String],
+    work: &Path,
+    manifest: &str,
+    opts: &SweepOptions,
+) -> Result<()> {
     let csv_path = work.join("metrics_summary.csv");
     let rows_dir = work.join("rows");
     atomic_write(&csv_path, |f| {
@@ -204,7 +240,10 @@ fn finish(sc: &Scenario, p: &Prepared, mine: &[Cell], params: &[String], work: &
         .forecasters
         .iter()
         .zip(&p.accuracy)
-        .filter_map(|((a, s), acc)| acc.as_ref().map(|acc| (s.display_name(), a.clone(), acc.clone())))
+        .filter_map(|((a, s), acc)| {
+            acc.as_ref()
+                .map(|acc| (s.display_name(), a.clone(), acc.clone()))
+        })
         .collect();
     let acc_path = work.join("forecast_accuracy.csv");
     atomic_write(&acc_path, |f| {
@@ -216,10 +255,16 @@ fn finish(sc: &Scenario, p: &Prepared, mine: &[Cell], params: &[String], work: &
     })?;
     for (i, table) in p.forecasts.iter().enumerate() {
         if let Some(t) = table {
-            outputs::write_forecast(&work.join("forecasts").join(forecast_name(i)), t, &p.workload)?;
+            outputs::write_forecast(
+                &work.join("forecasts").join(forecast_name(i)),
+                t,
+                &p.workload,
+            )?;
         }
     }
-    atomic_write(&work.join("manifest.json"), |f| f.write_all(manifest.as_bytes()))?;
+    atomic_write(&work.join("manifest.json"), |f| {
+        f.write_all(manifest.as_bytes())
+    })?;
     if let Some(s) = opts.shard {
         let info = ShardInfo {
             scenario: sc.name.clone(),
@@ -227,7 +272,13 @@ fn finish(sc: &Scenario, p: &Prepared, mine: &[Cell], params: &[String], work: &
             of: s.count,
             manifest_sha256: manifest::sha256_hex(manifest.as_bytes()),
             cells: mine.iter().map(|c| c.index).collect(),
-            forecasters: p.accuracy.iter().enumerate().filter(|(_, a)| a.is_some()).map(|(i, _)| i).collect(),
+            forecasters: p
+                .accuracy
+                .iter()
+                .enumerate()
+                .filter(|(_, a)| a.is_some())
+                .map(|(i, _)| i)
+                .collect(),
         };
         let text = serde_json::to_string_pretty(&info).expect("shard info serialises");
         atomic_write(&work.join("shard.json"), |f| f.write_all(text.as_bytes()))?;
@@ -238,8 +289,14 @@ fn finish(sc: &Scenario, p: &Prepared, mine: &[Cell], params: &[String], work: &
 /// Deletes the temporary files a killed run left half-written (`.<name>.tmp-<pid>`), so
 /// that only complete checkpoints and timelines are resumed from.
 fn remove_partial_writes(work: &Path) -> Result<()> {
-    for sub in [work.to_path_buf(), work.join("rows"), work.join("timelines")] {
-        let Ok(entries) = std::fs::read_dir(&sub) else { continue };
+    for sub in [
+        work.to_path_buf(),
+        work.join("rows"),
+        work.join("timelines"),
+    ] {
+        let Ok(entries) = std::fs::read_dir(&sub) else {
+            continue;
+        };
         for e in entries.flatten() {
             let name = e.file_name();
             let name = name.to_string_lossy();
@@ -260,7 +317,9 @@ pub fn forecast_name(index: usize) -> String {
 pub(crate) fn swap_into_place(src: &Path, dest: &Path) -> Result<()> {
     let old = dest.with_file_name(format!(
         ".{}.old-{}",
-        dest.file_name().and_then(|n| n.to_str()).unwrap_or("results"),
+        dest.file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("results"),
         std::process::id()
     ));
     if dest.exists() {

@@ -1,8 +1,8 @@
 //! Trace files at the edge: loading CSV / Parquet demand series through polars
 //! (timestamps, resampling, gaps, validation) and writing workloads back out.
 
-mod parse;
 pub mod forecast_file;
+mod parse;
 mod resample;
 pub mod write;
 
@@ -91,10 +91,20 @@ pub struct LoadedTrace {
 /// Reads a whole table as string columns (CSV) or native columns (Parquet).
 pub(crate) fn read_table(path: &Path) -> Result<DataFrame> {
     if !path.exists() {
-        return Err(Error::bad_file(path, "file not found: check the path (it is relative to the current directory)"));
+        return Err(Error::bad_file(
+            path,
+            "file not found: check the path (it is relative to the current directory)",
+        ));
     }
-    let pl = |source| Error::Polars { path: path.to_path_buf(), source };
-    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    let pl = |source| Error::Polars {
+        path: path.to_path_buf(),
+        source,
+    };
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
     let df = match ext.as_str() {
         "parquet" | "pq" => {
             let f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
@@ -123,18 +133,32 @@ pub(crate) fn read_table(path: &Path) -> Result<DataFrame> {
 /// Returns a column as strings (for timestamps) or an error naming the available columns.
 pub(crate) fn column<'a>(df: &'a DataFrame, path: &Path, name: &str) -> Result<&'a Column> {
     df.column(name).map_err(|_| {
-        let names: Vec<String> = df.get_column_names().iter().map(|s| s.to_string()).collect();
-        Error::bad_file(path, format!("missing column '{name}' (columns are: {})", names.join(", ")))
+        let names: Vec<String> = df
+            .get_column_names()
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        Error::bad_file(
+            path,
+            format!(
+                "missing column '{name}' (columns are: {})",
+                names.join(", ")
+            ),
+        )
     })
 }
 
 /// Column values as optional strings, whatever the stored type.
 pub(crate) fn column_strings(col: &Column, path: &Path) -> Result<Vec<Option<String>>> {
     let s = col.as_materialized_series();
-    let casted = s
-        .cast(&DataType::String)
-        .map_err(|source| Error::Polars { path: path.to_path_buf(), source })?;
-    let ca = casted.str().map_err(|source| Error::Polars { path: path.to_path_buf(), source })?;
+    let casted = s.cast(&DataType::String).map_err(|source| Error::Polars {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let ca = casted.str().map_err(|source| Error::Polars {
+        path: path.to_path_buf(),
+        source,
+    })?;
     Ok(ca.iter().map(|v| v.map(str::to_string)).collect())
 }
 
@@ -147,18 +171,31 @@ pub(crate) fn numeric_column(df: &DataFrame, path: &Path, name: &str) -> Result<
         .enumerate()
         .map(|(i, v)| {
             let row = i + 1;
-            let text = v.ok_or_else(|| Error::bad_row(path, row, format!("column '{name}' is empty")))?;
+            let text =
+                v.ok_or_else(|| Error::bad_row(path, row, format!("column '{name}' is empty")))?;
             let x: f64 = text.trim().parse().map_err(|_| {
-                Error::bad_row(path, row, format!("column '{name}': '{text}' is not a number"))
+                Error::bad_row(
+                    path,
+                    row,
+                    format!("column '{name}': '{text}' is not a number"),
+                )
             })?;
             if x.is_nan() {
                 return Err(Error::bad_row(path, row, format!("column '{name}' is NaN")));
             }
             if !x.is_finite() {
-                return Err(Error::bad_row(path, row, format!("column '{name}' is infinite")));
+                return Err(Error::bad_row(
+                    path,
+                    row,
+                    format!("column '{name}' is infinite"),
+                ));
             }
             if x < 0.0 {
-                return Err(Error::bad_row(path, row, format!("column '{name}' is negative ({x}): demand must be >= 0")));
+                return Err(Error::bad_row(
+                    path,
+                    row,
+                    format!("column '{name}' is negative ({x}): demand must be >= 0"),
+                ));
             }
             Ok(x)
         })
@@ -187,20 +224,41 @@ pub fn load(spec: &TraceSpec, name: &str) -> Result<LoadedTrace> {
     let mut instants = parse::parse_column(&ts_strings, path)?;
     let bound = |b: &Option<String>, key: &str| -> Result<Option<i64>> {
         b.as_deref()
-            .map(|t| parse_timestamp(t).map(|i| i.ms()).ok_or_else(|| Error::bad_file(path, format!("trace {key} '{t}' is not a timestamp"))))
+            .map(|t| {
+                parse_timestamp(t).map(|i| i.ms()).ok_or_else(|| {
+                    Error::bad_file(path, format!("trace {key} '{t}' is not a timestamp"))
+                })
+            })
             .transpose()
     };
     let (lo, hi) = (bound(&spec.start, "start")?, bound(&spec.end, "end")?);
     if lo.is_some() || hi.is_some() {
-        let keep: Vec<bool> = instants.iter().map(|i| lo.is_none_or(|l| i.ms() >= l) && hi.is_none_or(|h| i.ms() < h)).collect();
-        let filter = |v: &[f64]| v.iter().zip(&keep).filter(|(_, &k)| k).map(|(x, _)| *x).collect::<Vec<f64>>();
+        let keep: Vec<bool> = instants
+            .iter()
+            .map(|i| lo.is_none_or(|l| i.ms() >= l) && hi.is_none_or(|h| i.ms() < h))
+            .collect();
+        let filter = |v: &[f64]| {
+            v.iter()
+                .zip(&keep)
+                .filter(|(_, &k)| k)
+                .map(|(x, _)| *x)
+                .collect::<Vec<f64>>()
+        };
         values = filter(&values);
         for (_, r) in regressors.iter_mut() {
             *r = filter(r);
         }
-        instants = instants.into_iter().zip(&keep).filter(|(_, &k)| k).map(|(i, _)| i).collect();
+        instants = instants
+            .into_iter()
+            .zip(&keep)
+            .filter(|(_, &k)| k)
+            .map(|(i, _)| i)
+            .collect();
         if instants.is_empty() {
-            return Err(Error::bad_file(path, "no rows between the trace's start and end"));
+            return Err(Error::bad_file(
+                path,
+                "no rows between the trace's start and end",
+            ));
         }
     }
     resample::build(name, path, &instants, &values, &regressors, spec)

@@ -43,7 +43,10 @@ pub fn prototype_policy(name: &str) -> Option<PolicySpec> {
         "conf" => PolicyKind::ConfidenceAware,
         _ => return None,
     };
-    Some(PolicySpec { name: Some(name.to_string()), ..PolicySpec::new(kind) })
+    Some(PolicySpec {
+        name: Some(name.to_string()),
+        ..PolicySpec::new(kind)
+    })
 }
 
 /// Replays `demand` with `pred` as the forecast through the seed-compatible fluid simulator.
@@ -55,19 +58,41 @@ pub fn seed_parity(policy_name: &str, rows: &[LogRow]) -> Option<Parity> {
         first_step: 0,
         horizon: 1,
         point: rows.iter().map(|r| r.pred).collect(),
-        quantiles: rows.iter().flat_map(|r| [r.pred; QUANTILES.len()]).collect(),
+        quantiles: rows
+            .iter()
+            .flat_map(|r| [r.pred; QUANTILES.len()])
+            .collect(),
     };
     let cfg = SimConfig::default();
     let mut policy = spec.build();
-    let out = simulate(&cfg, RunInput { demand: &demand, first_step: 0, forecast: Some(&table), seed: 0 }, policy.as_mut());
+    let out = simulate(
+        &cfg,
+        RunInput {
+            demand: &demand,
+            first_step: 0,
+            forecast: Some(&table),
+            seed: 0,
+        },
+        policy.as_mut(),
+    );
     let tl = &out.timeline;
-    let mut p = Parity { policy: policy_name.into(), rows: rows.len(), containers_mismatches: 0, over_mismatches: 0, under_mismatches: 0, latency_max_abs_diff: 0.0, cpu_max_abs_diff: 0.0 };
+    let mut p = Parity {
+        policy: policy_name.into(),
+        rows: rows.len(),
+        containers_mismatches: 0,
+        over_mismatches: 0,
+        under_mismatches: 0,
+        latency_max_abs_diff: 0.0,
+        cpu_max_abs_diff: 0.0,
+    };
     for (i, r) in rows.iter().enumerate() {
         let cap = tl.ready[i] as f64 * cfg.capacity_per_replica;
         p.containers_mismatches += (tl.ready[i] != r.containers) as usize;
         p.over_mismatches += ((cap > 1.15 * r.demand) != r.over) as usize;
         p.under_mismatches += ((r.demand > cap) != r.under) as usize;
-        p.latency_max_abs_diff = p.latency_max_abs_diff.max((tl.latency_ms[i] - r.latency_ms).abs());
+        p.latency_max_abs_diff = p
+            .latency_max_abs_diff
+            .max((tl.latency_ms[i] - r.latency_ms).abs());
         p.cpu_max_abs_diff = p.cpu_max_abs_diff.max((tl.cpu_pct[i] - r.cpu_pct).abs());
     }
     Some(p)
@@ -95,7 +120,13 @@ pub struct ErlangCheck {
 
 /// Simulates M/M/c with `servers` replicas (one slot each, mean service `service_ms`)
 /// at `utilization` for about `arrivals` arrivals.
-pub fn erlang_check(servers: u32, utilization: f64, service_ms: f64, arrivals: u64, seed: u64) -> ErlangCheck {
+pub fn erlang_check(
+    servers: u32,
+    utilization: f64,
+    service_ms: f64,
+    arrivals: u64,
+    seed: u64,
+) -> ErlangCheck {
     let step_ms = 60_000u64;
     let capacity = step_ms as f64 / service_ms; // requests per step per replica
     let per_step = utilization * servers as f64 * capacity;
@@ -107,12 +138,33 @@ pub fn erlang_check(servers: u32, utilization: f64, service_ms: f64, arrivals: u
         decision_interval_ms: step_ms,
         capacity_per_replica: capacity,
         initial_replicas: servers,
-        safety: SafetyNet { enabled: false, ..SafetyNet::default() },
-        requests: RequestConfig { service: ServiceTime::Exponential, concurrency: 1, queue_limit: usize::MAX, slo_ms: f64::INFINITY },
+        safety: SafetyNet {
+            enabled: false,
+            ..SafetyNet::default()
+        },
+        requests: RequestConfig {
+            service: ServiceTime::Exponential,
+            concurrency: 1,
+            queue_limit: usize::MAX,
+            slo_ms: f64::INFINITY,
+        },
         ..SimConfig::default()
     };
-    let mut policy = PolicySpec { replicas: Some(servers), ..prototype_policy("static2").unwrap() }.build();
-    let out = simulate(&cfg, RunInput { demand: &demand, first_step: 0, forecast: None, seed }, policy.as_mut());
+    let mut policy = PolicySpec {
+        replicas: Some(servers),
+        ..prototype_policy("static2").unwrap()
+    }
+    .build();
+    let out = simulate(
+        &cfg,
+        RunInput {
+            demand: &demand,
+            first_step: 0,
+            forecast: None,
+            seed,
+        },
+        policy.as_mut(),
+    );
     let r = out.requests.expect("request mode");
     let lambda = per_step / step_ms as f64; // per ms
     let mu = 1.0 / service_ms;

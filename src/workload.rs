@@ -63,6 +63,9 @@ impl Workload {
     }
     /// A regressor by name.
     pub fn regressor(&self, name: &str) -> Option<&[f64]> {
-        self.regressors.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_slice())
+        self.regressors
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_slice())
     }
 }

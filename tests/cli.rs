@@ -7,15 +7,30 @@ use polars::prelude::*;
 use predicates::prelude::*;
 
 fn read_parquet(path: &std::path::Path) -> DataFrame {
-    ParquetReader::new(std::fs::File::open(path).unwrap()).finish().unwrap()
+    ParquetReader::new(std::fs::File::open(path).unwrap())
+        .finish()
+        .unwrap()
 }
 
 #[test]
 fn gen_data_is_byte_identical_for_the_same_seed_and_differs_for_another() {
     let d = tempfile::tempdir().unwrap();
     for (sub, seed) in [("a", "7"), ("b", "7"), ("c", "8")] {
-        sim().args(["gen-data", "--preset", "spiky", "--days", "2", "--seed", seed, "--out"]).arg(d.path().join(sub)).assert().success();
-        sim().args(["gen-data", "--preset", "spiky", "--days", "2", "--format", "parquet", "--seed", seed, "--out"]).arg(d.path().join(sub)).assert().success();
+        sim()
+            .args([
+                "gen-data", "--preset", "spiky", "--days", "2", "--seed", seed, "--out",
+            ])
+            .arg(d.path().join(sub))
+            .assert()
+            .success();
+        sim()
+            .args([
+                "gen-data", "--preset", "spiky", "--days", "2", "--format", "parquet", "--seed",
+                seed, "--out",
+            ])
+            .arg(d.path().join(sub))
+            .assert()
+            .success();
     }
     for f in ["scenario_spiky.csv", "scenario_spiky.parquet"] {
         let a = std::fs::read(d.path().join("a").join(f)).unwrap();
@@ -35,38 +50,89 @@ fn gen_data_applies_shapes_from_a_generator_file() {
         "flash.toml",
         "preset = \"smooth\"\ndays = 1\n[[shapes]]\nkind = \"flash_crowd\"\nstart_h = 10\nramp_h = 1\nplateau_h = 2\ndecay_h = 1\npeak = 5\n",
     );
-    sim().args(["gen-data", "--config"]).arg(&cfg).arg("--out").arg(d.path()).assert().success();
+    sim()
+        .args(["gen-data", "--config"])
+        .arg(&cfg)
+        .arg("--out")
+        .arg(d.path())
+        .assert()
+        .success();
     let text = std::fs::read_to_string(d.path().join("flash.csv")).unwrap();
-    let y: Vec<f64> = text.lines().skip(1).map(|l| l.split(',').nth(1).unwrap().parse().unwrap()).collect();
+    let y: Vec<f64> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(1).unwrap().parse().unwrap())
+        .collect();
     let mean = |r: std::ops::Range<usize>| y[r.clone()].iter().sum::<f64>() / r.len() as f64;
     // The plateau (11:00–13:00) is about five times the same hours' base level.
-    assert!(mean(660..780) > 3.5 * mean(0..120).min(30.0), "{} vs {}", mean(660..780), mean(0..120));
+    assert!(
+        mean(660..780) > 3.5 * mean(0..120).min(30.0),
+        "{} vs {}",
+        mean(660..780),
+        mean(0..120)
+    );
 }
 
 #[test]
 fn prototype_scenario_reproduces_the_prototype_logs_end_to_end() {
     let d = tempfile::tempdir().unwrap();
-    sim().args(["sweep", "scenarios/prototype.toml", "-q", "--out"]).arg(d.path()).assert().success();
+    sim()
+        .args(["sweep", "scenarios/prototype.toml", "-q", "--out"])
+        .arg(d.path())
+        .assert()
+        .success();
     let out = d.path().join("prototype");
     let summary = std::fs::read_to_string(out.join("metrics_summary.csv")).unwrap();
     let rows: Vec<Vec<&str>> = summary.lines().map(|l| l.split(',').collect()).collect();
     let header = &rows[0];
     let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
-    for (model, policy) in [("prophet", "simple"), ("lstm", "buffered"), ("prophet", "policy"), ("none", "static2")] {
-        let row = rows.iter().find(|r| r[col("forecaster")] == model && r[col("policy")] == policy).unwrap();
+    for (model, policy) in [
+        ("prophet", "simple"),
+        ("lstm", "buffered"),
+        ("prophet", "policy"),
+        ("none", "static2"),
+    ] {
+        let row = rows
+            .iter()
+            .find(|r| r[col("forecaster")] == model && r[col("policy")] == policy)
+            .unwrap();
         let cell: usize = row[col("cell")].parse().unwrap();
         let tl = read_parquet(&out.join(format!("timelines/cell_{cell:06}.parquet")));
-        let ready: Vec<u64> = tl.column("ready").unwrap().u64().unwrap().into_no_null_iter().collect();
+        let ready: Vec<u64> = tl
+            .column("ready")
+            .unwrap()
+            .u64()
+            .unwrap()
+            .into_no_null_iter()
+            .collect();
         let log_model = if model == "none" { "prophet" } else { model };
-        let log = std::fs::read_to_string(root().join(format!("validation/seed_reference/sim_{log_model}_TEST_{policy}.csv"))).unwrap();
-        let expected: Vec<u64> = log.lines().skip(1).map(|l| l.split(',').nth(3).unwrap().parse().unwrap()).collect();
+        let log = std::fs::read_to_string(root().join(format!(
+            "validation/seed_reference/sim_{log_model}_TEST_{policy}.csv"
+        )))
+        .unwrap();
+        let expected: Vec<u64> = log
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').nth(3).unwrap().parse().unwrap())
+            .collect();
         assert_eq!(ready, expected, "{model}/{policy}");
-        let under: u64 = log.lines().skip(1).map(|l| l.split(',').nth(7).unwrap().parse::<u64>().unwrap()).sum();
-        assert_eq!(row[col("under_events")].parse::<u64>().unwrap(), under, "{model}/{policy}");
+        let under: u64 = log
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').nth(7).unwrap().parse::<u64>().unwrap())
+            .sum();
+        assert_eq!(
+            row[col("under_events")].parse::<u64>().unwrap(),
+            under,
+            "{model}/{policy}"
+        );
     }
     assert!(out.join("metrics_summary.parquet").exists());
-    assert!(std::fs::read_to_string(out.join("forecast_accuracy.csv")).unwrap().contains("coverage_80_pct"));
-    let manifest: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    assert!(std::fs::read_to_string(out.join("forecast_accuracy.csv"))
+        .unwrap()
+        .contains("coverage_80_pct"));
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(manifest["window"]["train_steps"], 10080);
     assert_eq!(manifest["inputs"].as_array().unwrap().len(), 4);
 }
@@ -97,9 +163,22 @@ kind = "hpa"
 fn sweep_outputs_are_byte_identical_with_one_thread_and_with_all() {
     let d = tempfile::tempdir().unwrap();
     let sc = write(d.path(), "small.toml", SMALL);
-    let requests = write(d.path(), "small_req.toml", &SMALL.replace("name = \"small\"", "name = \"small_req\"").replace("[simulation]", "[simulation]\nfidelity = \"requests\""));
+    let requests = write(
+        d.path(),
+        "small_req.toml",
+        &SMALL
+            .replace("name = \"small\"", "name = \"small_req\"")
+            .replace("[simulation]", "[simulation]\nfidelity = \"requests\""),
+    );
     for (sub, threads) in [("one", "1"), ("all", "2")] {
-        sim().arg("sweep").arg(&sc).arg(&requests).args(["-q", "--threads", threads, "--out"]).arg(d.path().join(sub)).assert().success();
+        sim()
+            .arg("sweep")
+            .arg(&sc)
+            .arg(&requests)
+            .args(["-q", "--threads", threads, "--out"])
+            .arg(d.path().join(sub))
+            .assert()
+            .success();
     }
     for name in ["small", "small_req"] {
         let a = d.path().join("one").join(name);
@@ -109,7 +188,12 @@ fn sweep_outputs_are_byte_identical_with_one_thread_and_with_all() {
         // 2 sims × (3 forecasters × 2 quantiles + 1 hpa) = 14 cells.
         assert_eq!(fa.iter().filter(|p| p.starts_with("timelines")).count(), 14);
         for f in fa {
-            assert_eq!(std::fs::read(a.join(&f)).unwrap(), std::fs::read(b.join(&f)).unwrap(), "{name}/{}", f.display());
+            assert_eq!(
+                std::fs::read(a.join(&f)).unwrap(),
+                std::fs::read(b.join(&f)).unwrap(),
+                "{name}/{}",
+                f.display()
+            );
         }
     }
     let summary = std::fs::read_to_string(d.path().join("one/small/metrics_summary.csv")).unwrap();
@@ -122,14 +206,36 @@ fn a_failed_sweep_leaves_earlier_results_untouched() {
     let d = tempfile::tempdir().unwrap();
     let sc = write(d.path(), "small.toml", SMALL);
     let out = d.path().join("out");
-    sim().arg("sweep").arg(&sc).args(["-q", "--out"]).arg(&out).assert().success();
+    sim()
+        .arg("sweep")
+        .arg(&sc)
+        .args(["-q", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
     let before = std::fs::read(out.join("small/metrics_summary.csv")).unwrap();
     // Same name, but the forecast file it needs does not exist: fails after validation.
-    let broken = SMALL.replace("[[forecasters]]\nkind = \"seasonal_naive\"\nperiod = 1440", "[[forecasters]]\nkind = \"file\"\npath = \"missing.csv\"");
+    let broken = SMALL.replace(
+        "[[forecasters]]\nkind = \"seasonal_naive\"\nperiod = 1440",
+        "[[forecasters]]\nkind = \"file\"\npath = \"missing.csv\"",
+    );
     let sc2 = write(d.path(), "small.toml", &broken);
-    sim().arg("sweep").arg(&sc2).args(["-q", "--out"]).arg(&out).assert().failure().stderr(predicate::str::contains("missing.csv"));
-    assert_eq!(std::fs::read(out.join("small/metrics_summary.csv")).unwrap(), before);
-    let leftovers: Vec<_> = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name()).collect();
+    sim()
+        .arg("sweep")
+        .arg(&sc2)
+        .args(["-q", "--out"])
+        .arg(&out)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("missing.csv"));
+    assert_eq!(
+        std::fs::read(out.join("small/metrics_summary.csv")).unwrap(),
+        before
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     assert_eq!(leftovers.len(), 1, "{leftovers:?}");
 }
 
@@ -138,20 +244,54 @@ fn scenario_errors_name_the_file_and_the_key() {
     let d = tempfile::tempdir().unwrap();
     let cases = [
         ("bad_toml.toml", "name = \"x\"\n[trace\n", "not valid TOML"),
-        ("unknown.toml", &SMALL.replace("[window]", "[window]\nwarmup = 3") as &str, "unknown field `warmup`"),
-        ("stray.toml", &SMALL.replace("kind = \"hpa\"", "kind = \"hpa\"\ncooldown = 3") as &str, "cooldown"),
-        ("quantile.toml", &SMALL.replace("[0.8, 0.95]", "0.42") as &str, "quantile 0.42"),
-        ("no_policy.toml", "[trace]\nfile = \"x.csv\"\n[window]\ntrain = 10\n", "no [[policies]]"),
-        ("sweep_trace.toml", &SMALL.replace("days = 3", "days = [3, 4]") as &str, "cannot be swept"),
-        ("interval.toml", &SMALL.replace("startup_delay_s = [0, 120]", "decision_interval_s = 90") as &str, "multiple of the trace step"),
+        (
+            "unknown.toml",
+            &SMALL.replace("[window]", "[window]\nwarmup = 3") as &str,
+            "unknown field `warmup`",
+        ),
+        (
+            "stray.toml",
+            &SMALL.replace("kind = \"hpa\"", "kind = \"hpa\"\ncooldown = 3") as &str,
+            "cooldown",
+        ),
+        (
+            "quantile.toml",
+            &SMALL.replace("[0.8, 0.95]", "0.42") as &str,
+            "quantile 0.42",
+        ),
+        (
+            "no_policy.toml",
+            "[trace]\nfile = \"x.csv\"\n[window]\ntrain = 10\n",
+            "no [[policies]]",
+        ),
+        (
+            "sweep_trace.toml",
+            &SMALL.replace("days = 3", "days = [3, 4]") as &str,
+            "cannot be swept",
+        ),
+        (
+            "interval.toml",
+            &SMALL.replace("startup_delay_s = [0, 120]", "decision_interval_s = 90") as &str,
+            "multiple of the trace step",
+        ),
     ];
     for (name, text, needle) in cases {
         let p = write(d.path(), name, text);
-        sim().arg("sweep").arg(&p).args(["-q", "--out"]).arg(d.path().join("o")).assert().failure().code(1).stderr(
-            predicate::str::contains(name).and(predicate::str::contains(needle)),
-        );
+        sim()
+            .arg("sweep")
+            .arg(&p)
+            .args(["-q", "--out"])
+            .arg(d.path().join("o"))
+            .assert()
+            .failure()
+            .code(1)
+            .stderr(predicate::str::contains(name).and(predicate::str::contains(needle)));
     }
-    sim().args(["sweep", "does/not/exist.toml"]).assert().failure().stderr(predicate::str::contains("does/not/exist.toml"));
+    sim()
+        .args(["sweep", "does/not/exist.toml"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("does/not/exist.toml"));
 }
 
 fn trace_scenario(dir: &std::path::Path, csv: &str, extra: &str) -> std::path::PathBuf {
@@ -163,21 +303,54 @@ fn trace_scenario(dir: &std::path::Path, csv: &str, extra: &str) -> std::path::P
 fn bad_trace_rows_are_reported_with_file_and_row() {
     let d = tempfile::tempdir().unwrap();
     let cases = [
-        ("timestamp,requests\n0,1\n60,abc\n120,3\n", "row 2", "not a number"),
+        (
+            "timestamp,requests\n0,1\n60,abc\n120,3\n",
+            "row 2",
+            "not a number",
+        ),
         ("timestamp,requests\n0,1\n60,NaN\n120,3\n", "row 2", "NaN"),
-        ("timestamp,requests\n0,1\n60,-4\n120,3\n", "row 2", "negative"),
-        ("timestamp,requests\n0,1\n60,2\n60,3\n", "row 3", "duplicate timestamp"),
-        ("timestamp,requests\n0,1\n120,2\n60,3\n", "row 3", "earlier than the row before"),
-        ("timestamp,requests\n0,1\nlater,2\n", "row 2", "not a timestamp"),
+        (
+            "timestamp,requests\n0,1\n60,-4\n120,3\n",
+            "row 2",
+            "negative",
+        ),
+        (
+            "timestamp,requests\n0,1\n60,2\n60,3\n",
+            "row 3",
+            "duplicate timestamp",
+        ),
+        (
+            "timestamp,requests\n0,1\n120,2\n60,3\n",
+            "row 3",
+            "earlier than the row before",
+        ),
+        (
+            "timestamp,requests\n0,1\nlater,2\n",
+            "row 2",
+            "not a timestamp",
+        ),
         ("timestamp,requests\n", "t.csv", "no data rows"),
-        ("time,requests\n0,1\n60,2\n", "t.csv", "missing column 'timestamp'"),
-        ("timestamp,requests\n0,1\n60,2\n300,1\n360,1\n", "t.csv", "gap"),
+        (
+            "time,requests\n0,1\n60,2\n",
+            "t.csv",
+            "missing column 'timestamp'",
+        ),
+        (
+            "timestamp,requests\n0,1\n60,2\n300,1\n360,1\n",
+            "t.csv",
+            "gap",
+        ),
     ];
     for (csv, where_, what) in cases {
         let sc = trace_scenario(d.path(), csv, "");
-        sim().arg("sweep").arg(&sc).args(["-q", "--out"]).arg(d.path().join("o")).assert().failure().stderr(
-            predicate::str::contains(where_).and(predicate::str::contains(what)),
-        );
+        sim()
+            .arg("sweep")
+            .arg(&sc)
+            .args(["-q", "--out"])
+            .arg(d.path().join("o"))
+            .assert()
+            .failure()
+            .stderr(predicate::str::contains(where_).and(predicate::str::contains(what)));
     }
     assert!(!d.path().join("o").join("t").exists());
 }
@@ -187,27 +360,67 @@ fn gaps_are_filled_by_the_stated_policy_and_recorded() {
     let d = tempfile::tempdir().unwrap();
     let csv = "timestamp,requests\n0,10\n60,20\n240,50\n300,60\n360,70\n";
     let sc = trace_scenario(d.path(), csv, "gaps = \"interpolate\"");
-    sim().arg("sweep").arg(&sc).args(["-q", "--out"]).arg(d.path().join("o")).assert().success();
+    sim()
+        .arg("sweep")
+        .arg(&sc)
+        .args(["-q", "--out"])
+        .arg(d.path().join("o"))
+        .assert()
+        .success();
     let tl = read_parquet(&d.path().join("o/t/timelines/cell_000000.parquet"));
-    let demand: Vec<f64> = tl.column("demand").unwrap().f64().unwrap().into_no_null_iter().collect();
+    let demand: Vec<f64> = tl
+        .column("demand")
+        .unwrap()
+        .f64()
+        .unwrap()
+        .into_no_null_iter()
+        .collect();
     assert_eq!(demand, vec![30.0, 40.0, 50.0, 60.0, 70.0]);
     let manifest = std::fs::read_to_string(d.path().join("o/t/manifest.json")).unwrap();
-    assert!(manifest.contains("\"start_step\": 2") && manifest.contains("\"steps\": 2"), "{manifest}");
+    assert!(
+        manifest.contains("\"start_step\": 2") && manifest.contains("\"steps\": 2"),
+        "{manifest}"
+    );
 }
 
 #[test]
 fn parquet_traces_load_like_csv_ones() {
     let d = tempfile::tempdir().unwrap();
-    sim().args(["gen-data", "--preset", "mixed", "--days", "3", "--format", "parquet", "--out"]).arg(d.path()).assert().success();
-    sim().args(["gen-data", "--preset", "mixed", "--days", "3", "--out"]).arg(d.path()).assert().success();
+    sim()
+        .args([
+            "gen-data", "--preset", "mixed", "--days", "3", "--format", "parquet", "--out",
+        ])
+        .arg(d.path())
+        .assert()
+        .success();
+    sim()
+        .args(["gen-data", "--preset", "mixed", "--days", "3", "--out"])
+        .arg(d.path())
+        .assert()
+        .success();
     for ext in ["parquet", "csv"] {
-        let sc = SMALL.replace("generator = { preset = \"mixed\", days = 3 }", &format!("file = \"scenario_mixed.{ext}\"\nvalue_column = \"req_per_min\"")).replace("name = \"small\"", &format!("name = \"from_{ext}\""));
+        let sc = SMALL
+            .replace(
+                "generator = { preset = \"mixed\", days = 3 }",
+                &format!("file = \"scenario_mixed.{ext}\"\nvalue_column = \"req_per_min\""),
+            )
+            .replace("name = \"small\"", &format!("name = \"from_{ext}\""));
         let p = write(d.path(), &format!("{ext}.toml"), &sc);
-        sim().arg("sweep").arg(&p).args(["-q", "--out"]).arg(d.path().join("o")).assert().success();
+        sim()
+            .arg("sweep")
+            .arg(&p)
+            .args(["-q", "--out"])
+            .arg(d.path().join("o"))
+            .assert()
+            .success();
     }
     let strip = |name: &str| {
-        let t = std::fs::read_to_string(d.path().join(format!("o/{name}/metrics_summary.csv"))).unwrap();
-        t.lines().skip(1).map(|l| l.split_once(',').unwrap().1.to_string()).collect::<Vec<_>>()
+        let t = std::fs::read_to_string(d.path().join(format!("o/{name}/metrics_summary.csv")))
+            .unwrap();
+        t.lines()
+            .skip(1)
+            .map(|l| l.split_once(',').unwrap().1.to_string())
+            .collect::<Vec<_>>()
     };
     assert_eq!(strip("from_parquet"), strip("from_csv"));
 }
@@ -220,14 +433,36 @@ fn resampling_sums_counts_and_averages_rates() {
         csv += &format!("2025-03-01T00:{i:02}:00+01:00,{}\n", i);
     }
     // Six 5-minute buckets; the first two are the training window.
-    for (kind, expected) in [("count", vec![60.0, 85.0, 110.0, 135.0]), ("rate", vec![12.0, 17.0, 22.0, 27.0])] {
-        let sc = trace_scenario(d.path(), &csv, &format!("step_s = 300\nvalue_kind = \"{kind}\""));
-        sim().arg("sweep").arg(&sc).args(["-q", "--out"]).arg(d.path().join(kind)).assert().success();
+    for (kind, expected) in [
+        ("count", vec![60.0, 85.0, 110.0, 135.0]),
+        ("rate", vec![12.0, 17.0, 22.0, 27.0]),
+    ] {
+        let sc = trace_scenario(
+            d.path(),
+            &csv,
+            &format!("step_s = 300\nvalue_kind = \"{kind}\""),
+        );
+        sim()
+            .arg("sweep")
+            .arg(&sc)
+            .args(["-q", "--out"])
+            .arg(d.path().join(kind))
+            .assert()
+            .success();
         let tl = read_parquet(&d.path().join(kind).join("t/timelines/cell_000000.parquet"));
-        let demand: Vec<f64> = tl.column("demand").unwrap().f64().unwrap().into_no_null_iter().collect();
+        let demand: Vec<f64> = tl
+            .column("demand")
+            .unwrap()
+            .f64()
+            .unwrap()
+            .into_no_null_iter()
+            .collect();
         assert_eq!(demand, expected, "{kind}");
         let m = std::fs::read_to_string(d.path().join(kind).join("t/manifest.json")).unwrap();
-        assert!(m.contains("2025-03-01T00:00:00+01:00"), "start keeps its offset");
+        assert!(
+            m.contains("2025-03-01T00:00:00+01:00"),
+            "start keeps its offset"
+        );
     }
 }
 
@@ -248,17 +483,46 @@ fn file_forecasts_with_intervals_and_quantiles_drive_confidence_aware() {
         "f.toml",
         "[trace]\nfile = \"t.csv\"\n[window]\ntrain = 5\n[simulation]\ncapacity_per_replica = 10\n[[forecasters]]\nkind = \"file\"\npath = \"fc.csv\"\n[[policies]]\nkind = \"confidence_aware\"\nquantile = [0.5, 0.9]\n",
     );
-    sim().arg("sweep").arg(&sc).args(["-q", "--out"]).arg(d.path().join("o")).assert().success();
+    sim()
+        .arg("sweep")
+        .arg(&sc)
+        .args(["-q", "--out"])
+        .arg(d.path().join("o"))
+        .assert()
+        .success();
     for (cell, replicas, planned) in [(0, 5u64, 50.0), (1, 6, 60.0)] {
-        let tl = read_parquet(&d.path().join(format!("o/f/timelines/cell_{cell:06}.parquet")));
-        let ready: Vec<u64> = tl.column("ready").unwrap().u64().unwrap().into_no_null_iter().collect();
-        assert!(ready.iter().all(|&r| r == replicas), "cell {cell}: {ready:?}");
+        let tl = read_parquet(
+            &d.path()
+                .join(format!("o/f/timelines/cell_{cell:06}.parquet")),
+        );
+        let ready: Vec<u64> = tl
+            .column("ready")
+            .unwrap()
+            .u64()
+            .unwrap()
+            .into_no_null_iter()
+            .collect();
+        assert!(
+            ready.iter().all(|&r| r == replicas),
+            "cell {cell}: {ready:?}"
+        );
         let p = tl.column("planned").unwrap().f64().unwrap().get(3).unwrap();
         assert!((p - planned).abs() < 1e-9, "cell {cell}: planned {p}");
     }
     // A forecast file that stops inside the test window is refused, naming the time.
-    write(d.path(), "fc.csv", &fc.lines().take(12).collect::<Vec<_>>().join("\n"));
-    sim().arg("sweep").arg(&sc).args(["-q", "--out"]).arg(d.path().join("o")).assert().failure().stderr(predicate::str::contains("no value for 660"));
+    write(
+        d.path(),
+        "fc.csv",
+        &fc.lines().take(12).collect::<Vec<_>>().join("\n"),
+    );
+    sim()
+        .arg("sweep")
+        .arg(&sc)
+        .args(["-q", "--out"])
+        .arg(d.path().join("o"))
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("no value for 660"));
 }
 
 #[test]
@@ -269,12 +533,24 @@ fn sim_train_saves_smartcore_models_with_a_card() {
         "r.toml",
         "name = \"r\"\n[trace]\ngenerator = { preset = \"mixed\", days = 3 }\n[window]\ntrain = \"2d\"\n[[forecasters]]\nkind = \"ridge\"\nlags = 30\n[[forecasters]]\nkind = \"random_forest\"\nlags = 10\ntrees = 5\n[[policies]]\nkind = \"buffered\"\n",
     );
-    sim().arg("train").arg(&sc).arg("--out").arg(d.path().join("m")).assert().success();
+    sim()
+        .arg("train")
+        .arg(&sc)
+        .arg("--out")
+        .arg(d.path().join("m"))
+        .assert()
+        .success();
     for (name, lags) in [("ridge", 30), ("random_forest", 10)] {
-        let card: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(d.path().join(format!("m/r/{name}.json"))).unwrap()).unwrap();
+        let card: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(d.path().join(format!("m/r/{name}.json"))).unwrap(),
+        )
+        .unwrap();
         assert_eq!(card["kind"], name);
         assert_eq!(card["features"]["lags"], lags);
         assert_eq!(card["training_steps"], 2880);
-        assert!(card["model"]["model"].is_object(), "{name}: the fitted smartcore model is in the card");
+        assert!(
+            card["model"]["model"].is_object(),
+            "{name}: the fitted smartcore model is in the card"
+        );
     }
 }

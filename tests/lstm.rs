@@ -11,57 +11,165 @@ use scalesim::forecast::rolling::{rolling_forecast, RollingOrigin};
 
 #[test]
 fn batched_rolling_inference_reads_no_future() {
-    let y: Vec<f64> = (0..1600).map(|i| 30.0 + 10.0 * (std::f64::consts::TAU * i as f64 / 120.0).sin() + ((i * 7919) % 5) as f64).collect();
+    let y: Vec<f64> = (0..1600)
+        .map(|i| {
+            30.0 + 10.0 * (std::f64::consts::TAU * i as f64 / 120.0).sin() + ((i * 7919) % 5) as f64
+        })
+        .collect();
     let mut changed = y.clone();
     let cut = 1300;
     for v in changed.iter_mut().skip(cut) {
         *v += 500.0;
     }
-    let f = LstmForecaster { name: "lstm".into(), config: LstmConfig { epochs: 1, ..LstmConfig::default() }, saved: None };
-    let ro = RollingOrigin { refit_every: 10_000, fit_window: None, horizon: 2 };
+    let f = LstmForecaster {
+        name: "lstm".into(),
+        config: LstmConfig {
+            epochs: 1,
+            ..LstmConfig::default()
+        },
+        saved: None,
+    };
+    let ro = RollingOrigin {
+        refit_every: 10_000,
+        fit_window: None,
+        horizon: 2,
+    };
     let a = rolling_forecast(&f, &y, 60_000, 1200, 1600, ro).unwrap();
     let b = rolling_forecast(&f, &changed, 60_000, 1200, 1600, ro).unwrap();
     let rows = cut + 1 - 1200;
     assert_eq!(&a.point[..rows * 2], &b.point[..rows * 2]);
-    assert_ne!(a.point[(rows + 5) * 2], b.point[(rows + 5) * 2], "later decisions do see the change");
+    assert_ne!(
+        a.point[(rows + 5) * 2],
+        b.point[(rows + 5) * 2],
+        "later decisions do see the change"
+    );
 }
 
 #[test]
 fn lstm_runs_in_a_sweep_and_sim_train_saves_it() {
     let d = tempfile::tempdir().unwrap();
-    sim().args(["gen-data", "--preset", "mixed", "--days", "3", "--out"]).arg(d.path()).assert().success();
+    sim()
+        .args(["gen-data", "--preset", "mixed", "--days", "3", "--out"])
+        .arg(d.path())
+        .assert()
+        .success();
     let sc = write(
         d.path(),
         "l.toml",
         "name = \"l\"\n[trace]\nfile = \"scenario_mixed.csv\"\nvalue_column = \"req_per_min\"\n[window]\ntrain = \"2d\"\n[[forecasters]]\nkind = \"lstm\"\nlstm = { epochs = 1 }\n[[policies]]\nkind = \"confidence_aware\"\n",
     );
-    sim().arg("sweep").arg(&sc).args(["-q", "--out"]).arg(d.path().join("o")).assert().success();
+    sim()
+        .arg("sweep")
+        .arg(&sc)
+        .args(["-q", "--out"])
+        .arg(d.path().join("o"))
+        .assert()
+        .success();
     let acc = std::fs::read_to_string(d.path().join("o/l/forecast_accuracy.csv")).unwrap();
-    let mase: f64 = acc.lines().nth(1).unwrap().split(',').nth(6).unwrap().parse().unwrap();
+    let mase: f64 = acc
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .nth(6)
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!(mase < 2.0, "{acc}");
-    sim().arg("train").arg(&sc).arg("--out").arg(d.path().join("m")).assert().success();
-    let card: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(d.path().join("m/l/lstm.json")).unwrap()).unwrap();
+    sim()
+        .arg("train")
+        .arg(&sc)
+        .arg("--out")
+        .arg(d.path().join("m"))
+        .assert()
+        .success();
+    let card: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.path().join("m/l/lstm.json")).unwrap())
+            .unwrap();
     assert_eq!(card["config"]["past"], 60);
     assert_eq!(card["training_steps"], 2880);
-    assert!(d.path().join("m/l/lstm.safetensors").metadata().unwrap().len() > 10_000);
+    assert!(
+        d.path()
+            .join("m/l/lstm.safetensors")
+            .metadata()
+            .unwrap()
+            .len()
+            > 10_000
+    );
 }
 
 #[test]
 fn sweeps_reuse_matching_saved_models_and_refuse_mismatched_ones() {
     let d = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(d.path().join("scenarios")).unwrap();
-    sim().args(["gen-data", "--preset", "smooth", "--days", "3", "--out"]).arg(d.path().join("data")).assert().success();
+    sim()
+        .args(["gen-data", "--preset", "smooth", "--days", "3", "--out"])
+        .arg(d.path().join("data"))
+        .assert()
+        .success();
     let text = "name = \"r\"\n[trace]\nfile = \"../data/scenario_smooth.csv\"\nvalue_column = \"req_per_min\"\n[window]\ntrain = \"2d\"\n[[forecasters]]\nkind = \"lstm\"\nlstm = { epochs = 1 }\n[[policies]]\nkind = \"buffered\"\n";
     let sc = write(&d.path().join("scenarios"), "r.toml", text);
     // Without a saved model the sweep trains.
-    sim().arg("sweep").arg(&sc).args(["-q", "-v", "--out"]).arg(d.path().join("o")).assert().success().stderr(predicates::str::contains("reusing").not());
-    sim().arg("train").arg(&sc).arg("--out").arg(d.path().join("models")).assert().success();
+    sim()
+        .arg("sweep")
+        .arg(&sc)
+        .args(["-q", "-v", "--out"])
+        .arg(d.path().join("o"))
+        .assert()
+        .success()
+        .stderr(predicates::str::contains("reusing").not());
+    sim()
+        .arg("train")
+        .arg(&sc)
+        .arg("--out")
+        .arg(d.path().join("models"))
+        .assert()
+        .success();
     let before = std::fs::read(d.path().join("o/r/metrics_summary.csv")).unwrap();
-    sim().arg("sweep").arg(&sc).args(["-q", "-v", "--out"]).arg(d.path().join("o")).assert().success().stderr(predicates::str::contains("reusing the weights"));
-    assert_eq!(std::fs::read(d.path().join("o/r/metrics_summary.csv")).unwrap(), before, "saved weights forecast like fresh training");
+    sim()
+        .arg("sweep")
+        .arg(&sc)
+        .args(["-q", "-v", "--out"])
+        .arg(d.path().join("o"))
+        .assert()
+        .success()
+        .stderr(predicates::str::contains("reusing the weights"));
+    assert_eq!(
+        std::fs::read(d.path().join("o/r/metrics_summary.csv")).unwrap(),
+        before,
+        "saved weights forecast like fresh training"
+    );
     // An explicit model file must exist and match.
-    let missing = write(&d.path().join("scenarios"), "m.toml", &text.replace("lstm = { epochs = 1 }", "lstm = { epochs = 1 }\nmodel_file = \"../models/r/nothing.json\""));
-    sim().arg("sweep").arg(&missing).args(["-q", "--out"]).arg(d.path().join("o")).assert().failure().stderr(predicates::str::contains("cannot read the model card"));
-    let other = write(&d.path().join("scenarios"), "x.toml", &text.replace("lstm = { epochs = 1 }", "lstm = { epochs = 2 }\nmodel_file = \"../models/r/lstm.json\""));
-    sim().arg("sweep").arg(&other).args(["-q", "--out"]).arg(d.path().join("o")).assert().failure().stderr(predicates::str::contains("other lstm settings"));
+    let missing = write(
+        &d.path().join("scenarios"),
+        "m.toml",
+        &text.replace(
+            "lstm = { epochs = 1 }",
+            "lstm = { epochs = 1 }\nmodel_file = \"../models/r/nothing.json\"",
+        ),
+    );
+    sim()
+        .arg("sweep")
+        .arg(&missing)
+        .args(["-q", "--out"])
+        .arg(d.path().join("o"))
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains("cannot read the model card"));
+    let other = write(
+        &d.path().join("scenarios"),
+        "x.toml",
+        &text.replace(
+            "lstm = { epochs = 1 }",
+            "lstm = { epochs = 2 }\nmodel_file = \"../models/r/lstm.json\"",
+        ),
+    );
+    sim()
+        .arg("sweep")
+        .arg(&other)
+        .args(["-q", "--out"])
+        .arg(d.path().join("o"))
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains("other lstm settings"));
 }

@@ -7,7 +7,7 @@ use proptest::prelude::*;
 use scalesim::forecast::baselines::{MovingAverage, Naive, SeasonalNaive};
 use scalesim::forecast::file::{ExternalForecast, FileForecaster};
 use scalesim::forecast::holt_winters::HoltWinters;
-use scalesim::forecast::regression::{Learner, LagRegression};
+use scalesim::forecast::regression::{LagRegression, Learner};
 use scalesim::forecast::rolling::{rolling_forecast, RollingOrigin};
 use scalesim::forecast::Forecaster;
 use scalesim::policy::spec::{PolicyKind, PolicySpec};
@@ -15,15 +15,42 @@ use scalesim::sim::{simulate, Fidelity, RequestConfig, RunInput, ServiceTime, Si
 
 fn forecasters(n: usize) -> Vec<Box<dyn Forecaster>> {
     vec![
-        Box::new(Naive { name: "naive".into() }),
-        Box::new(SeasonalNaive { name: "snaive".into(), period: Some(12) }),
-        Box::new(SeasonalNaive { name: "snaive_detect".into(), period: None }),
-        Box::new(MovingAverage { name: "ma".into(), window: 5 }),
-        Box::new(HoltWinters { name: "hw".into(), period: 12, params: None }),
-        Box::new(LagRegression { name: "ridge".into(), learner: Learner::Ridge { penalty: 1.0 }, lags: 12, max_rows: 1000, origin_ms: 0, regressors: Arc::new(vec![]) }),
+        Box::new(Naive {
+            name: "naive".into(),
+        }),
+        Box::new(SeasonalNaive {
+            name: "snaive".into(),
+            period: Some(12),
+        }),
+        Box::new(SeasonalNaive {
+            name: "snaive_detect".into(),
+            period: None,
+        }),
+        Box::new(MovingAverage {
+            name: "ma".into(),
+            window: 5,
+        }),
+        Box::new(HoltWinters {
+            name: "hw".into(),
+            period: 12,
+            params: None,
+        }),
+        Box::new(LagRegression {
+            name: "ridge".into(),
+            learner: Learner::Ridge { penalty: 1.0 },
+            lags: 12,
+            max_rows: 1000,
+            origin_ms: 0,
+            regressors: Arc::new(vec![]),
+        }),
         Box::new(LagRegression {
             name: "forest".into(),
-            learner: Learner::RandomForest { trees: 5, max_depth: 6, min_samples_leaf: 3, seed: 1 },
+            learner: Learner::RandomForest {
+                trees: 5,
+                max_depth: 6,
+                min_samples_leaf: 3,
+                seed: 1,
+            },
             lags: 12,
             max_rows: 1000,
             origin_ms: 0,
@@ -31,13 +58,20 @@ fn forecasters(n: usize) -> Vec<Box<dyn Forecaster>> {
         }),
         Box::new(FileForecaster {
             name: "file".into(),
-            data: Arc::new(ExternalForecast { yhat: (0..n).map(|i| 10.0 + (i % 7) as f64).collect(), quantiles: None }),
+            data: Arc::new(ExternalForecast {
+                yhat: (0..n).map(|i| 10.0 + (i % 7) as f64).collect(),
+                quantiles: None,
+            }),
         }),
     ]
 }
 
 fn policy(kind: PolicyKind, min: u32, max: u32) -> PolicySpec {
-    PolicySpec { min_replicas: Some(min), max_replicas: Some(max), ..PolicySpec::new(kind) }
+    PolicySpec {
+        min_replicas: Some(min),
+        max_replicas: Some(max),
+        ..PolicySpec::new(kind)
+    }
 }
 
 const KINDS: [PolicyKind; 7] = [

@@ -42,7 +42,12 @@ fn assert_same_tree(a: &Path, b: &Path) {
     assert_eq!(fa, files(b), "same files");
     assert!(!fa.is_empty());
     for f in fa {
-        assert_eq!(std::fs::read(a.join(&f)).unwrap(), std::fs::read(b.join(&f)).unwrap(), "{}", f.display());
+        assert_eq!(
+            std::fs::read(a.join(&f)).unwrap(),
+            std::fs::read(b.join(&f)).unwrap(),
+            "{}",
+            f.display()
+        );
     }
 }
 
@@ -50,7 +55,13 @@ fn assert_same_tree(a: &Path, b: &Path) {
 fn four_shards_merged_equal_one_run_byte_for_byte() {
     let d = tempfile::tempdir().unwrap();
     let sc = write(d.path(), "grid.toml", SWEEP);
-    sim().arg("sweep").arg(&sc).args(["-q", "--out"]).arg(d.path().join("single")).assert().success();
+    sim()
+        .arg("sweep")
+        .arg(&sc)
+        .args(["-q", "--out"])
+        .arg(d.path().join("single"))
+        .assert()
+        .success();
     let shards = d.path().join("shards");
     // Four separate processes, as on four machines.
     let mut children: Vec<_> = (1..=4)
@@ -58,7 +69,14 @@ fn four_shards_merged_equal_one_run_byte_for_byte() {
             std::process::Command::new(assert_cmd::cargo::cargo_bin("sim"))
                 .arg("sweep")
                 .arg(&sc)
-                .args(["-q", "--threads", "1", "--shard", &format!("{k}/4"), "--out"])
+                .args([
+                    "-q",
+                    "--threads",
+                    "1",
+                    "--shard",
+                    &format!("{k}/4"),
+                    "--out",
+                ])
                 .arg(&shards)
                 .stderr(std::process::Stdio::null())
                 .spawn()
@@ -68,7 +86,9 @@ fn four_shards_merged_equal_one_run_byte_for_byte() {
     for c in children.iter_mut() {
         assert!(c.wait().unwrap().success());
     }
-    let sizes: Vec<usize> = (1..=4).map(|k| files(&shards.join(format!("grid.shard-{k}-of-4/timelines"))).len()).collect();
+    let sizes: Vec<usize> = (1..=4)
+        .map(|k| files(&shards.join(format!("grid.shard-{k}-of-4/timelines"))).len())
+        .collect();
     // 3 sims × (4 forecasters × 6 policies + 1 hpa) = 75 cells, balanced.
     assert_eq!(sizes.iter().sum::<usize>(), 75);
     assert!(sizes.iter().all(|&s| (18..=20).contains(&s)), "{sizes:?}");
@@ -77,7 +97,11 @@ fn four_shards_merged_equal_one_run_byte_for_byte() {
     for k in 1..=4 {
         merge.arg(shards.join(format!("grid.shard-{k}-of-4")));
     }
-    merge.arg("--out").arg(d.path().join("merged")).assert().success();
+    merge
+        .arg("--out")
+        .arg(d.path().join("merged"))
+        .assert()
+        .success();
     assert_same_tree(&d.path().join("single/grid"), &d.path().join("merged/grid"));
 }
 
@@ -85,7 +109,12 @@ fn four_shards_merged_equal_one_run_byte_for_byte() {
 fn a_sweep_killed_with_sigkill_resumes_to_the_same_output() {
     let d = tempfile::tempdir().unwrap();
     // Request-level cells, one checkpoint per 2 cells: slow enough to kill mid-run.
-    let text = SWEEP.replace("[simulation]", "[simulation]\nfidelity = \"requests\"\nrequests.concurrency = 2").replace("days = 4", "days = 6");
+    let text = SWEEP
+        .replace(
+            "[simulation]",
+            "[simulation]\nfidelity = \"requests\"\nrequests.concurrency = 2",
+        )
+        .replace("days = 4", "days = 6");
     let sc = write(d.path(), "grid.toml", &text);
     let out = d.path().join("out");
     let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("sim"))
@@ -98,14 +127,24 @@ fn a_sweep_killed_with_sigkill_resumes_to_the_same_output() {
     let rows = out.join(".grid.partial/rows");
     let start = Instant::now();
     while std::fs::read_dir(&rows).map(|r| r.count()).unwrap_or(0) < 3 {
-        assert!(start.elapsed() < Duration::from_secs(120), "no checkpoints appeared");
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "no checkpoints appeared"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
     // A write cut off by the kill, as a killed process leaves it.
-    std::fs::write(out.join(".grid.partial/timelines/.cell_000074.parquet.tmp-1"), b"half").unwrap();
-    assert!(!out.join("grid").exists(), "no results are published by a killed run");
+    std::fs::write(
+        out.join(".grid.partial/timelines/.cell_000074.parquet.tmp-1"),
+        b"half",
+    )
+    .unwrap();
+    assert!(
+        !out.join("grid").exists(),
+        "no results are published by a killed run"
+    );
     sim()
         .arg("sweep")
         .arg(&sc)
@@ -115,11 +154,25 @@ fn a_sweep_killed_with_sigkill_resumes_to_the_same_output() {
         .success()
         .stderr(predicate::str::contains("from checkpoints"));
     assert!(!out.join(".grid.partial").exists());
-    sim().arg("sweep").arg(&sc).args(["-q", "--checkpoint-every", "2", "--out"]).arg(d.path().join("clean")).assert().success();
+    sim()
+        .arg("sweep")
+        .arg(&sc)
+        .args(["-q", "--checkpoint-every", "2", "--out"])
+        .arg(d.path().join("clean"))
+        .assert()
+        .success();
     assert_same_tree(&out.join("grid"), &d.path().join("clean/grid"));
     let summary = std::fs::read_to_string(out.join("grid/metrics_summary.csv")).unwrap();
-    let cells: Vec<&str> = summary.lines().skip(1).map(|l| l.split(',').nth(1).unwrap()).collect();
-    assert_eq!(cells, (0..75).map(|i| i.to_string()).collect::<Vec<_>>(), "no lost or duplicated rows");
+    let cells: Vec<&str> = summary
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(1).unwrap())
+        .collect();
+    assert_eq!(
+        cells,
+        (0..75).map(|i| i.to_string()).collect::<Vec<_>>(),
+        "no lost or duplicated rows"
+    );
 }
 
 #[test]
@@ -129,24 +182,63 @@ fn resume_refuses_checkpoints_from_other_inputs() {
     std::fs::create_dir_all(out.join(".grid.partial/rows")).unwrap();
     std::fs::write(out.join(".grid.partial/fingerprint"), "something else").unwrap();
     let sc = write(d.path(), "grid.toml", SWEEP);
-    sim().arg("sweep").arg(&sc).args(["-q", "--resume", "--out"]).arg(&out).assert().failure().stderr(predicate::str::contains("cannot resume"));
+    sim()
+        .arg("sweep")
+        .arg(&sc)
+        .args(["-q", "--resume", "--out"])
+        .arg(&out)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("cannot resume"));
     // Without --resume the stale checkpoints are discarded and the sweep runs.
-    sim().arg("sweep").arg(&sc).args(["-q", "--out"]).arg(&out).assert().success();
+    sim()
+        .arg("sweep")
+        .arg(&sc)
+        .args(["-q", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
 }
 
 #[test]
 fn bad_shard_specs_and_mixed_merges_are_refused() {
     let d = tempfile::tempdir().unwrap();
     let sc = write(d.path(), "grid.toml", SWEEP);
-    for (spec, msg) in [("0/4", "numbered from 1"), ("5/4", "only 4 shards"), ("x", "K/N")] {
-        sim().arg("sweep").arg(&sc).args(["--shard", spec]).assert().failure().stderr(predicate::str::contains(msg));
+    for (spec, msg) in [
+        ("0/4", "numbered from 1"),
+        ("5/4", "only 4 shards"),
+        ("x", "K/N"),
+    ] {
+        sim()
+            .arg("sweep")
+            .arg(&sc)
+            .args(["--shard", spec])
+            .assert()
+            .failure()
+            .stderr(predicate::str::contains(msg));
     }
-    let other = write(d.path(), "other.toml", &SWEEP.replace("seed = 21", "seed = 22"));
+    let other = write(
+        d.path(),
+        "other.toml",
+        &SWEEP.replace("seed = 21", "seed = 22"),
+    );
     let out = d.path().join("s");
     for k in 1..=2 {
-        sim().arg("sweep").arg(&sc).args(["-q", "--shard", &format!("{k}/2"), "--out"]).arg(&out).assert().success();
+        sim()
+            .arg("sweep")
+            .arg(&sc)
+            .args(["-q", "--shard", &format!("{k}/2"), "--out"])
+            .arg(&out)
+            .assert()
+            .success();
     }
-    sim().arg("sweep").arg(&other).args(["-q", "--shard", "2/2", "--out"]).arg(d.path().join("o")).assert().success();
+    sim()
+        .arg("sweep")
+        .arg(&other)
+        .args(["-q", "--shard", "2/2", "--out"])
+        .arg(d.path().join("o"))
+        .assert()
+        .success();
     sim()
         .arg("merge")
         .arg(out.join("grid.shard-1-of-2"))
@@ -156,8 +248,20 @@ fn bad_shard_specs_and_mixed_merges_are_refused() {
         .assert()
         .failure()
         .stderr(predicate::str::contains("mixed sweeps"));
-    sim().arg("merge").arg(out.join("grid.shard-1-of-2")).arg("--out").arg(d.path().join("m")).assert().failure().stderr(predicate::str::contains("missing shard(s) 2/2"));
-    sim().arg("merge").arg(d.path()).assert().failure().stderr(predicate::str::contains("not a shard folder"));
+    sim()
+        .arg("merge")
+        .arg(out.join("grid.shard-1-of-2"))
+        .arg("--out")
+        .arg(d.path().join("m"))
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("missing shard(s) 2/2"));
+    sim()
+        .arg("merge")
+        .arg(d.path())
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("not a shard folder"));
     assert!(!d.path().join("m/grid").exists());
 }
 
@@ -165,18 +269,31 @@ fn bad_shard_specs_and_mixed_merges_are_refused() {
 fn cluster_recipes_shard_and_merge_like_one_run() {
     let d = tempfile::tempdir().unwrap();
     let sc = write(d.path(), "grid.toml", SWEEP);
-    sim().arg("sweep").arg(&sc).args(["-q", "--out"]).arg(d.path().join("single")).assert().success();
+    sim()
+        .arg("sweep")
+        .arg(&sc)
+        .args(["-q", "--out"])
+        .arg(d.path().join("single"))
+        .assert()
+        .success();
     let out = d.path().join("shared");
     let bin = assert_cmd::cargo::cargo_bin("sim");
     let entry = common::root().join("deploy/shard-entry.sh");
     // Shards 1–2 as Slurm array tasks, 3–4 as Kubernetes Indexed Job pods.
     for i in 0..4 {
         let mut c = std::process::Command::new("bash");
-        c.arg(&entry).env("SCENARIO", &sc).env("OUT", &out).env("SIM", &bin).env("THREADS", "1");
+        c.arg(&entry)
+            .env("SCENARIO", &sc)
+            .env("OUT", &out)
+            .env("SIM", &bin)
+            .env("THREADS", "1");
         if i < 2 {
-            c.env("SLURM_ARRAY_TASK_ID", i.to_string()).env("SLURM_ARRAY_TASK_COUNT", "4").env("SLURM_ARRAY_TASK_MIN", "0");
+            c.env("SLURM_ARRAY_TASK_ID", i.to_string())
+                .env("SLURM_ARRAY_TASK_COUNT", "4")
+                .env("SLURM_ARRAY_TASK_MIN", "0");
         } else {
-            c.env("JOB_COMPLETION_INDEX", i.to_string()).env("SHARDS", "4");
+            c.env("JOB_COMPLETION_INDEX", i.to_string())
+                .env("SHARDS", "4");
         }
         let o = c.output().unwrap();
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -193,7 +310,13 @@ fn cluster_recipes_shard_and_merge_like_one_run() {
     assert_same_tree(&d.path().join("single/grid"), &out.join("grid"));
     // The Kubernetes manifests keep completions and SHARDS equal.
     let job = std::fs::read_to_string(common::root().join("deploy/k8s/sweep-job.yaml")).unwrap();
-    let completions = job.lines().find_map(|l| l.trim().strip_prefix("completions: ")).unwrap();
+    let completions = job
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("completions: "))
+        .unwrap();
     assert!(job.contains("completionMode: Indexed"));
-    assert!(job.contains(&format!("value: \"{completions}\"")), "SHARDS must equal completions ({completions})");
+    assert!(
+        job.contains(&format!("value: \"{completions}\"")),
+        "SHARDS must equal completions ({completions})"
+    );
 }

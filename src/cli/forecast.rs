@@ -65,26 +65,46 @@ pub fn run(a: ForecastArgs) -> Result<()> {
         ..TraceSpec::for_path(&a.input)
     };
     let w = trace::load(&spec, "input")?.workload;
-    let cut = parse_timestamp(&a.train_until).with_context(|| format!("--train-until '{}' is not a timestamp", a.train_until))?;
+    let cut = parse_timestamp(&a.train_until)
+        .with_context(|| format!("--train-until '{}' is not a timestamp", a.train_until))?;
     let origin = w.start.map_or(0, |s| s.timestamp_millis());
     let train = ((cut.ms() - origin).max(0) as u64).div_ceil(w.step_ms) as usize;
     if train < 2 || train > w.len() {
-        bail!("--train-until leaves {train} training steps; the trace has {} steps", w.len());
+        bail!(
+            "--train-until leaves {train} training steps; the trace has {} steps",
+            w.len()
+        );
     }
-    let horizon = window_steps(&a.horizon, w.step_ms).map_err(|m| anyhow::anyhow!("--horizon: {m}"))?;
+    let horizon =
+        window_steps(&a.horizon, w.step_ms).map_err(|m| anyhow::anyhow!("--horizon: {m}"))?;
     if horizon == 0 {
         bail!("--horizon must be at least one step");
     }
     let mut table: toml::Table = match &a.config {
-        Some(p) => toml::from_str(&std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?).with_context(|| format!("{} is not valid TOML", p.display()))?,
+        Some(p) => toml::from_str(
+            &std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?,
+        )
+        .with_context(|| format!("{} is not valid TOML", p.display()))?,
         None => toml::Table::new(),
     };
     table.insert("kind".into(), toml::Value::String(a.model.clone()));
     if !a.regressors.is_empty() {
-        table.insert("regressors".into(), toml::Value::Array(a.regressors.iter().map(|r| toml::Value::String(r.clone())).collect()));
+        table.insert(
+            "regressors".into(),
+            toml::Value::Array(
+                a.regressors
+                    .iter()
+                    .map(|r| toml::Value::String(r.clone()))
+                    .collect(),
+            ),
+        );
     }
-    let fspec: ForecasterSpec = toml::Value::Table(table).try_into().map_err(|e: toml::de::Error| anyhow::anyhow!("forecaster settings: {}", e.message()))?;
-    fspec.validate().map_err(|m| anyhow::anyhow!("forecaster settings: {m}"))?;
+    let fspec: ForecasterSpec = toml::Value::Table(table)
+        .try_into()
+        .map_err(|e: toml::de::Error| anyhow::anyhow!("forecaster settings: {}", e.message()))?;
+    fspec
+        .validate()
+        .map_err(|m| anyhow::anyhow!("forecaster settings: {m}"))?;
     if fspec.kind == ForecasterKind::File {
         bail!("`file` forecasts are read, not fitted: use them in a scenario");
     }
@@ -92,7 +112,11 @@ pub fn run(a: ForecastArgs) -> Result<()> {
         bail!("the forecast reaches past the trace, where the regressors' values are unknown: shorten --horizon to at most {}", w.len() - train);
     }
     let f = fspec.build(&w, std::path::Path::new("."), train..train + 1)?;
-    let model = f.fit(History { y: &w.demand[..train], start_step: 0, step_ms: w.step_ms })?;
+    let model = f.fit(History {
+        y: &w.demand[..train],
+        start_step: 0,
+        step_ms: w.step_ms,
+    })?;
     let mut buf = ForecastBuf::default();
     buf.reset(horizon);
     model.predict(&mut buf);
@@ -100,8 +124,16 @@ pub fn run(a: ForecastArgs) -> Result<()> {
         Some(_) => w.timestamp_label(s),
         None => ((s as u64 * w.step_ms) / 1000).to_string(),
     };
-    let (lo, hi) = (crate::forecast::quantile_index(0.1).unwrap(), crate::forecast::quantile_index(0.9).unwrap());
-    let mut header = vec!["timestamp".to_string(), "yhat".into(), "yhat_lower".into(), "yhat_upper".into()];
+    let (lo, hi) = (
+        crate::forecast::quantile_index(0.1).unwrap(),
+        crate::forecast::quantile_index(0.9).unwrap(),
+    );
+    let mut header = vec![
+        "timestamp".to_string(),
+        "yhat".into(),
+        "yhat_lower".into(),
+        "yhat_upper".into(),
+    ];
     header.extend(QUANTILES.iter().map(|q| format!("q{q}")));
     let rows: Vec<Vec<String>> = (0..horizon)
         .map(|h| {
@@ -123,15 +155,27 @@ pub fn run(a: ForecastArgs) -> Result<()> {
         })?,
         "parquet" => {
             use polars::prelude::*;
-            let mut cols = vec![Column::new("timestamp".into(), rows.iter().map(|r| r[0].clone()).collect::<Vec<String>>())];
+            let mut cols = vec![Column::new(
+                "timestamp".into(),
+                rows.iter().map(|r| r[0].clone()).collect::<Vec<String>>(),
+            )];
             for (k, name) in header.iter().enumerate().skip(1) {
-                cols.push(Column::new(name.as_str().into(), rows.iter().map(|r| r[k].parse::<f64>().unwrap_or(f64::NAN)).collect::<Vec<f64>>()));
+                cols.push(Column::new(
+                    name.as_str().into(),
+                    rows.iter()
+                        .map(|r| r[k].parse::<f64>().unwrap_or(f64::NAN))
+                        .collect::<Vec<f64>>(),
+                ));
             }
             let mut df = DataFrame::new(rows.len(), cols).map_err(|e| anyhow::anyhow!("{e}"))?;
             trace::write::write_parquet(&a.out, &mut df)?;
         }
         other => bail!("--out must end in .csv or .parquet, not '.{other}'"),
     }
-    eprintln!("{}: fitted on {train} steps, {horizon} steps forecast -> {}", f.name(), a.out.display());
+    eprintln!(
+        "{}: fitted on {train} steps, {horizon} steps forecast -> {}",
+        f.name(),
+        a.out.display()
+    );
     Ok(())
 }

@@ -38,10 +38,17 @@ pub struct GenDataArgs {
 pub fn run(a: GenDataArgs) -> Result<()> {
     let mut jobs = Vec::new();
     if let Some(path) = &a.config {
-        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-        let table: toml::Table = toml::from_str(&text).with_context(|| format!("{} is not valid TOML", path.display()))?;
-        let cfg = generator_config(&table).map_err(|m| anyhow::anyhow!("{}: {m}", path.display()))?;
-        let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or("workload").to_string();
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        let table: toml::Table = toml::from_str(&text)
+            .with_context(|| format!("{} is not valid TOML", path.display()))?;
+        let cfg =
+            generator_config(&table).map_err(|m| anyhow::anyhow!("{}: {m}", path.display()))?;
+        let name = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("workload")
+            .to_string();
         jobs.push((name, cfg));
     } else {
         let presets: Vec<&str> = match &a.preset {
@@ -49,7 +56,10 @@ pub fn run(a: GenDataArgs) -> Result<()> {
             None => PRESETS.to_vec(),
         };
         for p in presets {
-            jobs.push((format!("scenario_{p}"), crate::workload::generator::GeneratorConfig::preset(p)?));
+            jobs.push((
+                format!("scenario_{p}"),
+                crate::workload::generator::GeneratorConfig::preset(p)?,
+            ));
         }
     }
     for (name, mut cfg) in jobs {
@@ -60,10 +70,13 @@ pub fn run(a: GenDataArgs) -> Result<()> {
             cfg.days = d;
         }
         let w = generate(&name, &cfg)?;
-        let path = a.out.join(format!("{name}.{}", match a.format {
-            Format::Csv => "csv",
-            Format::Parquet => "parquet",
-        }));
+        let path = a.out.join(format!(
+            "{name}.{}",
+            match a.format {
+                Format::Csv => "csv",
+                Format::Parquet => "parquet",
+            }
+        ));
         match a.format {
             Format::Csv => write_workload_csv(&path, &w)?,
             Format::Parquet => write_workload_parquet(&path, &w)?,

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 
-use crate::forecast::prophet::{fit, config::RegressorConfig};
+use crate::forecast::prophet::{config::RegressorConfig, fit};
 use crate::scenario::forecasters::ForecasterKind;
 use crate::sweep::manifest::sha256_hex;
 use crate::trace::write::atomic_write;
@@ -23,22 +23,38 @@ pub struct TrainArgs {
 
 pub fn run(a: TrainArgs) -> Result<()> {
     for path in &a.scenarios {
-        let sc = crate::scenario::load(path).with_context(|| format!("cannot use scenario {}", path.display()))?;
+        let sc = crate::scenario::load(path)
+            .with_context(|| format!("cannot use scenario {}", path.display()))?;
         let p = crate::sweep::prepare(&sc)?;
         let w = &p.workload;
         let train = &w.demand[..p.train];
         // The same digest as a byte stream of little-endian f64s (see forecast::lstm::series_sha256).
-        let data_hash = sha256_hex(train.iter().flat_map(|v| v.to_le_bytes()).collect::<Vec<u8>>().as_slice());
+        let data_hash = sha256_hex(
+            train
+                .iter()
+                .flat_map(|v| v.to_le_bytes())
+                .collect::<Vec<u8>>()
+                .as_slice(),
+        );
         let mut saved = 0;
         for (assign, spec) in &sc.forecasters {
-            let suffix: String = assign.iter().map(|(k, v)| format!("_{}-{v}", k.rsplit('.').next().unwrap_or(k))).collect();
-            let stem = a.out.join(&sc.name).join(format!("{}{suffix}", spec.display_name()));
+            let suffix: String = assign
+                .iter()
+                .map(|(k, v)| format!("_{}-{v}", k.rsplit('.').next().unwrap_or(k)))
+                .collect();
+            let stem = a
+                .out
+                .join(&sc.name)
+                .join(format!("{}{suffix}", spec.display_name()));
             if spec.kind == ForecasterKind::Lstm {
                 save_lstm(spec, train, &stem, &data_hash, &sc.name, w.step_ms)?;
                 saved += 1;
                 continue;
             }
-            if matches!(spec.kind, ForecasterKind::Ridge | ForecasterKind::RandomForest) {
+            if matches!(
+                spec.kind,
+                ForecasterKind::Ridge | ForecasterKind::RandomForest
+            ) {
                 save_regression(spec, &p, &sc, &stem, &data_hash)?;
                 saved += 1;
                 continue;
@@ -49,13 +65,23 @@ pub fn run(a: TrainArgs) -> Result<()> {
             let mut cfg = spec.prophet.clone().unwrap_or_default();
             let mut cols = Vec::new();
             for r in &spec.regressors {
-                let col = w.regressor(r).with_context(|| format!("regressor '{r}' is not declared in [trace] regressors"))?;
+                let col = w.regressor(r).with_context(|| {
+                    format!("regressor '{r}' is not declared in [trace] regressors")
+                })?;
                 cols.push(&col[..p.train]);
-                cfg.regressors.push(RegressorConfig { name: r.clone(), prior_scale: None, standardize: None, mode: None });
+                cfg.regressors.push(RegressorConfig {
+                    name: r.clone(),
+                    prior_scale: None,
+                    standardize: None,
+                    mode: None,
+                });
             }
             let origin = crate::scenario::forecasters::local_origin_ms(w);
-            let ds: Vec<i64> = (0..p.train).map(|s| origin + (s as u64 * w.step_ms) as i64).collect();
-            let model = fit(&cfg, &ds, train, &cols).map_err(|m| anyhow::anyhow!("{}: {m}", spec.display_name()))?;
+            let ds: Vec<i64> = (0..p.train)
+                .map(|s| origin + (s as u64 * w.step_ms) as i64)
+                .collect();
+            let model = fit(&cfg, &ds, train, &cols)
+                .map_err(|m| anyhow::anyhow!("{}: {m}", spec.display_name()))?;
             let file = stem.with_extension("json");
             let card = serde_json::json!({
                 "kind": "prophet",
@@ -83,13 +109,23 @@ pub fn run(a: TrainArgs) -> Result<()> {
 
 /// Trains the LSTM on the training window and saves `<stem>.safetensors` and `<stem>.json`.
 #[cfg(feature = "lstm")]
-fn save_lstm(spec: &crate::scenario::forecasters::ForecasterSpec, y: &[f64], stem: &std::path::Path, data_hash: &str, scenario: &str, step_ms: u64) -> Result<()> {
+fn save_lstm(
+    spec: &crate::scenario::forecasters::ForecasterSpec,
+    y: &[f64],
+    stem: &std::path::Path,
+    data_hash: &str,
+    scenario: &str,
+    step_ms: u64,
+) -> Result<()> {
     use crate::forecast::lstm::{LstmConfig, TrainedLstm};
     let config: LstmConfig = match &spec.lstm {
-        Some(t) => toml::Value::Table(t.clone()).try_into().map_err(|e: toml::de::Error| anyhow::anyhow!("lstm settings: {}", e.message()))?,
+        Some(t) => toml::Value::Table(t.clone())
+            .try_into()
+            .map_err(|e: toml::de::Error| anyhow::anyhow!("lstm settings: {}", e.message()))?,
         None => LstmConfig::default(),
     };
-    let model = TrainedLstm::train(y, &config).map_err(|m| anyhow::anyhow!("{}: {m}", spec.display_name()))?;
+    let model = TrainedLstm::train(y, &config)
+        .map_err(|m| anyhow::anyhow!("{}: {m}", spec.display_name()))?;
     let weights = stem.with_extension("safetensors");
     if let Some(dir) = weights.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
@@ -111,21 +147,43 @@ fn save_lstm(spec: &crate::scenario::forecasters::ForecasterSpec, y: &[f64], ste
         "scalesim_version": env!("CARGO_PKG_VERSION"),
     });
     let text = serde_json::to_string_pretty(&card).expect("card serialises");
-    atomic_write(&stem.with_extension("json"), |f| f.write_all(text.as_bytes()))?;
+    atomic_write(&stem.with_extension("json"), |f| {
+        f.write_all(text.as_bytes())
+    })?;
     eprintln!("{scenario}: saved {} and its card", weights.display());
     Ok(())
 }
 
 #[cfg(not(feature = "lstm"))]
-fn save_lstm(spec: &crate::scenario::forecasters::ForecasterSpec, _y: &[f64], _stem: &std::path::Path, _h: &str, _s: &str, _step: u64) -> Result<()> {
-    anyhow::bail!("{}: this build has no LSTM: build with `--features lstm` (scripts/run.sh does)", spec.display_name())
+fn save_lstm(
+    spec: &crate::scenario::forecasters::ForecasterSpec,
+    _y: &[f64],
+    _stem: &std::path::Path,
+    _h: &str,
+    _s: &str,
+    _step: u64,
+) -> Result<()> {
+    anyhow::bail!(
+        "{}: this build has no LSTM: build with `--features lstm` (scripts/run.sh does)",
+        spec.display_name()
+    )
 }
 
 /// Fits a ridge or random-forest forecaster on the training window and saves it as JSON.
-fn save_regression(spec: &crate::scenario::forecasters::ForecasterSpec, p: &crate::sweep::Prepared, sc: &crate::scenario::Scenario, stem: &std::path::Path, data_hash: &str) -> Result<()> {
+fn save_regression(
+    spec: &crate::scenario::forecasters::ForecasterSpec,
+    p: &crate::sweep::Prepared,
+    sc: &crate::scenario::Scenario,
+    stem: &std::path::Path,
+    data_hash: &str,
+) -> Result<()> {
     let w = &p.workload;
     let reg = spec.lag_regression(w, spec.display_name())?;
-    let model = reg.fit_to_json(crate::forecast::History { y: &w.demand[..p.train], start_step: 0, step_ms: w.step_ms })?;
+    let model = reg.fit_to_json(crate::forecast::History {
+        y: &w.demand[..p.train],
+        start_step: 0,
+        step_ms: w.step_ms,
+    })?;
     let card = serde_json::json!({
         "kind": crate::policy::spec::serde_name(&spec.kind),
         "forecaster": spec.display_name(),

@@ -34,13 +34,31 @@ pub fn read_log(path: &Path) -> Result<Vec<LogRow>> {
             .into_iter()
             .enumerate()
             .map(|(i, v)| {
-                v.as_deref().and_then(|s| s.parse::<f64>().ok()).with_context(|| format!("{}: row {}: bad '{name}'", path.display(), i + 1))
+                v.as_deref()
+                    .and_then(|s| s.parse::<f64>().ok())
+                    .with_context(|| format!("{}: row {}: bad '{name}'", path.display(), i + 1))
             })
             .collect()
     };
-    let (d, p, c, o, u, l, cpu) = (col("demand")?, col("pred")?, col("containers")?, col("over")?, col("under")?, col("lat_ms")?, col("cpu_pct")?);
+    let (d, p, c, o, u, l, cpu) = (
+        col("demand")?,
+        col("pred")?,
+        col("containers")?,
+        col("over")?,
+        col("under")?,
+        col("lat_ms")?,
+        col("cpu_pct")?,
+    );
     Ok((0..d.len())
-        .map(|i| LogRow { demand: d[i], pred: p[i], containers: c[i] as u32, over: o[i] != 0.0, under: u[i] != 0.0, latency_ms: l[i], cpu_pct: cpu[i] })
+        .map(|i| LogRow {
+            demand: d[i],
+            pred: p[i],
+            containers: c[i] as u32,
+            over: o[i] != 0.0,
+            under: u[i] != 0.0,
+            latency_ms: l[i],
+            cpu_pct: cpu[i],
+        })
         .collect())
 }
 
@@ -49,7 +67,11 @@ pub fn series_stats(y: &[f64], events: &[f64]) -> (f64, f64, f64) {
     let n = y.len() as f64;
     let mean = y.iter().sum::<f64>() / n;
     let sd = (y.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
-    (mean, sd, events.iter().filter(|&&e| e > 0.0).count() as f64 / n)
+    (
+        mean,
+        sd,
+        events.iter().filter(|&&e| e > 0.0).count() as f64 / n,
+    )
 }
 
 fn write_csv(path: &Path, rows: &[Vec<String>]) -> Result<()> {
@@ -65,7 +87,18 @@ fn write_csv(path: &Path, rows: &[Vec<String>]) -> Result<()> {
 pub fn run(a: ValidateArgs) -> Result<()> {
     let mut failures = Vec::new();
     // 1. Seed parity.
-    let mut rows = vec![["forecaster", "policy", "rows", "containers_mismatches", "over_mismatches", "under_mismatches", "latency_max_abs_diff", "cpu_max_abs_diff"].map(String::from).to_vec()];
+    let mut rows = vec![[
+        "forecaster",
+        "policy",
+        "rows",
+        "containers_mismatches",
+        "over_mismatches",
+        "under_mismatches",
+        "latency_max_abs_diff",
+        "cpu_max_abs_diff",
+    ]
+    .map(String::from)
+    .to_vec()];
     for model in ["prophet", "lstm"] {
         for pol in ["static2", "simple", "buffered", "policy"] {
             let path = a.reference.join(format!("sim_{model}_TEST_{pol}.csv"));
@@ -74,32 +107,94 @@ pub fn run(a: ValidateArgs) -> Result<()> {
             if p.containers_mismatches + p.over_mismatches + p.under_mismatches > 0 {
                 failures.push(format!("seed parity {model}/{pol}: {p:?}"));
             }
-            rows.push(vec![model.into(), pol.into(), p.rows.to_string(), p.containers_mismatches.to_string(), p.over_mismatches.to_string(), p.under_mismatches.to_string(), num(p.latency_max_abs_diff), num(p.cpu_max_abs_diff)]);
+            rows.push(vec![
+                model.into(),
+                pol.into(),
+                p.rows.to_string(),
+                p.containers_mismatches.to_string(),
+                p.over_mismatches.to_string(),
+                p.under_mismatches.to_string(),
+                num(p.latency_max_abs_diff),
+                num(p.cpu_max_abs_diff),
+            ]);
         }
     }
     write_csv(&a.out.join("seed_parity.csv"), &rows)?;
     eprintln!("seed parity: {} logs compared", rows.len() - 1);
     // 2. Erlang-C and Little's law.
-    let mut rows = vec![["servers", "utilization", "arrivals", "p_wait_sim", "p_wait_theory", "p_wait_rel_err", "mean_wait_sim_ms", "mean_wait_theory_ms", "mean_wait_rel_err", "littles_l", "littles_lambda_w", "littles_rel_err"].map(String::from).to_vec()];
+    let mut rows = vec![[
+        "servers",
+        "utilization",
+        "arrivals",
+        "p_wait_sim",
+        "p_wait_theory",
+        "p_wait_rel_err",
+        "mean_wait_sim_ms",
+        "mean_wait_theory_ms",
+        "mean_wait_rel_err",
+        "littles_l",
+        "littles_lambda_w",
+        "littles_rel_err",
+    ]
+    .map(String::from)
+    .to_vec()];
     for (i, rho) in [0.5, 0.8, 0.95].into_iter().enumerate() {
         let e = erlang_check(10, rho, 10_000.0, a.arrivals, 100 + i as u64);
         if e.p_wait_rel_err > 0.02 || e.mean_wait_rel_err > 0.02 || e.littles_rel_err > 0.01 {
             failures.push(format!("Erlang-C at rho {rho}: {e:?}"));
         }
-        eprintln!("M/M/10 rho {rho}: P(wait) {:.4} vs {:.4}, Wq {:.1} vs {:.1} ms", e.p_wait_sim, e.p_wait_theory, e.mean_wait_sim_ms, e.mean_wait_theory_ms);
-        rows.push(vec![e.servers.to_string(), num(rho), e.arrivals.to_string(), num(e.p_wait_sim), num(e.p_wait_theory), num(e.p_wait_rel_err), num(e.mean_wait_sim_ms), num(e.mean_wait_theory_ms), num(e.mean_wait_rel_err), num(e.littles_l), num(e.littles_lambda_w), num(e.littles_rel_err)]);
+        eprintln!(
+            "M/M/10 rho {rho}: P(wait) {:.4} vs {:.4}, Wq {:.1} vs {:.1} ms",
+            e.p_wait_sim, e.p_wait_theory, e.mean_wait_sim_ms, e.mean_wait_theory_ms
+        );
+        rows.push(vec![
+            e.servers.to_string(),
+            num(rho),
+            e.arrivals.to_string(),
+            num(e.p_wait_sim),
+            num(e.p_wait_theory),
+            num(e.p_wait_rel_err),
+            num(e.mean_wait_sim_ms),
+            num(e.mean_wait_theory_ms),
+            num(e.mean_wait_rel_err),
+            num(e.littles_l),
+            num(e.littles_lambda_w),
+            num(e.littles_rel_err),
+        ]);
     }
     write_csv(&a.out.join("erlang_c.csv"), &rows)?;
     // 3. Generator statistics.
-    let mut rows = vec![["preset", "mean_ref", "mean_ours", "sd_ref", "sd_ours", "spike_rate_ref", "spike_rate_ours"].map(String::from).to_vec()];
+    let mut rows = vec![[
+        "preset",
+        "mean_ref",
+        "mean_ours",
+        "sd_ref",
+        "sd_ours",
+        "spike_rate_ref",
+        "spike_rate_ours",
+    ]
+    .map(String::from)
+    .to_vec()];
     for preset in crate::workload::generator::PRESETS {
         let path = a.reference.join(format!("scenario_{preset}.csv"));
-        let spec = crate::trace::TraceSpec { regressors: vec!["is_event".into()], value_column: Some("req_per_min".into()), ..crate::trace::TraceSpec::for_path(&path) };
+        let spec = crate::trace::TraceSpec {
+            regressors: vec!["is_event".into()],
+            value_column: Some("req_per_min".into()),
+            ..crate::trace::TraceSpec::for_path(&path)
+        };
         let r = crate::trace::load(&spec, preset)?.workload;
         let ours = generate(preset, &GeneratorConfig::preset(preset)?)?;
         let (m0, s0, e0) = series_stats(&r.demand, r.regressor("is_event").unwrap());
         let (m1, s1, e1) = series_stats(&ours.demand, ours.regressor("is_event").unwrap());
-        rows.push(vec![preset.into(), num(m0), num(m1), num(s0), num(s1), num(e0), num(e1)]);
+        rows.push(vec![
+            preset.into(),
+            num(m0),
+            num(m1),
+            num(s0),
+            num(s1),
+            num(e0),
+            num(e1),
+        ]);
     }
     write_csv(&a.out.join("generator_stats.csv"), &rows)?;
     if failures.is_empty() {

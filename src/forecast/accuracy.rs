@@ -34,7 +34,10 @@ pub fn score(table: &ForecastTable, y: &[f64], train: &[f64], mase_period: usize
     let (mut ae, mut se, mut ape, mut nape, mut sape) = (0.0, 0.0, 0.0, 0usize, 0.0);
     let mut pin = vec![0.0; QUANTILES.len()];
     let (lo80, hi80) = (quantile_index(0.1).unwrap(), quantile_index(0.9).unwrap());
-    let (lo95, hi95) = (quantile_index(0.025).unwrap(), quantile_index(0.975).unwrap());
+    let (lo95, hi95) = (
+        quantile_index(0.025).unwrap(),
+        quantile_index(0.975).unwrap(),
+    );
     let (mut in80, mut in95) = (0usize, 0usize);
     for r in 0..rows {
         let step = table.first_step + r;
@@ -61,7 +64,12 @@ pub fn score(table: &ForecastTable, y: &[f64], train: &[f64], mase_period: usize
     let n = rows.max(1) as f64;
     let m = mase_period.max(1);
     let scale = if train.len() > m {
-        train[m..].iter().zip(train).map(|(a, b)| (a - b).abs()).sum::<f64>() / (train.len() - m) as f64
+        train[m..]
+            .iter()
+            .zip(train)
+            .map(|(a, b)| (a - b).abs())
+            .sum::<f64>()
+            / (train.len() - m) as f64
     } else {
         f64::NAN
     };
@@ -70,11 +78,19 @@ pub fn score(table: &ForecastTable, y: &[f64], train: &[f64], mase_period: usize
         n: rows,
         mae: ae / n,
         rmse: (se / n).sqrt(),
-        mape_pct: if nape > 0 { 100.0 * ape / nape as f64 } else { f64::NAN },
+        mape_pct: if nape > 0 {
+            100.0 * ape / nape as f64
+        } else {
+            f64::NAN
+        },
         smape_pct: 100.0 * sape / n,
         mase: ae / n / scale,
         mase_period: m,
-        pinball: QUANTILES.iter().zip(pin).map(|(&q, p)| (q, p / n)).collect(),
+        pinball: QUANTILES
+            .iter()
+            .zip(pin)
+            .map(|(&q, p)| (q, p / n))
+            .collect(),
         coverage_80_pct: 100.0 * in80 as f64 / n,
         coverage_95_pct: 100.0 * in95 as f64 / n,
     }
@@ -94,7 +110,19 @@ mod tests {
             first_step: 1,
             horizon: 1,
             point: vec![10.0; 4],
-            quantiles: (0..4).flat_map(|_| QUANTILES.iter().map(|&l| if l < 0.5 { 5.0 } else if l > 0.5 { 15.0 } else { 10.0 })).collect(),
+            quantiles: (0..4)
+                .flat_map(|_| {
+                    QUANTILES.iter().map(|&l| {
+                        if l < 0.5 {
+                            5.0
+                        } else if l > 0.5 {
+                            15.0
+                        } else {
+                            10.0
+                        }
+                    })
+                })
+                .collect(),
         };
         assert_eq!(table.quantiles.len(), 4 * q);
         let a = score(&table, &y, &[1.0, 3.0, 1.0, 3.0], 1);

@@ -40,7 +40,11 @@ struct Recent {
 
 impl Recent {
     fn new(cap: usize, y: &[f64]) -> Recent {
-        let mut r = Recent { buf: VecDeque::with_capacity(cap + 1), cap, sum: 0.0 };
+        let mut r = Recent {
+            buf: VecDeque::with_capacity(cap + 1),
+            cap,
+            sum: 0.0,
+        };
         for &v in &y[y.len().saturating_sub(cap)..] {
             r.push(v);
         }
@@ -72,14 +76,20 @@ impl FittedModel for NaiveModel {
         let p = self.recent.back(1);
         for h in 0..out.point.len() {
             out.point[h] = p;
-            self.rq.fill(p, ((h + 1) as f64).sqrt(), out.quantiles_at(h));
+            self.rq
+                .fill(p, ((h + 1) as f64).sqrt(), out.quantiles_at(h));
         }
     }
 }
 
 fn need(name: &str, have: usize, want: usize) -> Result<()> {
     if have < want {
-        return Err(Error::forecast(name, format!("needs at least {want} past steps to fit, has {have}: start the test window later")));
+        return Err(Error::forecast(
+            name,
+            format!(
+                "needs at least {want} past steps to fit, has {have}: start the test window later"
+            ),
+        ));
     }
     Ok(())
 }
@@ -91,7 +101,10 @@ impl Forecaster for Naive {
     fn fit(&self, h: History<'_>) -> Result<Box<dyn FittedModel>> {
         need(&self.name, h.y.len(), 2)?;
         let res: Vec<f64> = h.y.windows(2).map(|w| w[1] - w[0]).collect();
-        Ok(Box::new(NaiveModel { recent: Recent::new(1, h.y), rq: ResidualQuantiles::from_residuals(&res) }))
+        Ok(Box::new(NaiveModel {
+            recent: Recent::new(1, h.y),
+            rq: ResidualQuantiles::from_residuals(&res),
+        }))
     }
 }
 
@@ -111,7 +124,8 @@ impl FittedModel for SeasonalModel {
             let k = h / m; // whole seasons beyond the first
             let p = self.recent.back(m * (k + 1) - h);
             out.point[h] = p;
-            self.rq.fill(p, ((k + 1) as f64).sqrt(), out.quantiles_at(h));
+            self.rq
+                .fill(p, ((k + 1) as f64).sqrt(), out.quantiles_at(h));
         }
     }
 }
@@ -125,7 +139,10 @@ impl SeasonalNaive {
             None => {
                 let week = (7 * 86_400_000 / h.step_ms.max(1)) as usize;
                 detect_period(h.y, week).ok_or_else(|| {
-                    Error::forecast(&self.name, "no seasonal period found in the history: set `period` explicitly")
+                    Error::forecast(
+                        &self.name,
+                        "no seasonal period found in the history: set `period` explicitly",
+                    )
                 })
             }
         }
@@ -140,7 +157,11 @@ impl Forecaster for SeasonalNaive {
         let m = self.resolve_period(&h)?;
         need(&self.name, h.y.len(), m + 1)?;
         let res: Vec<f64> = h.y[m..].iter().zip(h.y).map(|(a, b)| a - b).collect();
-        Ok(Box::new(SeasonalModel { recent: Recent::new(m, h.y), period: m, rq: ResidualQuantiles::from_residuals(&res) }))
+        Ok(Box::new(SeasonalModel {
+            recent: Recent::new(m, h.y),
+            period: m,
+            rq: ResidualQuantiles::from_residuals(&res),
+        }))
     }
 }
 
@@ -178,7 +199,10 @@ impl Forecaster for MovingAverage {
             res.push(h.y[t] - sum / w as f64);
             sum += h.y[t] - h.y[t - w];
         }
-        Ok(Box::new(MeanModel { recent: Recent::new(w, h.y), rq: ResidualQuantiles::from_residuals(&res) }))
+        Ok(Box::new(MeanModel {
+            recent: Recent::new(w, h.y),
+            rq: ResidualQuantiles::from_residuals(&res),
+        }))
     }
 }
 
@@ -187,7 +211,13 @@ mod tests {
     use super::*;
 
     fn predict(f: &dyn Forecaster, y: &[f64], horizon: usize) -> ForecastBuf {
-        let m = f.fit(History { y, start_step: 0, step_ms: 60_000 }).unwrap();
+        let m = f
+            .fit(History {
+                y,
+                start_step: 0,
+                step_ms: 60_000,
+            })
+            .unwrap();
         let mut out = ForecastBuf::default();
         out.reset(horizon);
         m.predict(&mut out);
@@ -197,14 +227,20 @@ mod tests {
     #[test]
     fn seasonal_naive_repeats_the_last_season() {
         let y: Vec<f64> = (0..12).map(|i| (i % 4) as f64).collect();
-        let f = SeasonalNaive { name: "s".into(), period: Some(4) };
+        let f = SeasonalNaive {
+            name: "s".into(),
+            period: Some(4),
+        };
         assert_eq!(predict(&f, &y, 6).point, vec![0.0, 1.0, 2.0, 3.0, 0.0, 1.0]);
     }
 
     #[test]
     fn moving_average_and_naive_points() {
         let y = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
-        let ma = MovingAverage { name: "m".into(), window: 3 };
+        let ma = MovingAverage {
+            name: "m".into(),
+            window: 3,
+        };
         assert_eq!(predict(&ma, &y, 2).point, vec![5.0, 5.0]);
         let n = Naive { name: "n".into() };
         let out = predict(&n, &y, 2);
@@ -216,8 +252,18 @@ mod tests {
 
     #[test]
     fn too_short_history_is_a_clear_error() {
-        let f = SeasonalNaive { name: "s".into(), period: Some(10) };
-        let err = f.fit(History { y: &[1.0; 5], start_step: 0, step_ms: 60_000 }).err().unwrap();
+        let f = SeasonalNaive {
+            name: "s".into(),
+            period: Some(10),
+        };
+        let err = f
+            .fit(History {
+                y: &[1.0; 5],
+                start_step: 0,
+                step_ms: 60_000,
+            })
+            .err()
+            .unwrap();
         assert!(err.to_string().contains("at least 11 past steps"), "{err}");
     }
 }

@@ -21,7 +21,12 @@ pub struct ExternalForecast {
 impl ExternalForecast {
     /// Quantiles from a central interval `[lower, upper]` of coverage `width`, assuming a
     /// normal shape on each side (Prophet's intervals are of this kind).
-    pub fn quantiles_from_interval(yhat: &[f64], lower: &[f64], upper: &[f64], width: f64) -> Vec<f64> {
+    pub fn quantiles_from_interval(
+        yhat: &[f64],
+        lower: &[f64],
+        upper: &[f64],
+        width: f64,
+    ) -> Vec<f64> {
         let n01 = Normal::new(0.0, 1.0).expect("standard normal");
         let z = n01.inverse_cdf((1.0 + width) / 2.0);
         let zq: Vec<f64> = QUANTILES.iter().map(|&q| n01.inverse_cdf(q)).collect();
@@ -38,7 +43,9 @@ impl ExternalForecast {
 
     /// First step in `range` with no forecast, if any.
     pub fn first_missing(&self, range: std::ops::Range<usize>) -> Option<usize> {
-        range.into_iter().find(|&i| i >= self.yhat.len() || !self.yhat[i].is_finite())
+        range
+            .into_iter()
+            .find(|&i| i >= self.yhat.len() || !self.yhat[i].is_finite())
     }
 }
 
@@ -96,20 +103,26 @@ impl Forecaster for FileForecaster {
     fn fit(&self, h: History<'_>) -> Result<Box<dyn FittedModel>> {
         let next = h.next_step();
         if self.data.yhat.is_empty() || self.data.first_missing(next..next + 1).is_some() {
-            return Err(Error::forecast(&self.name, format!("the forecast file has no value for step {next}")));
+            return Err(Error::forecast(
+                &self.name,
+                format!("the forecast file has no value for step {next}"),
+            ));
         }
         let rq = self.data.quantiles.is_none().then(|| {
-            let res: Vec<f64> = h
-                .y
-                .iter()
-                .enumerate()
-                .filter_map(|(k, &y)| {
-                    let f = *self.data.yhat.get(h.start_step + k)?;
-                    f.is_finite().then_some(y - f)
-                })
-                .collect();
+            let res: Vec<f64> =
+                h.y.iter()
+                    .enumerate()
+                    .filter_map(|(k, &y)| {
+                        let f = *self.data.yhat.get(h.start_step + k)?;
+                        f.is_finite().then_some(y - f)
+                    })
+                    .collect();
             ResidualQuantiles::from_residuals(&res)
         });
-        Ok(Box::new(FileModel { data: self.data.clone(), next, rq }))
+        Ok(Box::new(FileModel {
+            data: self.data.clone(),
+            next,
+            rq,
+        }))
     }
 }

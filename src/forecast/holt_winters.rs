@@ -31,8 +31,17 @@ impl State {
         let trend = (l1 - l0) / m as f64;
         let mid = (m as f64 - 1.0) / 2.0;
         // Detrended first season; the level sits at the last step of that season.
-        let season = y[..m].iter().enumerate().map(|(i, v)| v - (l0 + trend * (i as f64 - mid))).collect();
-        State { level: l0 + trend * mid, trend, season, pos: 0 }
+        let season = y[..m]
+            .iter()
+            .enumerate()
+            .map(|(i, v)| v - (l0 + trend * (i as f64 - mid)))
+            .collect();
+        State {
+            level: l0 + trend * mid,
+            trend,
+            season,
+            pos: 0,
+        }
     }
 
     /// One-step forecast, then update with `y`; returns the forecast.
@@ -70,7 +79,8 @@ fn nelder_mead(f: impl Fn([f64; 3]) -> f64, start: [f64; 3], iters: usize) -> [f
         if (simplex[3].1 - simplex[0].1).abs() <= 1e-10 * simplex[0].1.abs().max(1e-12) {
             break;
         }
-        let c: [f64; 3] = std::array::from_fn(|k| simplex[..3].iter().map(|s| s.0[k]).sum::<f64>() / 3.0);
+        let c: [f64; 3] =
+            std::array::from_fn(|k| simplex[..3].iter().map(|s| s.0[k]).sum::<f64>() / 3.0);
         let at = |t: f64| clamp(std::array::from_fn(|k| c[k] + t * (simplex[3].0[k] - c[k])));
         let r = at(-1.0);
         let fr = f(r);
@@ -140,17 +150,33 @@ impl Forecaster for HoltWinters {
         if h.y.len() < 2 * m {
             return Err(Error::forecast(
                 &self.name,
-                format!("needs two full seasons ({} steps) to initialise, has {}", 2 * m, h.y.len()),
+                format!(
+                    "needs two full seasons ({} steps) to initialise, has {}",
+                    2 * m,
+                    h.y.len()
+                ),
             ));
         }
         let params = match self.params {
             Some(p) if p.iter().all(|v| (0.0..=1.0).contains(v)) => p,
-            Some(p) => return Err(Error::forecast(&self.name, format!("alpha, beta, gamma must be in [0, 1], got {p:?}"))),
+            Some(p) => {
+                return Err(Error::forecast(
+                    &self.name,
+                    format!("alpha, beta, gamma must be in [0, 1], got {p:?}"),
+                ))
+            }
             None => nelder_mead(|p| sse(h.y, m, p), [0.3, 0.01, 0.1], 200),
         };
         let mut state = State::init(h.y, m);
-        let res: Vec<f64> = h.y[m..].iter().map(|&v| v - state.step(v, params)).collect();
-        Ok(Box::new(HwModel { state, params, rq: ResidualQuantiles::from_residuals(&res) }))
+        let res: Vec<f64> = h.y[m..]
+            .iter()
+            .map(|&v| v - state.step(v, params))
+            .collect();
+        Ok(Box::new(HwModel {
+            state,
+            params,
+            rq: ResidualQuantiles::from_residuals(&res),
+        }))
     }
 }
 
@@ -162,15 +188,33 @@ mod tests {
     fn fits_a_seasonal_series_with_trend() {
         let m = 24;
         let y: Vec<f64> = (0..m * 10)
-            .map(|i| 50.0 + 0.1 * i as f64 + 10.0 * (2.0 * std::f64::consts::PI * i as f64 / m as f64).sin())
+            .map(|i| {
+                50.0 + 0.1 * i as f64
+                    + 10.0 * (2.0 * std::f64::consts::PI * i as f64 / m as f64).sin()
+            })
             .collect();
-        let f = HoltWinters { name: "hw".into(), period: m, params: None };
-        let model = f.fit(History { y: &y[..m * 8], start_step: 0, step_ms: 3_600_000 }).unwrap();
+        let f = HoltWinters {
+            name: "hw".into(),
+            period: m,
+            params: None,
+        };
+        let model = f
+            .fit(History {
+                y: &y[..m * 8],
+                start_step: 0,
+                step_ms: 3_600_000,
+            })
+            .unwrap();
         let mut out = ForecastBuf::default();
         out.reset(2 * m);
         model.predict(&mut out);
         for h in 0..2 * m {
-            assert!((out.point[h] - y[m * 8 + h]).abs() < 0.5, "h={h}: {} vs {}", out.point[h], y[m * 8 + h]);
+            assert!(
+                (out.point[h] - y[m * 8 + h]).abs() < 0.5,
+                "h={h}: {} vs {}",
+                out.point[h],
+                y[m * 8 + h]
+            );
         }
     }
 }

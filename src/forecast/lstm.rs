@@ -34,7 +34,17 @@ pub struct LstmConfig {
 
 impl Default for LstmConfig {
     fn default() -> Self {
-        LstmConfig { past: 60, ahead: 15, hidden: 64, head: 32, epochs: 5, batch: 128, learning_rate: 1e-3, patience: 2, seed: 7 }
+        LstmConfig {
+            past: 60,
+            ahead: 15,
+            hidden: 64,
+            head: 32,
+            epochs: 5,
+            batch: 128,
+            learning_rate: 1e-3,
+            patience: 2,
+            seed: 7,
+        }
     }
 }
 
@@ -88,9 +98,19 @@ impl Net {
         let root = vs.root();
         let lstm = nn::lstm(&root / "lstm", 1, cfg.hidden, Default::default());
         let head = nn::seq()
-            .add(nn::linear(&root / "head1", cfg.hidden, cfg.head, Default::default()))
+            .add(nn::linear(
+                &root / "head1",
+                cfg.hidden,
+                cfg.head,
+                Default::default(),
+            ))
             .add_fn(|x| x.relu())
-            .add(nn::linear(&root / "head2", cfg.head, 1 + QUANTILES.len() as i64, Default::default()));
+            .add(nn::linear(
+                &root / "head2",
+                cfg.head,
+                1 + QUANTILES.len() as i64,
+                Default::default(),
+            ));
         Net { lstm, head }
     }
     /// [batch, past] normalised windows → [batch, 1 + Q] (point, then quantiles).
@@ -105,7 +125,9 @@ fn loss(out: &Tensor, target: &Tensor, levels: &Tensor) -> Tensor {
     let q = out.narrow(1, 1, QUANTILES.len() as i64);
     let mse = point.mse_loss(target, Reduction::Mean);
     let d = target - &q;
-    let pinball = (&d * levels).maximum(&(&d * (levels - 1.0))).mean(Kind::Float);
+    let pinball = (&d * levels)
+        .maximum(&(&d * (levels - 1.0)))
+        .mean(Kind::Float);
     mse + pinball
 }
 
@@ -132,12 +154,18 @@ impl TrainedLstm {
     pub fn train(y: &[f64], cfg: &LstmConfig) -> std::result::Result<TrainedLstm, String> {
         let (past, ahead) = (cfg.past, cfg.ahead.max(1));
         if y.len() < past + ahead + 20 {
-            return Err(format!("needs at least {} steps to train, has {}", past + ahead + 20, y.len()));
+            return Err(format!(
+                "needs at least {} steps to train, has {}",
+                past + ahead + 20,
+                y.len()
+            ));
         }
         set_threads();
         let device = Device::cuda_if_available();
         let mean = y.iter().sum::<f64>() / y.len() as f64;
-        let std = (y.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / y.len() as f64).sqrt().max(1e-9);
+        let std = (y.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / y.len() as f64)
+            .sqrt()
+            .max(1e-9);
         let norm: Vec<f32> = y.iter().map(|v| ((v - mean) / std) as f32).collect();
         let n = y.len() - past - ahead + 1;
         let mut xs = Vec::with_capacity(n * past);
@@ -146,22 +174,38 @@ impl TrainedLstm {
             xs.extend_from_slice(&norm[t - past..t]);
             ts.push(norm[t..t + ahead].iter().sum::<f32>() / ahead as f32);
         }
-        let x = Tensor::from_slice(&xs).reshape([n as i64, past as i64]).to(device);
+        let x = Tensor::from_slice(&xs)
+            .reshape([n as i64, past as i64])
+            .to(device);
         let target = Tensor::from_slice(&ts).reshape([n as i64, 1]).to(device);
         let split = (n * 4 / 5) as i64;
         let (x_train, x_val) = (x.narrow(0, 0, split), x.narrow(0, split, n as i64 - split));
-        let (t_train, t_val) = (target.narrow(0, 0, split), target.narrow(0, split, n as i64 - split));
-        let levels = Tensor::from_slice(&QUANTILES.map(|q| q as f32)).reshape([1, QUANTILES.len() as i64]).to(device);
+        let (t_train, t_val) = (
+            target.narrow(0, 0, split),
+            target.narrow(0, split, n as i64 - split),
+        );
+        let levels = Tensor::from_slice(&QUANTILES.map(|q| q as f32))
+            .reshape([1, QUANTILES.len() as i64])
+            .to(device);
         let vs = nn::VarStore::new(device);
         let net = {
             let _guard = INIT.lock().unwrap_or_else(|e| e.into_inner());
             tch::manual_seed(cfg.seed as i64);
             Net::new(&vs, cfg)
         };
-        let mut opt = nn::Adam::default().build(&vs, cfg.learning_rate).map_err(|e| e.to_string())?;
+        let mut opt = nn::Adam::default()
+            .build(&vs, cfg.learning_rate)
+            .map_err(|e| e.to_string())?;
         let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
         let mut order: Vec<i64> = (0..split).collect();
-        let mut report = TrainReport { epochs_run: 0, train_loss: vec![], validation_loss: vec![], best_validation_loss: f64::INFINITY, mean, std };
+        let mut report = TrainReport {
+            epochs_run: 0,
+            train_loss: vec![],
+            validation_loss: vec![],
+            best_validation_loss: f64::INFINITY,
+            mean,
+            std,
+        };
         let mut best: Option<Vec<(String, Tensor)>> = None;
         let mut since_best = 0;
         for _ in 0..cfg.epochs {
@@ -169,17 +213,27 @@ impl TrainedLstm {
             let mut total = 0.0;
             for chunk in order.chunks(cfg.batch.max(1)) {
                 let idx = Tensor::from_slice(chunk).to(device);
-                let l = loss(&net.forward(&x_train.index_select(0, &idx)), &t_train.index_select(0, &idx), &levels);
+                let l = loss(
+                    &net.forward(&x_train.index_select(0, &idx)),
+                    &t_train.index_select(0, &idx),
+                    &levels,
+                );
                 opt.backward_step(&l);
                 total += l.double_value(&[]) * chunk.len() as f64;
             }
-            let val = tch::no_grad(|| loss(&net.forward(&x_val), &t_val, &levels).double_value(&[]));
+            let val =
+                tch::no_grad(|| loss(&net.forward(&x_val), &t_val, &levels).double_value(&[]));
             report.epochs_run += 1;
             report.train_loss.push(total / split as f64);
             report.validation_loss.push(val);
             if val < report.best_validation_loss {
                 report.best_validation_loss = val;
-                best = Some(vs.variables().into_iter().map(|(k, v)| (k, v.detach().copy())).collect());
+                best = Some(
+                    vs.variables()
+                        .into_iter()
+                        .map(|(k, v)| (k, v.detach().copy()))
+                        .collect(),
+                );
                 since_best = 0;
             } else {
                 since_best += 1;
@@ -197,7 +251,12 @@ impl TrainedLstm {
                 }
             });
         }
-        Ok(TrainedLstm { vs, net, config: cfg.clone(), report })
+        Ok(TrainedLstm {
+            vs,
+            net,
+            config: cfg.clone(),
+            report,
+        })
     }
 
     /// Forecasts (point, quantiles) for each window start in `ends`: the window of
@@ -213,8 +272,12 @@ impl TrainedLstm {
             for &e in chunk {
                 xs.extend(y[e - past..e].iter().map(|v| ((v - mean) / std) as f32));
             }
-            let x = Tensor::from_slice(&xs).reshape([chunk.len() as i64, past as i64]).to(self.vs.device());
-            let out = tch::no_grad(|| self.net.forward(&x)).to(Device::Cpu).to_kind(Kind::Double);
+            let x = Tensor::from_slice(&xs)
+                .reshape([chunk.len() as i64, past as i64])
+                .to(self.vs.device());
+            let out = tch::no_grad(|| self.net.forward(&x))
+                .to(Device::Cpu)
+                .to_kind(Kind::Double);
             let values: Vec<f64> = Vec::<f64>::try_from(out.flatten(0, -1)).unwrap_or_default();
             for row in values.chunks(1 + QUANTILES.len()) {
                 point.push((row[0] * std + mean).max(0.0));
@@ -232,11 +295,21 @@ impl TrainedLstm {
     }
 
     /// Loads weights saved by [`save`](Self::save) into a network of `config`.
-    pub fn load(path: &std::path::Path, config: &LstmConfig, report: TrainReport) -> std::result::Result<TrainedLstm, String> {
+    pub fn load(
+        path: &std::path::Path,
+        config: &LstmConfig,
+        report: TrainReport,
+    ) -> std::result::Result<TrainedLstm, String> {
         let mut vs = nn::VarStore::new(Device::cuda_if_available());
         let net = Net::new(&vs, config);
-        vs.load(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        Ok(TrainedLstm { vs, net, config: config.clone(), report })
+        vs.load(path)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        Ok(TrainedLstm {
+            vs,
+            net,
+            config: config.clone(),
+            report,
+        })
     }
 }
 
@@ -261,7 +334,14 @@ impl FittedModel for Fitted {
             out.quantiles_at(h).copy_from_slice(&q);
         }
     }
-    fn predict_block(&mut self, y: &[f64], steps: Range<usize>, horizon: usize, point: &mut Vec<f64>, quantiles: &mut Vec<f64>) -> bool {
+    fn predict_block(
+        &mut self,
+        y: &[f64],
+        steps: Range<usize>,
+        horizon: usize,
+        point: &mut Vec<f64>,
+        quantiles: &mut Vec<f64>,
+    ) -> bool {
         let (p, q) = self.model.predict_windows(y, steps);
         let nq = QUANTILES.len();
         for (k, v) in p.iter().enumerate() {
@@ -279,14 +359,21 @@ impl Forecaster for LstmForecaster {
         &self.name
     }
     fn fit(&self, h: History<'_>) -> Result<Box<dyn FittedModel>> {
-        let reuse = self.saved.as_ref().filter(|s| h.start_step == 0 && h.y.len() == s.training_steps && series_sha256(h.y) == s.training_data_sha256);
+        let reuse = self.saved.as_ref().filter(|s| {
+            h.start_step == 0
+                && h.y.len() == s.training_steps
+                && series_sha256(h.y) == s.training_data_sha256
+        });
         let model = match reuse {
             Some(s) => TrainedLstm::load(&s.weights, &self.config, s.report.clone()),
             None => TrainedLstm::train(h.y, &self.config),
         }
         .map_err(|m| Error::forecast(&self.name, m))?;
         let keep = self.config.past.min(h.y.len());
-        Ok(Box::new(Fitted { model, recent: h.y[h.y.len() - keep..].to_vec() }))
+        Ok(Box::new(Fitted {
+            model,
+            recent: h.y[h.y.len() - keep..].to_vec(),
+        }))
     }
 }
 
@@ -295,37 +382,62 @@ mod tests {
     use super::*;
 
     fn series(n: usize) -> Vec<f64> {
-        (0..n).map(|i| 30.0 + 10.0 * (std::f64::consts::TAU * i as f64 / 240.0).sin() + ((i * 7919) % 5) as f64).collect()
+        (0..n)
+            .map(|i| {
+                30.0 + 10.0 * (std::f64::consts::TAU * i as f64 / 240.0).sin()
+                    + ((i * 7919) % 5) as f64
+            })
+            .collect()
     }
 
     #[test]
     fn training_lowers_validation_loss_and_is_reproducible() {
         let y = series(4000);
-        let cfg = LstmConfig { epochs: 4, patience: 4, ..LstmConfig::default() };
+        let cfg = LstmConfig {
+            epochs: 4,
+            patience: 4,
+            ..LstmConfig::default()
+        };
         let a = TrainedLstm::train(&y, &cfg).unwrap();
         let v = &a.report.validation_loss;
         assert!(v.last().unwrap() < &v[0], "{v:?}");
         let b = TrainedLstm::train(&y, &cfg).unwrap();
-        assert_eq!(a.report.validation_loss, b.report.validation_loss, "same seed, same training");
+        assert_eq!(
+            a.report.validation_loss, b.report.validation_loss,
+            "same seed, same training"
+        );
         let (pa, _) = a.predict_windows(&y, 3000..3010);
         let (pb, _) = b.predict_windows(&y, 3000..3010);
         assert_eq!(pa, pb);
         // The forecast follows the daily shape.
-        let truth: Vec<f64> = (3000..3010).map(|t| y[t..t + 15].iter().sum::<f64>() / 15.0).collect();
-        let mae = pa.iter().zip(&truth).map(|(p, t)| (p - t).abs()).sum::<f64>() / 10.0;
+        let truth: Vec<f64> = (3000..3010)
+            .map(|t| y[t..t + 15].iter().sum::<f64>() / 15.0)
+            .collect();
+        let mae = pa
+            .iter()
+            .zip(&truth)
+            .map(|(p, t)| (p - t).abs())
+            .sum::<f64>()
+            / 10.0;
         assert!(mae < 4.0, "{mae}");
     }
 
     #[test]
     fn save_then_load_gives_identical_forecasts() {
         let y = series(1500);
-        let cfg = LstmConfig { epochs: 1, ..LstmConfig::default() };
+        let cfg = LstmConfig {
+            epochs: 1,
+            ..LstmConfig::default()
+        };
         assert_ne!(series_sha256(&y), series_sha256(&y[1..]));
         let a = TrainedLstm::train(&y, &cfg).unwrap();
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("w.safetensors");
         a.save(&path).unwrap();
         let b = TrainedLstm::load(&path, &cfg, a.report.clone()).unwrap();
-        assert_eq!(a.predict_windows(&y, 100..200), b.predict_windows(&y, 100..200));
+        assert_eq!(
+            a.predict_windows(&y, 100..200),
+            b.predict_windows(&y, 100..200)
+        );
     }
 }

@@ -16,7 +16,14 @@ pub fn detect_period(y: &[f64], max_lag: usize) -> Option<usize> {
         return None;
     }
     let acf: Vec<f64> = (0..=max_lag)
-        .map(|l| d[..n - l].iter().zip(&d[l..]).map(|(a, b)| a * b).sum::<f64>() / var)
+        .map(|l| {
+            d[..n - l]
+                .iter()
+                .zip(&d[l..])
+                .map(|(a, b)| a * b)
+                .sum::<f64>()
+                / var
+        })
         .collect();
     // Smooth over 5 lags so that noise does not make false local minima.
     let smooth = |l: usize| {
@@ -28,7 +35,9 @@ pub fn detect_period(y: &[f64], max_lag: usize) -> Option<usize> {
     while l < max_lag && smooth(l + 1) < smooth(l) {
         l += 1;
     }
-    let (best, value) = (l..=max_lag).map(|k| (k, acf[k])).max_by(|a, b| a.1.total_cmp(&b.1))?;
+    let (best, value) = (l..=max_lag)
+        .map(|k| (k, acf[k]))
+        .max_by(|a, b| a.1.total_cmp(&b.1))?;
     (value > 0.3 && best >= 2).then_some(best)
 }
 
@@ -39,7 +48,10 @@ mod tests {
     #[test]
     fn finds_a_daily_period_in_minute_data() {
         let y: Vec<f64> = (0..4 * 288)
-            .map(|i| 20.0 + 10.0 * (2.0 * std::f64::consts::PI * i as f64 / 288.0).sin() + ((i * 7919) % 13) as f64 * 0.1)
+            .map(|i| {
+                20.0 + 10.0 * (2.0 * std::f64::consts::PI * i as f64 / 288.0).sin()
+                    + ((i * 7919) % 13) as f64 * 0.1
+            })
             .collect();
         let p = detect_period(&y, 600).unwrap();
         assert!((p as i64 - 288).abs() <= 2, "{p}");

@@ -8,7 +8,9 @@
 pub mod config;
 pub mod lbfgs;
 pub mod model;
+mod objective;
 pub mod sample;
+mod solve;
 
 use std::sync::Arc;
 
@@ -47,13 +49,27 @@ struct ProphetFitted {
 
 impl ProphetFitted {
     fn fill(&self, from: usize, horizon: usize) {
-        let covered = self.cache.borrow().as_ref().is_some_and(|(start, c)| from >= *start && from + horizon <= start + c.yhat.len());
+        let covered = self
+            .cache
+            .borrow()
+            .as_ref()
+            .is_some_and(|(start, c)| from >= *start && from + horizon <= start + c.yhat.len());
         if covered {
             return;
         }
         let len = self.block.max(horizon);
-        let ds: Vec<i64> = (from..from + len).map(|s| self.origin_ms + (s as u64 * self.step_ms) as i64).collect();
-        let regs: Vec<Vec<f64>> = self.regressors.iter().map(|r| (from..from + len).map(|s| r.get(s).copied().unwrap_or(0.0)).collect()).collect();
+        let ds: Vec<i64> = (from..from + len)
+            .map(|s| self.origin_ms + (s as u64 * self.step_ms) as i64)
+            .collect();
+        let regs: Vec<Vec<f64>> = self
+            .regressors
+            .iter()
+            .map(|r| {
+                (from..from + len)
+                    .map(|s| r.get(s).copied().unwrap_or(0.0))
+                    .collect()
+            })
+            .collect();
         let refs: Vec<&[f64]> = regs.iter().map(|r| r.as_slice()).collect();
         *self.cache.borrow_mut() = Some((from, self.model.predict(&ds, &refs)));
     }
@@ -84,9 +100,16 @@ impl Forecaster for ProphetForecaster {
         &self.name
     }
     fn fit(&self, h: History<'_>) -> Result<Box<dyn FittedModel>> {
-        let ds: Vec<i64> = (h.start_step..h.next_step()).map(|s| self.origin_ms + (s as u64 * h.step_ms) as i64).collect();
-        let regs: Vec<&[f64]> = self.regressors.iter().map(|r| &r[h.start_step..h.next_step()]).collect();
-        let model = fit(&self.config, &ds, h.y, &regs).map_err(|m| Error::forecast(&self.name, m))?;
+        let ds: Vec<i64> = (h.start_step..h.next_step())
+            .map(|s| self.origin_ms + (s as u64 * h.step_ms) as i64)
+            .collect();
+        let regs: Vec<&[f64]> = self
+            .regressors
+            .iter()
+            .map(|r| &r[h.start_step..h.next_step()])
+            .collect();
+        let model =
+            fit(&self.config, &ds, h.y, &regs).map_err(|m| Error::forecast(&self.name, m))?;
         Ok(Box::new(ProphetFitted {
             model,
             origin_ms: self.origin_ms,

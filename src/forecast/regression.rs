@@ -5,7 +5,9 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-use smartcore::ensemble::random_forest_regressor::{RandomForestRegressor, RandomForestRegressorParameters};
+use smartcore::ensemble::random_forest_regressor::{
+    RandomForestRegressor, RandomForestRegressorParameters,
+};
 use smartcore::linalg::basic::matrix::DenseMatrix;
 use smartcore::linear::ridge_regression::{RidgeRegression, RidgeRegressionParameters};
 
@@ -16,8 +18,15 @@ use crate::error::{Error, Result};
 /// Which regressor.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Learner {
-    Ridge { penalty: f64 },
-    RandomForest { trees: usize, max_depth: u16, min_samples_leaf: usize, seed: u64 },
+    Ridge {
+        penalty: f64,
+    },
+    RandomForest {
+        trees: usize,
+        max_depth: u16,
+        min_samples_leaf: usize,
+        seed: u64,
+    },
 }
 
 /// A lag-and-calendar regression forecaster.
@@ -59,23 +68,45 @@ impl LagRegression {
         let day = ms.rem_euclid(86_400_000) as f64 / 86_400_000.0;
         let week = (ms.div_euclid(86_400_000) + 3).rem_euclid(7) as f64 / 7.0; // 1970-01-01 was a Thursday
         let tau = std::f64::consts::TAU;
-        out.extend([(tau * day).sin(), (tau * day).cos(), (tau * week).sin(), (tau * week).cos()]);
+        out.extend([
+            (tau * day).sin(),
+            (tau * day).cos(),
+            (tau * week).sin(),
+            (tau * week).cos(),
+        ]);
         for r in self.regressors.iter() {
             out.push(r.get(step).copied().unwrap_or(0.0));
         }
     }
 
     fn train(&self, rows: &[f64], target: &[f64], width: usize) -> Result<Model> {
-        let x = DenseMatrix::new(target.len(), width, rows.to_vec(), false).map_err(|e| Error::forecast(&self.name, e.to_string()))?;
+        let x = DenseMatrix::new(target.len(), width, rows.to_vec(), false)
+            .map_err(|e| Error::forecast(&self.name, e.to_string()))?;
         let y = target.to_vec();
         let fail = |e: smartcore::error::Failed| Error::forecast(&self.name, e.to_string());
         Ok(match self.learner {
-            Learner::Ridge { penalty } => Model::Ridge(RidgeRegression::fit(&x, &y, RidgeRegressionParameters::default().with_alpha(penalty)).map_err(fail)?),
-            Learner::RandomForest { trees, max_depth, min_samples_leaf, seed } => Model::Forest(
+            Learner::Ridge { penalty } => Model::Ridge(
+                RidgeRegression::fit(
+                    &x,
+                    &y,
+                    RidgeRegressionParameters::default().with_alpha(penalty),
+                )
+                .map_err(fail)?,
+            ),
+            Learner::RandomForest {
+                trees,
+                max_depth,
+                min_samples_leaf,
+                seed,
+            } => Model::Forest(
                 RandomForestRegressor::fit(
                     &x,
                     &y,
-                    RandomForestRegressorParameters::default().with_n_trees(trees).with_max_depth(max_depth).with_min_samples_leaf(min_samples_leaf).with_seed(seed),
+                    RandomForestRegressorParameters::default()
+                        .with_n_trees(trees)
+                        .with_max_depth(max_depth)
+                        .with_min_samples_leaf(min_samples_leaf)
+                        .with_seed(seed),
                 )
                 .map_err(fail)?,
             ),
@@ -109,8 +140,13 @@ impl LagRegression {
     /// Fits on `h` and returns the model as JSON, for `sim train`.
     pub fn fit_to_json(&self, h: History<'_>) -> Result<serde_json::Value> {
         let (model, keep, rq) = self.fit_parts(h)?;
-        serde_json::to_value(SavedRegression { model: &model, keep: &keep, lags: self.lags, residual_quantiles: &rq })
-            .map_err(|e| Error::forecast(&self.name, e.to_string()))
+        serde_json::to_value(SavedRegression {
+            model: &model,
+            keep: &keep,
+            lags: self.lags,
+            residual_quantiles: &rq,
+        })
+        .map_err(|e| Error::forecast(&self.name, e.to_string()))
     }
 }
 
@@ -125,8 +161,14 @@ impl FittedModel for Fitted {
         let mut row = Vec::new();
         for h in 0..out.point.len() {
             row.clear();
-            self.spec.features(self.next + h, self.step_ms, &lags, &mut row);
-            let kept: Vec<f64> = row.iter().zip(&self.keep).filter(|(_, &k)| k).map(|(v, _)| *v).collect();
+            self.spec
+                .features(self.next + h, self.step_ms, &lags, &mut row);
+            let kept: Vec<f64> = row
+                .iter()
+                .zip(&self.keep)
+                .filter(|(_, &k)| k)
+                .map(|(v, _)| *v)
+                .collect();
             let p = DenseMatrix::new(1, kept.len(), kept, false)
                 .ok()
                 .and_then(|x| self.model.predict(&x).ok())
@@ -134,7 +176,8 @@ impl FittedModel for Fitted {
                 .unwrap_or(lags[0])
                 .max(0.0);
             out.point[h] = p;
-            self.rq.fill(p, ((h + 1) as f64).sqrt(), out.quantiles_at(h));
+            self.rq
+                .fill(p, ((h + 1) as f64).sqrt(), out.quantiles_at(h));
             // Recursive strategy: the forecast becomes the newest lag.
             lags.insert(0, p);
             lags.truncate(self.spec.lags);
@@ -150,7 +193,15 @@ impl Forecaster for LagRegression {
         let (model, keep, rq) = self.fit_parts(h)?;
         let n = h.y.len();
         let recent = (1..=self.lags).map(|l| h.y[n - l]).collect();
-        Ok(Box::new(Fitted { spec: self.clone(), model, keep, recent, next: h.next_step(), step_ms: h.step_ms, rq }))
+        Ok(Box::new(Fitted {
+            spec: self.clone(),
+            model,
+            keep,
+            recent,
+            next: h.next_step(),
+            step_ms: h.step_ms,
+            rq,
+        }))
     }
 }
 
@@ -163,7 +214,10 @@ impl LagRegression {
         let n = h.y.len();
         let first = k.max(n.saturating_sub(self.max_rows));
         if n < first + 20 {
-            return Err(Error::forecast(&self.name, format!("needs at least {} past steps to fit, has {n}", k + 20)));
+            return Err(Error::forecast(
+                &self.name,
+                format!("needs at least {} past steps to fit, has {n}", k + 20),
+            ));
         }
         let mut rows = Vec::new();
         let mut target = Vec::new();
@@ -182,17 +236,35 @@ impl LagRegression {
                 (0..target.len()).any(|r| rows[r * width + c] != first)
             })
             .collect();
-        let rows: Vec<f64> = rows.chunks(width).flat_map(|r| r.iter().zip(&keep).filter(|(_, &k)| k).map(|(v, _)| *v)).collect();
+        let rows: Vec<f64> = rows
+            .chunks(width)
+            .flat_map(|r| r.iter().zip(&keep).filter(|(_, &k)| k).map(|(v, _)| *v))
+            .collect();
         let width = keep.iter().filter(|&&k| k).count();
         if width == 0 {
-            return Err(Error::forecast(&self.name, "every feature is constant over the history"));
+            return Err(Error::forecast(
+                &self.name,
+                "every feature is constant over the history",
+            ));
         }
         // Residual quantiles from a time-ordered validation split, then a fit on everything.
         let split = target.len() * 4 / 5;
         let probe = self.train(&rows[..split * width], &target[..split], width)?;
-        let xv = DenseMatrix::new(target.len() - split, width, rows[split * width..].to_vec(), false).map_err(|e| Error::forecast(&self.name, e.to_string()))?;
-        let pv = probe.predict(&xv).map_err(|e| Error::forecast(&self.name, e))?;
-        let residuals: Vec<f64> = target[split..].iter().zip(&pv).map(|(a, p)| a - p).collect();
+        let xv = DenseMatrix::new(
+            target.len() - split,
+            width,
+            rows[split * width..].to_vec(),
+            false,
+        )
+        .map_err(|e| Error::forecast(&self.name, e.to_string()))?;
+        let pv = probe
+            .predict(&xv)
+            .map_err(|e| Error::forecast(&self.name, e))?;
+        let residuals: Vec<f64> = target[split..]
+            .iter()
+            .zip(&pv)
+            .map(|(a, p)| a - p)
+            .collect();
         let model = self.train(&rows, &target, width)?;
         Ok((model, keep, ResidualQuantiles::from_residuals(&residuals)))
     }
@@ -203,20 +275,44 @@ mod tests {
     use super::*;
 
     fn series(n: usize) -> Vec<f64> {
-        (0..n).map(|i| 50.0 + 20.0 * (std::f64::consts::TAU * i as f64 / 24.0).sin() + ((i * 7919) % 7) as f64).collect()
+        (0..n)
+            .map(|i| {
+                50.0 + 20.0 * (std::f64::consts::TAU * i as f64 / 24.0).sin()
+                    + ((i * 7919) % 7) as f64
+            })
+            .collect()
     }
 
     fn check(learner: Learner) {
         let y = series(24 * 30);
-        let f = LagRegression { name: "r".into(), learner, lags: 24, max_rows: 5000, origin_ms: 0, regressors: Arc::new(vec![]) };
-        let model = f.fit(History { y: &y[..24 * 29], start_step: 0, step_ms: 3_600_000 }).unwrap();
+        let f = LagRegression {
+            name: "r".into(),
+            learner,
+            lags: 24,
+            max_rows: 5000,
+            origin_ms: 0,
+            regressors: Arc::new(vec![]),
+        };
+        let model = f
+            .fit(History {
+                y: &y[..24 * 29],
+                start_step: 0,
+                step_ms: 3_600_000,
+            })
+            .unwrap();
         let mut out = ForecastBuf::default();
         out.reset(3);
         model.predict(&mut out);
         for h in 0..3 {
             let truth = y[24 * 29 + h];
-            assert!((out.point[h] - truth).abs() < 8.0, "{learner:?} h={h}: {} vs {truth}", out.point[h]);
-            assert!(out.quantiles[h * 11] <= out.point[h] && out.point[h] <= out.quantiles[h * 11 + 10]);
+            assert!(
+                (out.point[h] - truth).abs() < 8.0,
+                "{learner:?} h={h}: {} vs {truth}",
+                out.point[h]
+            );
+            assert!(
+                out.quantiles[h * 11] <= out.point[h] && out.point[h] <= out.quantiles[h * 11 + 10]
+            );
         }
     }
 
@@ -227,6 +323,11 @@ mod tests {
 
     #[test]
     fn random_forest_learns_a_daily_pattern() {
-        check(Learner::RandomForest { trees: 30, max_depth: 10, min_samples_leaf: 3, seed: 1 });
+        check(Learner::RandomForest {
+            trees: 30,
+            max_depth: 10,
+            min_samples_leaf: 3,
+            seed: 1,
+        });
     }
 }

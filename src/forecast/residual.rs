@@ -11,7 +11,11 @@ pub struct ResidualQuantiles {
 impl ResidualQuantiles {
     /// From residuals; with none, the offsets are zero (a point mass).
     pub fn from_residuals(residuals: &[f64]) -> Self {
-        let mut r: Vec<f64> = residuals.iter().copied().filter(|x| x.is_finite()).collect();
+        let mut r: Vec<f64> = residuals
+            .iter()
+            .copied()
+            .filter(|x| x.is_finite())
+            .collect();
         let mut offsets = [0.0; QUANTILES.len()];
         if !r.is_empty() {
             r.sort_by(|a, b| a.total_cmp(b));

@@ -26,7 +26,10 @@ pub fn rolling_forecast(
     ro: RollingOrigin,
 ) -> Result<ForecastTable> {
     if ro.refit_every == 0 || ro.horizon == 0 {
-        return Err(Error::forecast(f.name(), "refit_every and horizon must be at least 1"));
+        return Err(Error::forecast(
+            f.name(),
+            "refit_every and horizon must be at least 1",
+        ));
     }
     if first == 0 || last > y.len() || first >= last {
         return Err(Error::forecast(
@@ -50,11 +53,21 @@ pub fn rolling_forecast(
     for step in first..last {
         if (step - first) % ro.refit_every == 0 {
             let lo = ro.fit_window.map_or(0, |w| step.saturating_sub(w));
-            let mut m = f.fit(History { y: &y[lo..step], start_step: lo, step_ms })?;
+            let mut m = f.fit(History {
+                y: &y[lo..step],
+                start_step: lo,
+                step_ms,
+            })?;
             // Batched models forecast the whole refit block at once; the decision at `s`
             // still sees only `y[..s]` (the slice ends before the block's last step).
             let end = (step + ro.refit_every).min(last);
-            if m.predict_block(&y[..end - 1], step..end, ro.horizon, &mut table.point, &mut table.quantiles) {
+            if m.predict_block(
+                &y[..end - 1],
+                step..end,
+                ro.horizon,
+                &mut table.point,
+                &mut table.quantiles,
+            ) {
                 batched_until = end;
             }
             model = Some(m);

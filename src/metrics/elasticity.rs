@@ -38,7 +38,10 @@ pub fn compute(demand: &[f64], ready: &[u32], capacity: f64, step_ms: u64) -> El
     if n == 0 {
         return Elasticity::default();
     }
-    let d: Vec<i64> = demand[..n].iter().map(|&x| crate::policy::replicas_for(x, capacity) as i64).collect();
+    let d: Vec<i64> = demand[..n]
+        .iter()
+        .map(|&x| crate::policy::replicas_for(x, capacity) as i64)
+        .collect();
     let s: Vec<i64> = ready[..n].iter().map(|&x| x as i64).collect();
     let (mut tu, mut to, mut nu, mut no) = (0.0, 0.0, 0usize, 0usize);
     for t in 0..n {
@@ -67,7 +70,11 @@ pub fn compute(demand: &[f64], ready: &[u32], capacity: f64, step_ms: u64) -> El
         theta_o_pct: 100.0 * to / nf,
         tau_u_pct: 100.0 * nu as f64 / nf,
         tau_o_pct: 100.0 * no as f64 / nf,
-        instability_pct: if n > 1 { 100.0 * unstable as f64 / (nf - 1.0) } else { 0.0 },
+        instability_pct: if n > 1 {
+            100.0 * unstable as f64 / (nf - 1.0)
+        } else {
+            0.0
+        },
         jitter_per_hour: (s_changes - d_changes) as f64 / hours,
     }
 }

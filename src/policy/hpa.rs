@@ -62,13 +62,23 @@ pub struct Hpa {
 
 impl Hpa {
     pub fn new(name: String, cfg: HpaConfig, bounds: Bounds) -> Hpa {
-        Hpa { name, cfg, bounds, recommendations: VecDeque::new(), changes: VecDeque::new() }
+        Hpa {
+            name,
+            cfg,
+            bounds,
+            recommendations: VecDeque::new(),
+            changes: VecDeque::new(),
+        }
     }
 
     /// The unstabilised recommendation from the metric.
     fn raw(&self, obs: &Observation<'_>) -> Option<u32> {
         let o = obs.observed?;
-        let ready = if obs.ready > 0 { obs.ready } else { obs.current.max(1) };
+        let ready = if obs.ready > 0 {
+            obs.ready
+        } else {
+            obs.current.max(1)
+        };
         let metric = match self.cfg.metric {
             HpaMetric::Utilization => o.utilization.min(1.0),
             HpaMetric::RequestRate => o.demand_per_step / (ready as f64 * obs.capacity_per_replica),
@@ -102,12 +112,24 @@ impl ScalingPolicy for Hpa {
         let cur = obs.current;
         let Some(raw) = self.raw(obs) else { return cur };
         let raw = self.bounds.clamp(raw);
-        let keep = self.cfg.stabilization_down_ms.max(self.cfg.stabilization_up_ms);
+        let keep = self
+            .cfg
+            .stabilization_down_ms
+            .max(self.cfg.stabilization_up_ms);
         self.recommendations.push_back((now, raw));
-        while self.recommendations.front().is_some_and(|(t, _)| now - *t > keep) {
+        while self
+            .recommendations
+            .front()
+            .is_some_and(|(t, _)| now - *t > keep)
+        {
             self.recommendations.pop_front();
         }
-        let within = |w: u64| self.recommendations.iter().filter(move |(t, _)| now - *t <= w).map(|r| r.1);
+        let within = |w: u64| {
+            self.recommendations
+                .iter()
+                .filter(move |(t, _)| now - *t <= w)
+                .map(|r| r.1)
+        };
         let up_rec = within(self.cfg.stabilization_up_ms).min().unwrap_or(raw);
         let down_rec = within(self.cfg.stabilization_down_ms).max().unwrap_or(raw);
         let mut desired = cur;
@@ -132,7 +154,11 @@ impl ScalingPolicy for Hpa {
             self.changes.push_back((now, desired as i64 - cur as i64));
         }
         let horizon = self.cfg.up_period_ms.max(self.cfg.down_period_ms);
-        while self.changes.front().is_some_and(|(t, _)| now - *t > horizon) {
+        while self
+            .changes
+            .front()
+            .is_some_and(|(t, _)| now - *t > horizon)
+        {
             self.changes.pop_front();
         }
         desired
@@ -154,12 +180,21 @@ mod tests {
             capacity_per_replica: 10.0,
             step_ms: 60_000,
             forecast: None,
-            observed: Some(Observed { demand_per_step: 0.0, utilization, latency_p95_ms: 0.0, cpu_pct: 0.0 }),
+            observed: Some(Observed {
+                demand_per_step: 0.0,
+                utilization,
+                latency_p95_ms: 0.0,
+                cpu_pct: 0.0,
+            }),
         }
     }
 
     fn hpa() -> Hpa {
-        Hpa::new("hpa".into(), HpaConfig::default(), Bounds { min: 1, max: 100 })
+        Hpa::new(
+            "hpa".into(),
+            HpaConfig::default(),
+            Bounds { min: 1, max: 100 },
+        )
     }
 
     #[test]
@@ -175,7 +210,7 @@ mod tests {
         h.cfg.metric = HpaMetric::RequestRate;
         let mut o = obs(0, 0, 2, 0.0);
         o.observed.as_mut().unwrap().demand_per_step = 2.0 * 10.0 * 10.0; // 10× capacity
-        // raw = ceil(2 · 10 / 0.7) = 29, limited to max(2 + 4, 2 · 2) = 6.
+                                                                          // raw = ceil(2 · 10 / 0.7) = 29, limited to max(2 + 4, 2 · 2) = 6.
         assert_eq!(h.decide(&o), 6);
     }
 

@@ -27,7 +27,10 @@ impl ScalingPolicy for Predictive {
         let reactive = self.reactive.decide(obs);
         let floor = obs.forecast.map_or(0, |f| {
             self.planned = f.planned(self.lead, self.quantile) * self.buffer;
-            replicas_for(self.planned / self.reactive.cfg.target, obs.capacity_per_replica)
+            replicas_for(
+                self.planned / self.reactive.cfg.target,
+                obs.capacity_per_replica,
+            )
         });
         self.reactive.bounds.clamp(reactive.max(floor))
     }

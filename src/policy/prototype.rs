@@ -42,9 +42,12 @@ impl ScalingPolicy for ForecastCeiling {
         &self.name
     }
     fn decide(&mut self, obs: &Observation<'_>) -> u32 {
-        let Some(f) = obs.forecast else { return self.bounds.clamp(obs.current) };
+        let Some(f) = obs.forecast else {
+            return self.bounds.clamp(obs.current);
+        };
         self.planned = f.planned(self.lead, self.quantile) * self.buffer;
-        self.bounds.clamp(replicas_for(self.planned, obs.capacity_per_replica).max(1))
+        self.bounds
+            .clamp(replicas_for(self.planned, obs.capacity_per_replica).max(1))
     }
     fn forecast_lead(&self) -> Option<usize> {
         Some(self.lead)
@@ -92,7 +95,9 @@ impl ScalingPolicy for PolicyAware {
             (cur + 1).min(self.bounds.max).max(self.bounds.min)
         } else if need < self.down * cur as f64 {
             self.last_action = Some(obs.tick);
-            cur.saturating_sub(1).max(self.bounds.min).min(self.bounds.max)
+            cur.saturating_sub(1)
+                .max(self.bounds.min)
+                .min(self.bounds.max)
         } else {
             cur
         }
@@ -134,7 +139,11 @@ mod tests {
             pending: 0,
             capacity_per_replica: 25.0,
             step_ms: 60_000,
-            forecast: Some(ForecastView { table: t, step: tick as usize, window: 1 }),
+            forecast: Some(ForecastView {
+                table: t,
+                step: tick as usize,
+                window: 1,
+            }),
             observed: None,
         };
         p.decide(&obs)
@@ -147,14 +156,31 @@ mod tests {
         let mut preds = vec![10.0; 20];
         preds[15] = 90.0;
         let t = table(&preds);
-        let mut p = PolicyAware { name: "p".into(), cooldown: 10, up: 1.0, down: 0.6, lead: 0, bounds: Bounds { min: 1, max: 20 }, last_action: None, planned: f64::NAN };
+        let mut p = PolicyAware {
+            name: "p".into(),
+            cooldown: 10,
+            up: 1.0,
+            down: 0.6,
+            lead: 0,
+            bounds: Bounds { min: 1, max: 20 },
+            last_action: None,
+            planned: f64::NAN,
+        };
         let mut cur = 1;
         for tick in 0..15 {
             cur = decide(&mut p, &t, tick, cur);
             assert_eq!(cur, 1);
         }
-        assert_eq!(p.last_action, Some(10), "ticks 0 and 10 take the branch, in between is cooldown");
-        assert_eq!(decide(&mut p, &t, 15, 1), 1, "the spike falls inside the restarted cooldown");
+        assert_eq!(
+            p.last_action,
+            Some(10),
+            "ticks 0 and 10 take the branch, in between is cooldown"
+        );
+        assert_eq!(
+            decide(&mut p, &t, 15, 1),
+            1,
+            "the spike falls inside the restarted cooldown"
+        );
         // Without the restart (last action long ago) the same spike scales up.
         p.last_action = None;
         assert_eq!(decide(&mut p, &t, 15, 1), 2);
@@ -165,7 +191,14 @@ mod tests {
         let mut t = table(&[40.0]);
         let qi = crate::forecast::quantile_index(0.9).unwrap();
         t.quantiles[qi] = 60.0;
-        let mut p = ForecastCeiling { name: "c".into(), buffer: 1.25, quantile: Some(qi), lead: 0, bounds: Bounds { min: 1, max: 100 }, planned: f64::NAN };
+        let mut p = ForecastCeiling {
+            name: "c".into(),
+            buffer: 1.25,
+            quantile: Some(qi),
+            lead: 0,
+            bounds: Bounds { min: 1, max: 100 },
+            planned: f64::NAN,
+        };
         let obs = Observation {
             tick: 0,
             now: SimTime(0),
@@ -174,7 +207,11 @@ mod tests {
             pending: 0,
             capacity_per_replica: 25.0,
             step_ms: 60_000,
-            forecast: Some(ForecastView { table: &t, step: 0, window: 1 }),
+            forecast: Some(ForecastView {
+                table: &t,
+                step: 0,
+                window: 1,
+            }),
             observed: None,
         };
         assert_eq!(p.decide(&obs), 3); // ceil(60 · 1.25 / 25)

@@ -10,7 +10,10 @@ use crate::forecast::QUANTILES;
 
 /// The name a unit enum variant has in configuration files (`simple_ceiling`).
 pub(crate) fn serde_name<T: Serialize>(v: &T) -> String {
-    serde_json::to_value(v).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
 }
 
 /// Policy kinds.
@@ -69,7 +72,10 @@ impl PolicySpec {
     /// The name used in outputs.
     /// A spec of `kind` with every parameter at its default.
     pub fn new(kind: PolicyKind) -> PolicySpec {
-        PolicySpec { kind, ..PolicySpec::default() }
+        PolicySpec {
+            kind,
+            ..PolicySpec::default()
+        }
     }
 
     pub fn display_name(&self) -> String {
@@ -88,12 +94,32 @@ impl PolicySpec {
             }
         };
         check(self.replicas.is_some(), k == Static, "replicas");
-        check(self.buffer.is_some(), matches!(k, Buffered | ConfidenceAware | SimpleCeiling | Predictive), "buffer");
-        check(self.quantile.is_some(), matches!(k, ConfidenceAware | Predictive), "quantile");
-        check(self.lead_steps.is_some(), !matches!(k, Static | Hpa), "lead_steps");
+        check(
+            self.buffer.is_some(),
+            matches!(k, Buffered | ConfidenceAware | SimpleCeiling | Predictive),
+            "buffer",
+        );
+        check(
+            self.quantile.is_some(),
+            matches!(k, ConfidenceAware | Predictive),
+            "quantile",
+        );
+        check(
+            self.lead_steps.is_some(),
+            !matches!(k, Static | Hpa),
+            "lead_steps",
+        );
         check(self.cooldown.is_some(), k == PolicyAware, "cooldown");
-        check(self.up_threshold.is_some(), k == PolicyAware, "up_threshold");
-        check(self.down_threshold.is_some(), k == PolicyAware, "down_threshold");
+        check(
+            self.up_threshold.is_some(),
+            k == PolicyAware,
+            "up_threshold",
+        );
+        check(
+            self.down_threshold.is_some(),
+            k == PolicyAware,
+            "down_threshold",
+        );
         for (set, key) in [
             (self.target.is_some(), "target"),
             (self.metric.is_some(), "metric"),
@@ -115,14 +141,25 @@ impl PolicySpec {
     pub fn validate(&self) -> Result<(), String> {
         let stray = self.stray_keys();
         if !stray.is_empty() {
-            return Err(format!("key(s) {} do not apply to policy kind '{}'", stray.join(", "), self.display_name()));
+            return Err(format!(
+                "key(s) {} do not apply to policy kind '{}'",
+                stray.join(", "),
+                self.display_name()
+            ));
         }
-        let (min, max) = (self.min_replicas.unwrap_or(1), self.max_replicas.unwrap_or(self.default_max()));
+        let (min, max) = (
+            self.min_replicas.unwrap_or(1),
+            self.max_replicas.unwrap_or(self.default_max()),
+        );
         if min > max {
-            return Err(format!("min_replicas ({min}) is above max_replicas ({max})"));
+            return Err(format!(
+                "min_replicas ({min}) is above max_replicas ({max})"
+            ));
         }
         let positive = |v: Option<f64>, key: &str| match v {
-            Some(x) if !(x > 0.0 && x.is_finite()) => Err(format!("{key} must be a positive number, got {x}")),
+            Some(x) if !(x > 0.0 && x.is_finite()) => {
+                Err(format!("{key} must be a positive number, got {x}"))
+            }
             _ => Ok(()),
         };
         positive(self.buffer, "buffer")?;
@@ -131,7 +168,9 @@ impl PolicySpec {
         positive(self.down_threshold, "down_threshold")?;
         if let Some(q) = self.quantile {
             if level_index(q).is_none() {
-                return Err(format!("quantile {q} is not one the forecasts carry: use one of {QUANTILES:?}"));
+                return Err(format!(
+                    "quantile {q} is not one the forecasts carry: use one of {QUANTILES:?}"
+                ));
             }
         }
         if let Some(t) = self.tolerance {
@@ -171,13 +210,34 @@ impl PolicySpec {
     /// Builds a fresh policy object (call [`validate`](Self::validate) first).
     pub fn build(&self) -> Box<dyn ScalingPolicy> {
         let name = self.display_name();
-        let bounds = Bounds { min: self.min_replicas.unwrap_or(1), max: self.max_replicas.unwrap_or(self.default_max()) };
+        let bounds = Bounds {
+            min: self.min_replicas.unwrap_or(1),
+            max: self.max_replicas.unwrap_or(self.default_max()),
+        };
         let lead = self.lead_steps.unwrap_or(0);
         let qi = self.quantile.and_then(level_index);
         let mut p: Box<dyn ScalingPolicy> = match self.kind {
-            PolicyKind::Static => Box::new(Static { name, replicas: self.replicas.unwrap_or(2), bounds }),
-            PolicyKind::SimpleCeiling => Box::new(ForecastCeiling { name, buffer: self.buffer.unwrap_or(1.0), quantile: None, lead, bounds, planned: f64::NAN }),
-            PolicyKind::Buffered => Box::new(ForecastCeiling { name, buffer: self.buffer.unwrap_or(1.15), quantile: None, lead, bounds, planned: f64::NAN }),
+            PolicyKind::Static => Box::new(Static {
+                name,
+                replicas: self.replicas.unwrap_or(2),
+                bounds,
+            }),
+            PolicyKind::SimpleCeiling => Box::new(ForecastCeiling {
+                name,
+                buffer: self.buffer.unwrap_or(1.0),
+                quantile: None,
+                lead,
+                bounds,
+                planned: f64::NAN,
+            }),
+            PolicyKind::Buffered => Box::new(ForecastCeiling {
+                name,
+                buffer: self.buffer.unwrap_or(1.15),
+                quantile: None,
+                lead,
+                bounds,
+                planned: f64::NAN,
+            }),
             PolicyKind::ConfidenceAware => Box::new(ForecastCeiling {
                 name,
                 buffer: self.buffer.unwrap_or(1.0),

@@ -33,15 +33,26 @@ impl CellRow {
     }
     /// A metric by name (NaN when absent).
     pub fn metric(&self, name: &str) -> f64 {
-        self.metrics.iter().find(|(k, _)| k == name).map_or(f64::NAN, |m| m.1)
+        self.metrics
+            .iter()
+            .find(|(k, _)| k == name)
+            .map_or(f64::NAN, |m| m.1)
     }
 }
 
 /// Indices of the cells on the cost / under-provisioning Pareto front (no other cell is
 /// at least as good on both and better on one), cheapest first.
 pub fn pareto_front(rows: &[CellRow]) -> Vec<usize> {
-    let mut idx: Vec<usize> = (0..rows.len()).filter(|&i| rows[i].cost.is_finite() && rows[i].under_events.is_finite()).collect();
-    idx.sort_by(|&a, &b| rows[a].cost.total_cmp(&rows[b].cost).then(rows[a].under_events.total_cmp(&rows[b].under_events)).then(a.cmp(&b)));
+    let mut idx: Vec<usize> = (0..rows.len())
+        .filter(|&i| rows[i].cost.is_finite() && rows[i].under_events.is_finite())
+        .collect();
+    idx.sort_by(|&a, &b| {
+        rows[a]
+            .cost
+            .total_cmp(&rows[b].cost)
+            .then(rows[a].under_events.total_cmp(&rows[b].under_events))
+            .then(a.cmp(&b))
+    });
     let mut front = Vec::new();
     let mut best_under = f64::INFINITY;
     for i in idx {
@@ -54,7 +65,11 @@ pub fn pareto_front(rows: &[CellRow]) -> Vec<usize> {
 }
 
 /// The cheapest cell within `budget` under-provisioning events among `rows` matching `keep`.
-pub fn cheapest_within(rows: &[CellRow], budget: f64, keep: impl Fn(&CellRow) -> bool) -> Option<usize> {
+pub fn cheapest_within(
+    rows: &[CellRow],
+    budget: f64,
+    keep: impl Fn(&CellRow) -> bool,
+) -> Option<usize> {
     (0..rows.len())
         .filter(|&i| keep(&rows[i]) && rows[i].under_events <= budget)
         .min_by(|&a, &b| rows[a].cost.total_cmp(&rows[b].cost).then(a.cmp(&b)))
@@ -70,7 +85,11 @@ pub fn short_number(x: f64) -> String {
     if !x.is_finite() {
         return "–".into();
     }
-    let digits = if x == 0.0 { 0 } else { (3 - x.abs().log10().floor() as i32).max(0) as usize };
+    let digits = if x == 0.0 {
+        0
+    } else {
+        (3 - x.abs().log10().floor() as i32).max(0) as usize
+    };
     let s = format!("{x:.digits$}");
     if s.contains('.') {
         s.trim_end_matches('0').trim_end_matches('.').to_string()
@@ -110,7 +129,11 @@ pub fn downsample_minmax(xs: &[f64], ys: &[f64], columns: usize) -> Vec<(f64, f6
                 imax = i;
             }
         }
-        let (a, b) = if imin <= imax { (imin, imax) } else { (imax, imin) };
+        let (a, b) = if imin <= imax {
+            (imin, imax)
+        } else {
+            (imax, imin)
+        };
         out.push((xs[a], ys[a]));
         if b != a {
             out.push((xs[b], ys[b]));
@@ -133,8 +156,17 @@ pub fn band_envelope(xs: &[f64], lower: &[f64], upper: &[f64], columns: usize) -
         if a >= b {
             continue;
         }
-        lo.push((xs[a], lower[a..b].iter().cloned().fold(f64::INFINITY, f64::min)));
-        hi.push((xs[a], upper[a..b].iter().cloned().fold(f64::NEG_INFINITY, f64::max)));
+        lo.push((
+            xs[a],
+            lower[a..b].iter().cloned().fold(f64::INFINITY, f64::min),
+        ));
+        hi.push((
+            xs[a],
+            upper[a..b]
+                .iter()
+                .cloned()
+                .fold(f64::NEG_INFINITY, f64::max),
+        ));
     }
     (lo, hi)
 }
@@ -144,18 +176,38 @@ mod tests {
     use super::*;
 
     fn row(cell: usize, policy: &str, cost: f64, under: f64) -> CellRow {
-        CellRow { cell, forecaster: "f".into(), policy: policy.into(), params: vec![], cost, under_events: under, over_pct: 0.0, switches: 0.0, metrics: vec![] }
+        CellRow {
+            cell,
+            forecaster: "f".into(),
+            policy: policy.into(),
+            params: vec![],
+            cost,
+            under_events: under,
+            over_pct: 0.0,
+            switches: 0.0,
+            metrics: vec![],
+        }
     }
 
     #[test]
     fn pareto_front_keeps_only_undominated_cells() {
-        let rows = vec![row(0, "a", 10.0, 5.0), row(1, "b", 8.0, 9.0), row(2, "c", 12.0, 5.0), row(3, "d", 15.0, 0.0), row(4, "e", 9.0, 9.0)];
+        let rows = vec![
+            row(0, "a", 10.0, 5.0),
+            row(1, "b", 8.0, 9.0),
+            row(2, "c", 12.0, 5.0),
+            row(3, "d", 15.0, 0.0),
+            row(4, "e", 9.0, 9.0),
+        ];
         assert_eq!(pareto_front(&rows), vec![1, 0, 3]);
     }
 
     #[test]
     fn cheapest_within_budget() {
-        let rows = vec![row(0, "a", 10.0, 5.0), row(1, "b", 8.0, 9.0), row(2, "c", 9.0, 2.0)];
+        let rows = vec![
+            row(0, "a", 10.0, 5.0),
+            row(1, "b", 8.0, 9.0),
+            row(2, "c", 9.0, 2.0),
+        ];
         assert_eq!(cheapest_within(&rows, 5.0, |_| true), Some(2));
         assert_eq!(cheapest_within(&rows, 1.0, |_| true), None);
         assert_eq!(cheapest_within(&rows, 10.0, |r| r.policy != "b"), Some(2));

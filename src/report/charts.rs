@@ -103,7 +103,10 @@ pub struct Line {
 impl Line {
     /// A downsampled line from x/y columns.
     pub fn new(label: impl Into<String>, xs: &[f64], ys: &[f64]) -> Line {
-        Line { label: label.into(), points: downsample_minmax(xs, ys, COLUMNS) }
+        Line {
+            label: label.into(),
+            points: downsample_minmax(xs, ys, COLUMNS),
+        }
     }
 }
 
@@ -119,7 +122,11 @@ impl Band {
     /// A band drawn as its envelope per pixel column.
     pub fn new(label: impl Into<String>, xs: &[f64], lower: &[f64], upper: &[f64]) -> Band {
         let (lower, upper) = super::analysis::band_envelope(xs, lower, upper, COLUMNS);
-        Band { label: label.into(), lower, upper }
+        Band {
+            label: label.into(),
+            lower,
+            upper,
+        }
     }
 }
 
@@ -140,7 +147,11 @@ impl Chart for TimeChart {
             .area
             .iter()
             .map(|l| l.points.as_slice())
-            .chain(self.bands.iter().flat_map(|b| [b.lower.as_slice(), b.upper.as_slice()]))
+            .chain(
+                self.bands
+                    .iter()
+                    .flat_map(|b| [b.lower.as_slice(), b.upper.as_slice()]),
+            )
             .chain(self.lines.iter().map(|l| l.points.as_slice()));
         let (x0, x1, y0, y1) = bounds(all);
         let mut chart = ChartBuilder::on(root)
@@ -160,10 +171,19 @@ impl Chart for TimeChart {
             .map_err(e)?;
         if let Some(a) = &self.area {
             chart
-                .draw_series(AreaSeries::new(a.points.clone(), 0.0, RGBColor(200, 200, 200).mix(0.6)))
+                .draw_series(AreaSeries::new(
+                    a.points.clone(),
+                    0.0,
+                    RGBColor(200, 200, 200).mix(0.6),
+                ))
                 .map_err(e)?
                 .label(a.label.as_str())
-                .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 18, y + 5)], RGBColor(200, 200, 200).filled()));
+                .legend(|(x, y)| {
+                    Rectangle::new(
+                        [(x, y - 5), (x + 18, y + 5)],
+                        RGBColor(200, 200, 200).filled(),
+                    )
+                });
         }
         for (i, b) in self.bands.iter().enumerate() {
             let shade = RGBColor(31, 119, 180).mix(0.15 + 0.15 * i as f64);
@@ -173,16 +193,26 @@ impl Chart for TimeChart {
                 .draw_series(std::iter::once(Polygon::new(poly, shade)))
                 .map_err(e)?
                 .label(b.label.as_str())
-                .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 18, y + 5)], shade.filled()));
+                .legend(move |(x, y)| {
+                    Rectangle::new([(x, y - 5), (x + 18, y + 5)], shade.filled())
+                });
         }
         for (i, l) in self.lines.iter().enumerate() {
-            let c = if self.bands.is_empty() { color(i) } else if i == 0 { BLACK } else { color(3) };
+            let c = if self.bands.is_empty() {
+                color(i)
+            } else if i == 0 {
+                BLACK
+            } else {
+                color(3)
+            };
             chart
                 // Width 1: plotters draws wider lines with mitred joins that overshoot at spikes.
                 .draw_series(LineSeries::new(l.points.clone(), c.stroke_width(1)))
                 .map_err(e)?
                 .label(l.label.as_str())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2)));
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2))
+                });
         }
         chart
             .configure_series_labels()
@@ -211,7 +241,13 @@ impl Chart for MetricBars {
         root.fill(&WHITE).map_err(e)?;
         let n = self.labels.len();
         for (area, (title, values)) in root.split_evenly((2, 2)).iter().zip(&self.panels) {
-            let top = values.iter().cloned().filter(|v| v.is_finite()).fold(0.0, f64::max).max(1e-9) * 1.1;
+            let top = values
+                .iter()
+                .cloned()
+                .filter(|v| v.is_finite())
+                .fold(0.0, f64::max)
+                .max(1e-9)
+                * 1.1;
             let mut chart = ChartBuilder::on(area)
                 .caption(title.as_str(), ("sans-serif", 16))
                 .margin(8)
@@ -224,13 +260,21 @@ impl Chart for MetricBars {
                 .configure_mesh()
                 .disable_x_mesh()
                 .x_labels(n)
-                .x_label_formatter(&|i| labels.get(*i).map(|l| l.chars().take(12).collect()).unwrap_or_default())
+                .x_label_formatter(&|i| {
+                    labels
+                        .get(*i)
+                        .map(|l| l.chars().take(12).collect())
+                        .unwrap_or_default()
+                })
                 .label_style(("sans-serif", 11))
                 .draw()
                 .map_err(e)?;
             chart
                 .draw_series(values.iter().enumerate().map(|(i, &v)| {
-                    let mut r = Rectangle::new([(i, 0.0), (i + 1, if v.is_finite() { v } else { 0.0 })], color(i).filled());
+                    let mut r = Rectangle::new(
+                        [(i, 0.0), (i + 1, if v.is_finite() { v } else { 0.0 })],
+                        color(i).filled(),
+                    );
                     r.set_margin(0, 0, 6, 6);
                     r
                 }))
@@ -257,7 +301,10 @@ impl Chart for ParetoChart {
         let (x0, x1, y0, y1) = bounds(std::iter::once(self.points.as_slice()));
         let pad = 0.05 * (x1 - x0);
         let mut chart = ChartBuilder::on(root)
-            .caption("Cost against under-provisioning, all cells", ("sans-serif", 20))
+            .caption(
+                "Cost against under-provisioning, all cells",
+                ("sans-serif", 20),
+            )
             .margin(12)
             .x_label_area_size(40)
             .y_label_area_size(60)
@@ -271,21 +318,39 @@ impl Chart for ParetoChart {
             .draw()
             .map_err(e)?;
         chart
-            .draw_series(self.points.iter().map(|&p| Circle::new(p, 3, RGBColor(150, 150, 150).filled())))
+            .draw_series(
+                self.points
+                    .iter()
+                    .map(|&p| Circle::new(p, 3, RGBColor(150, 150, 150).filled())),
+            )
             .map_err(e)?
             .label("cell")
             .legend(|(x, y)| Circle::new((x + 9, y), 3, RGBColor(150, 150, 150).filled()));
         let red = RGBColor(214, 39, 40);
         chart
-            .draw_series(LineSeries::new(self.front.iter().map(|f| (f.0, f.1)), red.stroke_width(2)))
+            .draw_series(LineSeries::new(
+                self.front.iter().map(|f| (f.0, f.1)),
+                red.stroke_width(2),
+            ))
             .map_err(e)?
             .label("Pareto front")
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], red.stroke_width(2)));
-        chart.draw_series(self.front.iter().map(|f| Circle::new((f.0, f.1), 5, red.filled()))).map_err(e)?;
+        chart
+            .draw_series(
+                self.front
+                    .iter()
+                    .map(|f| Circle::new((f.0, f.1), 5, red.filled())),
+            )
+            .map_err(e)?;
         // Label at most 10 front cells so that text stays readable.
         let step = self.front.len().div_ceil(10).max(1);
         chart
-            .draw_series(self.front.iter().step_by(step).map(|f| Text::new(f.2.clone(), (f.0, f.1), ("sans-serif", 11).into_font())))
+            .draw_series(
+                self.front
+                    .iter()
+                    .step_by(step)
+                    .map(|f| Text::new(f.2.clone(), (f.0, f.1), ("sans-serif", 11).into_font())),
+            )
             .map_err(e)?;
         chart
             .configure_series_labels()
@@ -318,7 +383,12 @@ impl Chart for Heatmap {
         use plotters::style::text_anchor::{HPos, Pos, VPos};
         root.fill(&WHITE).map_err(e)?;
         let (nx, ny) = (self.xs.len(), self.ys.len());
-        let finite = self.values.iter().flatten().cloned().filter(|v| v.is_finite());
+        let finite = self
+            .values
+            .iter()
+            .flatten()
+            .cloned()
+            .filter(|v| v.is_finite());
         let (lo, hi) = finite.fold((f64::MAX, f64::MIN), |(a, b), v| (a.min(v), b.max(v)));
         let span = if hi > lo { hi - lo } else { 1.0 };
         // Cell (i, j) is centred on integer coordinates, so ticks fall on cell centres.
@@ -356,18 +426,40 @@ impl Chart for Heatmap {
                 let v = self.values[y][x];
                 let t = if v.is_finite() { (v - lo) / span } else { 0.0 };
                 // Light yellow (low) to dark blue (high).
-                let c = RGBColor((255.0 - 225.0 * t) as u8, (245.0 - 165.0 * t) as u8, (200.0 - 40.0 * t) as u8);
+                let c = RGBColor(
+                    (255.0 - 225.0 * t) as u8,
+                    (245.0 - 165.0 * t) as u8,
+                    (200.0 - 40.0 * t) as u8,
+                );
                 let (xf, yf) = (x as f64, y as f64);
-                Rectangle::new([(xf - 0.5, yf - 0.5), (xf + 0.5, yf + 0.5)], if v.is_finite() { c.filled() } else { WHITE.filled() })
+                Rectangle::new(
+                    [(xf - 0.5, yf - 0.5), (xf + 0.5, yf + 0.5)],
+                    if v.is_finite() {
+                        c.filled()
+                    } else {
+                        WHITE.filled()
+                    },
+                )
             }))
             .map_err(e)?;
         chart
-            .draw_series(cells.filter(|&(x, y)| self.values[y][x].is_finite()).map(|(x, y)| {
-                let v = self.values[y][x];
-                let dark = (v - lo) / span > 0.5;
-                let style = ("sans-serif", 12).into_font().color(if dark { &WHITE } else { &BLACK }).pos(Pos::new(HPos::Center, VPos::Center));
-                Text::new(super::analysis::short_number(v), (x as f64, y as f64), style)
-            }))
+            .draw_series(
+                cells
+                    .filter(|&(x, y)| self.values[y][x].is_finite())
+                    .map(|(x, y)| {
+                        let v = self.values[y][x];
+                        let dark = (v - lo) / span > 0.5;
+                        let style = ("sans-serif", 12)
+                            .into_font()
+                            .color(if dark { &WHITE } else { &BLACK })
+                            .pos(Pos::new(HPos::Center, VPos::Center));
+                        Text::new(
+                            super::analysis::short_number(v),
+                            (x as f64, y as f64),
+                            style,
+                        )
+                    }),
+            )
             .map_err(e)?;
         Ok(())
     }
@@ -381,14 +473,24 @@ pub struct ErrorDensity {
 
 impl Chart for ErrorDensity {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult {
-        TimeChart { title: "Forecast error distribution (forecast − actual)".into(), y_label: "share of steps".into(), area: None, bands: vec![], lines: self.lines.clone() }
-            .draw_with_x(root, "forecast − actual (requests per step)")
+        TimeChart {
+            title: "Forecast error distribution (forecast − actual)".into(),
+            y_label: "share of steps".into(),
+            area: None,
+            bands: vec![],
+            lines: self.lines.clone(),
+        }
+        .draw_with_x(root, "forecast − actual (requests per step)")
     }
 }
 
 impl TimeChart {
     /// Draws with a custom x-axis description.
-    fn draw_with_x<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, x_desc: &str) -> DrawResult {
+    fn draw_with_x<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        x_desc: &str,
+    ) -> DrawResult {
         root.fill(&WHITE).map_err(e)?;
         let (x0, x1, y0, y1) = bounds(self.lines.iter().map(|l| l.points.as_slice()));
         let mut chart = ChartBuilder::on(root)
@@ -398,15 +500,29 @@ impl TimeChart {
             .y_label_area_size(60)
             .build_cartesian_2d(x0..x1, y0..y1)
             .map_err(e)?;
-        chart.configure_mesh().x_desc(x_desc).y_desc(self.y_label.as_str()).label_style(("sans-serif", 13)).draw().map_err(e)?;
+        chart
+            .configure_mesh()
+            .x_desc(x_desc)
+            .y_desc(self.y_label.as_str())
+            .label_style(("sans-serif", 13))
+            .draw()
+            .map_err(e)?;
         for (i, l) in self.lines.iter().enumerate() {
             let c = color(i);
             chart
                 .draw_series(LineSeries::new(l.points.clone(), c.stroke_width(1)))
                 .map_err(e)?
                 .label(l.label.as_str())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2)));
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2))
+                });
         }
-        chart.configure_series_labels().background_style(WHITE.mix(0.85)).border_style(BLACK).label_font(("sans-serif", 12)).draw().map_err(e)
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .label_font(("sans-serif", 12))
+            .draw()
+            .map_err(e)
     }
 }

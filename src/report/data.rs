@@ -51,7 +51,10 @@ pub struct SweepData {
 }
 
 fn pl(path: &Path) -> impl Fn(PolarsError) -> Error + '_ {
-    move |source| Error::Polars { path: path.to_path_buf(), source }
+    move |source| Error::Polars {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 pub(crate) fn read_parquet(path: &Path) -> Result<DataFrame> {
@@ -60,13 +63,29 @@ pub(crate) fn read_parquet(path: &Path) -> Result<DataFrame> {
 }
 
 pub(crate) fn f64_column(df: &DataFrame, path: &Path, name: &str) -> Result<Vec<f64>> {
-    let c = df.column(name).map_err(pl(path))?.cast(&DataType::Float64).map_err(pl(path))?;
-    Ok(c.f64().map_err(pl(path))?.iter().map(|v| v.unwrap_or(f64::NAN)).collect())
+    let c = df
+        .column(name)
+        .map_err(pl(path))?
+        .cast(&DataType::Float64)
+        .map_err(pl(path))?;
+    Ok(c.f64()
+        .map_err(pl(path))?
+        .iter()
+        .map(|v| v.unwrap_or(f64::NAN))
+        .collect())
 }
 
 fn str_column(df: &DataFrame, path: &Path, name: &str) -> Result<Vec<String>> {
-    let c = df.column(name).map_err(pl(path))?.cast(&DataType::String).map_err(pl(path))?;
-    Ok(c.str().map_err(pl(path))?.iter().map(|v| v.unwrap_or("").to_string()).collect())
+    let c = df
+        .column(name)
+        .map_err(pl(path))?
+        .cast(&DataType::String)
+        .map_err(pl(path))?;
+    Ok(c.str()
+        .map_err(pl(path))?
+        .iter()
+        .map(|v| v.unwrap_or("").to_string())
+        .collect())
 }
 
 fn is_param(col: &str) -> bool {
@@ -81,27 +100,56 @@ pub fn load(dir: &Path) -> Result<SweepData> {
         .and_then(|t| serde_json::from_str(&t).map_err(|e| Error::bad_file(&manifest_path, e.to_string())))?;
     let summary_path = dir.join("metrics_summary.parquet");
     let df = read_parquet(&summary_path)?;
-    let names: Vec<String> = df.get_column_names().iter().map(|s| s.to_string()).collect();
+    let names: Vec<String> = df
+        .get_column_names()
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     let param_columns: Vec<String> = names.iter().filter(|c| is_param(c)).cloned().collect();
-    let metric_columns: Vec<String> =
-        names.iter().filter(|c| !is_param(c) && !["scenario", "cell", "forecaster", "policy", "seed"].contains(&c.as_str())).cloned().collect();
+    let metric_columns: Vec<String> = names
+        .iter()
+        .filter(|c| {
+            !is_param(c)
+                && !["scenario", "cell", "forecaster", "policy", "seed"].contains(&c.as_str())
+        })
+        .cloned()
+        .collect();
     let cells = f64_column(&df, &summary_path, "cell")?;
     let forecasters = str_column(&df, &summary_path, "forecaster")?;
     let policies = str_column(&df, &summary_path, "policy")?;
-    let params: Vec<Vec<f64>> = param_columns.iter().map(|c| f64_column(&df, &summary_path, c)).collect::<Result<_>>()?;
-    let metrics: Vec<Vec<f64>> = metric_columns.iter().map(|c| f64_column(&df, &summary_path, c)).collect::<Result<_>>()?;
-    let metric = |name: &str, i: usize| metric_columns.iter().position(|c| c == name).map_or(f64::NAN, |k| metrics[k][i]);
+    let params: Vec<Vec<f64>> = param_columns
+        .iter()
+        .map(|c| f64_column(&df, &summary_path, c))
+        .collect::<Result<_>>()?;
+    let metrics: Vec<Vec<f64>> = metric_columns
+        .iter()
+        .map(|c| f64_column(&df, &summary_path, c))
+        .collect::<Result<_>>()?;
+    let metric = |name: &str, i: usize| {
+        metric_columns
+            .iter()
+            .position(|c| c == name)
+            .map_or(f64::NAN, |k| metrics[k][i])
+    };
     let rows = (0..df.height())
         .map(|i| CellRow {
             cell: cells[i] as usize,
             forecaster: forecasters[i].clone(),
             policy: policies[i].clone(),
-            params: param_columns.iter().zip(&params).map(|(c, v)| (c.clone(), v[i].is_finite().then_some(v[i]))).collect(),
+            params: param_columns
+                .iter()
+                .zip(&params)
+                .map(|(c, v)| (c.clone(), v[i].is_finite().then_some(v[i])))
+                .collect(),
             cost: metric("cost_replica_hours", i),
             under_events: metric("under_events", i),
             over_pct: metric("over_pct", i),
             switches: metric("switches", i),
-            metrics: metric_columns.iter().zip(&metrics).map(|(c, v)| (c.clone(), v[i])).collect(),
+            metrics: metric_columns
+                .iter()
+                .zip(&metrics)
+                .map(|(c, v)| (c.clone(), v[i]))
+                .collect(),
         })
         .collect();
     let accuracy: Vec<Vec<String>> = std::fs::read_to_string(dir.join("forecast_accuracy.csv"))
@@ -182,7 +230,10 @@ fn forecaster_label(header: &[String], row: &[String]) -> String {
 
 /// Reads the timeline of `cell`, if the sweep wrote timelines.
 pub fn timeline(data: &SweepData, cell: usize, label: String) -> Result<Option<TimelineSeries>> {
-    let path = data.dir.join("timelines").join(crate::sweep::cell_run::timeline_name(cell));
+    let path = data
+        .dir
+        .join("timelines")
+        .join(crate::sweep::cell_run::timeline_name(cell));
     if !path.exists() {
         return Ok(None);
     }

@@ -9,8 +9,18 @@ pub enum Block {
     Heading(u8, String),
     Para(String),
     Bullets(Vec<String>),
-    Table { header: Vec<String>, rows: Vec<Vec<String>>, python: String },
-    Chart { name: String, title: String, svg: String, png: Vec<u8>, python: String },
+    Table {
+        header: Vec<String>,
+        rows: Vec<Vec<String>>,
+        python: String,
+    },
+    Chart {
+        name: String,
+        title: String,
+        svg: String,
+        png: Vec<u8>,
+        python: String,
+    },
 }
 
 /// The whole report.
@@ -27,16 +37,30 @@ fn md_cell(s: &str) -> String {
 }
 
 fn md_table(header: &[String], rows: &[Vec<String>]) -> String {
-    let mut t = format!("| {} |\n|{}|\n", header.iter().map(|h| md_cell(h)).collect::<Vec<_>>().join(" | "), vec!["---"; header.len()].join("|"));
+    let mut t = format!(
+        "| {} |\n|{}|\n",
+        header
+            .iter()
+            .map(|h| md_cell(h))
+            .collect::<Vec<_>>()
+            .join(" | "),
+        vec!["---"; header.len()].join("|")
+    );
     for r in rows {
-        t += &format!("| {} |\n", r.iter().map(|c| md_cell(c)).collect::<Vec<_>>().join(" | "));
+        t += &format!(
+            "| {} |\n",
+            r.iter().map(|c| md_cell(c)).collect::<Vec<_>>().join(" | ")
+        );
     }
     t
 }
 
 /// Escapes text for HTML.
 pub fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 fn html_table(header: &[String], rows: &[Vec<String>]) -> String {
@@ -69,8 +93,12 @@ impl Document {
                     }
                     out += "\n";
                 }
-                Block::Table { header, rows, .. } => out += &format!("{}\n", md_table(header, rows)),
-                Block::Chart { name, title, .. } => out += &format!("![{title}](plots/{name}.png)\n\n"),
+                Block::Table { header, rows, .. } => {
+                    out += &format!("{}\n", md_table(header, rows))
+                }
+                Block::Chart { name, title, .. } => {
+                    out += &format!("![{title}](plots/{name}.png)\n\n")
+                }
             }
         }
         out
@@ -91,9 +119,13 @@ impl Document {
                     body += "</ul>\n";
                 }
                 Block::Table { header, rows, .. } => body += &html_table(header, rows),
-                Block::Chart { title, svg, name, .. } => {
+                Block::Chart {
+                    title, svg, name, ..
+                } => {
                     let svg = svg.trim_start_matches(|c| c != '<');
-                    let svg = svg.strip_prefix("<?xml version=\"1.0\" encoding=\"UTF-8\"?>").unwrap_or(svg);
+                    let svg = svg
+                        .strip_prefix("<?xml version=\"1.0\" encoding=\"UTF-8\"?>")
+                        .unwrap_or(svg);
                     body += &format!("<figure class=\"chart\" id=\"chart-{name}\">\n{svg}\n<figcaption>{}</figcaption>\n</figure>\n", esc(title));
                 }
             }
@@ -123,7 +155,9 @@ impl Document {
             next_id += 1;
             format!("cell-{next_id:04}")
         };
-        let flush = |md: &mut String, cells: &mut Vec<serde_json::Value>, id: &mut dyn FnMut() -> String| {
+        let flush = |md: &mut String,
+                     cells: &mut Vec<serde_json::Value>,
+                     id: &mut dyn FnMut() -> String| {
             if !md.trim().is_empty() {
                 cells.push(json!({"cell_type": "markdown", "id": id(), "metadata": {}, "source": lines(md.trim_end())}));
             }
@@ -142,7 +176,11 @@ impl Document {
                     }
                     md += "\n";
                 }
-                Block::Table { header, rows, python } => {
+                Block::Table {
+                    header,
+                    rows,
+                    python,
+                } => {
                     flush(&mut md, &mut cells, &mut id);
                     count += 1;
                     let plain = md_table(header, rows);
@@ -151,7 +189,9 @@ impl Document {
                         "outputs": [{"output_type": "display_data", "metadata": {}, "data": {"text/html": lines(&html_table(header, rows)), "text/plain": lines(&plain)}}]
                     }));
                 }
-                Block::Chart { title, png, python, .. } => {
+                Block::Chart {
+                    title, png, python, ..
+                } => {
                     flush(&mut md, &mut cells, &mut id);
                     count += 1;
                     let b64 = base64::engine::general_purpose::STANDARD.encode(png);

@@ -16,21 +16,45 @@ fn fmt(x: f64) -> String {
     super::analysis::short_number(x)
 }
 
-fn chart(plots: &Path, name: &str, title: &str, c: &impl charts::Chart, python: String) -> Result<Block> {
+fn chart(
+    plots: &Path,
+    name: &str,
+    title: &str,
+    c: &impl charts::Chart,
+    python: String,
+) -> Result<Block> {
     let svg = charts::render(c, plots, name)?;
     let png_path = plots.join(format!("{name}.png"));
     let png = std::fs::read(&png_path).map_err(|e| Error::io(&png_path, e))?;
-    Ok(Block::Chart { name: name.into(), title: title.into(), svg, png, python })
+    Ok(Block::Chart {
+        name: name.into(),
+        title: title.into(),
+        svg,
+        png,
+        python,
+    })
 }
 
 /// The first cell of each policy (cells run simulation variant, then forecaster, then
 /// policy, so this is each policy's first simulation variant, forecaster and parameters).
 fn representatives(rows: &[CellRow]) -> Vec<&CellRow> {
-    distinct(rows.iter().map(|r| r.policy.clone())).into_iter().filter_map(|p| rows.iter().find(|r| r.policy == p)).collect()
+    distinct(rows.iter().map(|r| r.policy.clone()))
+        .into_iter()
+        .filter_map(|p| rows.iter().find(|r| r.policy == p))
+        .collect()
 }
 
 fn py_cells(reps: &[&CellRow]) -> String {
-    let items: Vec<String> = reps.iter().map(|r| format!("({}, {:?})", r.cell, format!("{} / {}", r.forecaster, r.policy))).collect();
+    let items: Vec<String> = reps
+        .iter()
+        .map(|r| {
+            format!(
+                "({}, {:?})",
+                r.cell,
+                format!("{} / {}", r.forecaster, r.policy)
+            )
+        })
+        .collect();
     format!("cells = [{}]", items.join(", "))
 }
 
@@ -38,7 +62,9 @@ pub fn build(d: &SweepData, opts: &ReportOptions, plots: &Path) -> Result<Docume
     let mut b: Vec<Block> = Vec::new();
     let rows = &d.rows;
     let steps = d.test_steps.max(1);
-    let budget = opts.under_budget.unwrap_or((steps as f64 * 0.01).floor().max(1.0));
+    let budget = opts
+        .under_budget
+        .unwrap_or((steps as f64 * 0.01).floor().max(1.0));
     let hours = steps as f64 * d.step_ms as f64 / 3.6e6;
     if !d.description.is_empty() {
         b.push(Block::Para(d.description.clone()));
@@ -66,10 +92,20 @@ pub fn build(d: &SweepData, opts: &ReportOptions, plots: &Path) -> Result<Docume
                     "With forecaster {f}, the cheapest cell within {} under-provisioning events is {} (cell {}): {} replica-hours, {} under-provisioning events.",
                     fmt(budget), r.label(), r.cell, fmt(r.cost), fmt(r.under_events)
                 ));
-                cheapest_rows.push(vec![f.clone(), r.label(), r.cell.to_string(), fmt(r.cost), fmt(r.under_events), fmt(r.over_pct)]);
+                cheapest_rows.push(vec![
+                    f.clone(),
+                    r.label(),
+                    r.cell.to_string(),
+                    fmt(r.cost),
+                    fmt(r.under_events),
+                    fmt(r.over_pct),
+                ]);
             }
             None => {
-                let best = rows.iter().filter(|r| r.forecaster == f).min_by(|a, b| a.under_events.total_cmp(&b.under_events));
+                let best = rows
+                    .iter()
+                    .filter(|r| r.forecaster == f)
+                    .min_by(|a, b| a.under_events.total_cmp(&b.under_events));
                 if let Some(r) = best {
                     findings.push(format!(
                         "With forecaster {f}, no cell stays within {} under-provisioning events; the fewest is {} with {} ({} replica-hours).",
@@ -80,7 +116,18 @@ pub fn build(d: &SweepData, opts: &ReportOptions, plots: &Path) -> Result<Docume
         }
     }
     let front = pareto_front(rows);
-    let front_names: Vec<String> = front.iter().take(8).map(|&i| format!("{} / {} (cell {})", rows[i].forecaster, rows[i].label(), rows[i].cell)).collect();
+    let front_names: Vec<String> = front
+        .iter()
+        .take(8)
+        .map(|&i| {
+            format!(
+                "{} / {} (cell {})",
+                rows[i].forecaster,
+                rows[i].label(),
+                rows[i].cell
+            )
+        })
+        .collect();
     findings.push(format!(
         "The cost / under-provisioning Pareto front holds {} of the {} cells, from the cheapest, {}, to the safest, {}{}.",
         front.len(),
@@ -90,40 +137,79 @@ pub fn build(d: &SweepData, opts: &ReportOptions, plots: &Path) -> Result<Docume
         if front_names.is_empty() { String::new() } else { format!(": {}", front_names.join("; ")) }
     ));
     for base in ["static", "hpa"] {
-        let is_base = |r: &CellRow| d.policy_kinds.get(&r.policy).map_or(r.policy == base, |k| k == base);
-        let base_cell = cheapest_within(rows, budget, is_base)
-            .or_else(|| (0..rows.len()).filter(|&i| is_base(&rows[i])).min_by(|&a, &c| rows[a].under_events.total_cmp(&rows[c].under_events)));
+        let is_base = |r: &CellRow| {
+            d.policy_kinds
+                .get(&r.policy)
+                .map_or(r.policy == base, |k| k == base)
+        };
+        let base_cell = cheapest_within(rows, budget, is_base).or_else(|| {
+            (0..rows.len())
+                .filter(|&i| is_base(&rows[i]))
+                .min_by(|&a, &c| rows[a].under_events.total_cmp(&rows[c].under_events))
+        });
         let Some(bi) = base_cell else {
-            findings.push(format!("No `{base}` policy in this sweep, so no saving against it is computed."));
+            findings.push(format!(
+                "No `{base}` policy in this sweep, so no saving against it is computed."
+            ));
             continue;
         };
-        let parts: Vec<String> = distinct(rows.iter().filter(|r| r.forecaster != "none").map(|r| r.forecaster.clone()))
-            .into_iter()
-            .filter_map(|f| cheapest_within(rows, budget, |r| r.forecaster == f && !is_base(r)).map(|i| (f, i)))
-            .map(|(f, i)| {
-                let s = saving_pct(rows[i].cost, rows[bi].cost);
-                let how = if s >= 0.0 { format!("saves {s:.1} %") } else { format!("costs {:.1} % more", -s) };
-                format!("{f} with {} {how}", rows[i].label())
-            })
-            .collect();
+        let parts: Vec<String> = distinct(
+            rows.iter()
+                .filter(|r| r.forecaster != "none")
+                .map(|r| r.forecaster.clone()),
+        )
+        .into_iter()
+        .filter_map(|f| {
+            cheapest_within(rows, budget, |r| r.forecaster == f && !is_base(r)).map(|i| (f, i))
+        })
+        .map(|(f, i)| {
+            let s = saving_pct(rows[i].cost, rows[bi].cost);
+            let how = if s >= 0.0 {
+                format!("saves {s:.1} %")
+            } else {
+                format!("costs {:.1} % more", -s)
+            };
+            format!("{f} with {} {how}", rows[i].label())
+        })
+        .collect();
         findings.push(format!(
             "Against {} ({} replica-hours, {} events): {}.",
             rows[bi].label(),
             fmt(rows[bi].cost),
             fmt(rows[bi].under_events),
-            if parts.is_empty() { "no forecast-driven cell is within the budget".to_string() } else { parts.join("; ") }
+            if parts.is_empty() {
+                "no forecast-driven cell is within the budget".to_string()
+            } else {
+                parts.join("; ")
+            }
         ));
     }
     if d.accuracy.len() > 1 {
         let h = &d.accuracy[0];
-        let key = if h.iter().any(|c| c == "mase") { "mase" } else { "mae" };
+        let key = if h.iter().any(|c| c == "mase") {
+            "mase"
+        } else {
+            "mae"
+        };
         let k = h.iter().position(|c| c == key).unwrap();
-        let mut acc: Vec<(String, f64)> = d.accuracy[1..].iter().enumerate().map(|(i, r)| (d.forecasts.get(i).map_or(r[0].clone(), |f| f.label.clone()), r[k].parse().unwrap_or(f64::NAN))).collect();
+        let mut acc: Vec<(String, f64)> = d.accuracy[1..]
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                (
+                    d.forecasts.get(i).map_or(r[0].clone(), |f| f.label.clone()),
+                    r[k].parse().unwrap_or(f64::NAN),
+                )
+            })
+            .collect();
         acc.sort_by(|a, b| a.1.total_cmp(&b.1));
         findings.push(format!(
             "Forecast accuracy ranking by {} (one step ahead, lower is better): {}.",
             key.to_uppercase(),
-            acc.iter().map(|(n, v)| format!("{n} {}", fmt(*v))).collect::<Vec<_>>().join(", ")
+            acc.iter()
+                .map(|(n, v)| format!("{n} {}", fmt(*v)))
+                .collect::<Vec<_>>()
+                .join(", ")
         ));
     }
     b.push(Block::Bullets(findings));
@@ -140,13 +226,38 @@ pub fn build(d: &SweepData, opts: &ReportOptions, plots: &Path) -> Result<Docume
     // Forecasts.
     if d.accuracy.len() > 1 {
         b.push(Block::Heading(2, "Forecast accuracy".into()));
-        let keep = ["forecaster", "n", "mae", "rmse", "mape_pct", "smape_pct", "mase", "coverage_80_pct", "coverage_95_pct"];
+        let keep = [
+            "forecaster",
+            "n",
+            "mae",
+            "rmse",
+            "mape_pct",
+            "smape_pct",
+            "mase",
+            "coverage_80_pct",
+            "coverage_95_pct",
+        ];
         let h = &d.accuracy[0];
-        let idx: Vec<usize> = keep.iter().filter_map(|k| h.iter().position(|c| c == k)).collect();
+        let idx: Vec<usize> = keep
+            .iter()
+            .filter_map(|k| h.iter().position(|c| c == k))
+            .collect();
         let rows_acc: Vec<Vec<String>> = d.accuracy[1..]
             .iter()
             .enumerate()
-            .map(|(i, r)| idx.iter().map(|&k| if k == 0 { d.forecasts.get(i).map_or(r[0].clone(), |f| f.label.clone()) } else { r[k].parse::<f64>().map(fmt).unwrap_or_else(|_| r[k].clone()) }).collect())
+            .map(|(i, r)| {
+                idx.iter()
+                    .map(|&k| {
+                        if k == 0 {
+                            d.forecasts.get(i).map_or(r[0].clone(), |f| f.label.clone())
+                        } else {
+                            r[k].parse::<f64>()
+                                .map(fmt)
+                                .unwrap_or_else(|_| r[k].clone())
+                        }
+                    })
+                    .collect()
+            })
             .collect();
         b.push(Block::Table {
             header: idx.iter().map(|&k| h[k].clone()).collect(),
@@ -163,7 +274,10 @@ pub fn build(d: &SweepData, opts: &ReportOptions, plots: &Path) -> Result<Docume
                 Band::new("95 % interval", &f.time_h, &f.q025, &f.q975),
                 Band::new("80 % interval", &f.time_h, &f.q10, &f.q90),
             ],
-            lines: vec![Line::new("demand", &f.time_h, &f.actual), Line::new("forecast", &f.time_h, &f.yhat)],
+            lines: vec![
+                Line::new("demand", &f.time_h, &f.actual),
+                Line::new("forecast", &f.time_h, &f.yhat),
+            ],
         };
         let py = format!(
             "f = pl.read_parquet(\"forecasts/forecaster_{i:03}.parquet\")\nt = (f[\"time_ms\"] - f[\"time_ms\"][0]) / 3.6e6\nfig, ax = plt.subplots(figsize=(12, 4))\nax.fill_between(t, f[\"q0.025\"], f[\"q0.975\"], alpha=0.2, label=\"95 % interval\")\nax.fill_between(t, f[\"q0.1\"], f[\"q0.9\"], alpha=0.35, label=\"80 % interval\")\nax.plot(t, f[\"actual\"], color=\"black\", lw=0.7, label=\"demand\")\nax.plot(t, f[\"yhat\"], color=\"tab:red\", lw=1.2, label=\"forecast\")\nax.set_title({:?})\nax.set_xlabel(\"hours into the test window\")\nax.set_ylabel(\"requests per step\")\nax.legend(loc=\"upper left\")\nplt.show()",
@@ -192,9 +306,16 @@ pub fn build(d: &SweepData, opts: &ReportOptions, plots: &Path) -> Result<Docume
         let rep_chart = TimeChart {
             title: "Ready replicas per policy".into(),
             y_label: "replicas".into(),
-            area: Some(Line::new("demand (replicas needed)", &tls[0].time_h, &demand_replicas)),
+            area: Some(Line::new(
+                "demand (replicas needed)",
+                &tls[0].time_h,
+                &demand_replicas,
+            )),
             bands: vec![],
-            lines: tls.iter().map(|t| Line::new(t.label.clone(), &t.time_h, &t.ready)).collect(),
+            lines: tls
+                .iter()
+                .map(|t| Line::new(t.label.clone(), &t.time_h, &t.ready))
+                .collect(),
         };
         let cells_py = py_cells(&reps);
         b.push(chart(plots, "replicas", &rep_chart.title, &rep_chart, format!(
@@ -206,7 +327,10 @@ pub fn build(d: &SweepData, opts: &ReportOptions, plots: &Path) -> Result<Docume
             y_label: "latency (ms)".into(),
             area: None,
             bands: vec![],
-            lines: tls.iter().map(|t| Line::new(t.label.clone(), &t.time_h, &t.latency_ms)).collect(),
+            lines: tls
+                .iter()
+                .map(|t| Line::new(t.label.clone(), &t.time_h, &t.latency_ms))
+                .collect(),
         };
         b.push(chart(plots, "latency", &lat_chart.title, &lat_chart, format!(
             "{cells_py}\nfig, ax = plt.subplots(figsize=(12, 4))\nfor cell, label in cells:\n    tl = pl.read_parquet(f\"timelines/cell_{{cell:06d}}.parquet\")\n    ax.plot((tl[\"time_ms\"] - tl[\"time_ms\"][0]) / 3.6e6, tl[\"latency_ms\"], lw=1, label=label)\nax.set_title(\"Latency per policy\")\nax.set_xlabel(\"hours into the test window\")\nax.set_ylabel(\"latency (ms)\")\nax.legend(loc=\"upper left\")\nplt.show()"
@@ -215,9 +339,18 @@ pub fn build(d: &SweepData, opts: &ReportOptions, plots: &Path) -> Result<Docume
     let bars = MetricBars {
         labels: reps.iter().map(|r| r.policy.clone()).collect(),
         panels: vec![
-            ("under-provisioning events".into(), reps.iter().map(|r| r.under_events).collect()),
-            ("over-provisioning (% of steps)".into(), reps.iter().map(|r| r.over_pct).collect()),
-            ("cost (replica-hours)".into(), reps.iter().map(|r| r.cost).collect()),
+            (
+                "under-provisioning events".into(),
+                reps.iter().map(|r| r.under_events).collect(),
+            ),
+            (
+                "over-provisioning (% of steps)".into(),
+                reps.iter().map(|r| r.over_pct).collect(),
+            ),
+            (
+                "cost (replica-hours)".into(),
+                reps.iter().map(|r| r.cost).collect(),
+            ),
             ("switches".into(), reps.iter().map(|r| r.switches).collect()),
         ],
     };
@@ -230,7 +363,16 @@ pub fn build(d: &SweepData, opts: &ReportOptions, plots: &Path) -> Result<Docume
     b.push(Block::Heading(2, "Trade-offs across all cells".into()));
     let pc = ParetoChart {
         points: rows.iter().map(|r| (r.cost, r.under_events)).collect(),
-        front: front.iter().map(|&i| (rows[i].cost, rows[i].under_events, format!("#{}", rows[i].cell))).collect(),
+        front: front
+            .iter()
+            .map(|&i| {
+                (
+                    rows[i].cost,
+                    rows[i].under_events,
+                    format!("#{}", rows[i].cell),
+                )
+            })
+            .collect(),
     };
     b.push(chart(plots, "pareto", "Cost against under-provisioning, Pareto front in red (labels are cell numbers)", &pc,
         "s = summary.sort([\"cost_replica_hours\", \"under_events\", \"cell\"])\nfront, best = [], float(\"inf\")\nfor row in s.iter_rows(named=True):\n    if row[\"under_events\"] < best:\n        best = row[\"under_events\"]\n        front.append(row)\nfig, ax = plt.subplots(figsize=(12, 5))\nax.scatter(summary[\"cost_replica_hours\"], summary[\"under_events\"], s=8, color=\"grey\", label=\"cell\")\nax.plot([r[\"cost_replica_hours\"] for r in front], [r[\"under_events\"] for r in front], \"o-\", color=\"tab:red\", label=\"Pareto front\")\nfor r in front[:: max(1, -(-len(front) // 10))]:\n    ax.annotate(f\"#{r['cell']}\", (r[\"cost_replica_hours\"], r[\"under_events\"]))\nax.set_xlabel(\"cost (replica-hours)\")\nax.set_ylabel(\"under-provisioning events (steps)\")\nax.legend()\nplt.show()".into())?);
@@ -244,21 +386,51 @@ pub fn build(d: &SweepData, opts: &ReportOptions, plots: &Path) -> Result<Docume
     // Elasticity.
     b.push(Block::Heading(2, "SPEC elasticity metrics".into()));
     b.push(Block::Para("θ_U / θ_O: average relative under- / over-provisioning; τ_U / τ_O: share of time under / over; instability: share of steps where supply and demand move differently; jitter: supply adaptations minus demand changes per hour (Herbst et al.). Shown for the first cell of each policy.".into()));
-    let el = ["theta_u_pct", "theta_o_pct", "tau_u_pct", "tau_o_pct", "instability_pct", "jitter_per_hour"];
+    let el = [
+        "theta_u_pct",
+        "theta_o_pct",
+        "tau_u_pct",
+        "tau_o_pct",
+        "instability_pct",
+        "jitter_per_hour",
+    ];
     b.push(Block::Table {
         header: ["cell", "forecaster", "policy"].iter().map(|s| s.to_string()).chain(el.iter().map(|s| s.to_string())).collect(),
         rows: reps.iter().map(|r| [r.cell.to_string(), r.forecaster.clone(), r.policy.clone()].into_iter().chain(el.iter().map(|m| fmt(r.metric(m)))).collect()).collect(),
         python: format!("{}\nsummary.filter(pl.col(\"cell\").is_in([c for c, _ in cells])).select([\"cell\", \"forecaster\", \"policy\", {}])", py_cells(&reps), el.iter().map(|m| format!("{m:?}")).collect::<Vec<_>>().join(", ")),
     });
-    Ok(Document { title: format!("Sweep report: {}", d.name), setup_python: SETUP.into(), blocks: b })
+    Ok(Document {
+        title: format!("Sweep report: {}", d.name),
+        setup_python: SETUP.into(),
+        blocks: b,
+    })
 }
 
 fn error_chart(d: &SweepData, plots: &Path) -> Result<Block> {
-    let errs: Vec<Vec<f64>> = d.forecasts.iter().map(|f| f.yhat.iter().zip(&f.actual).map(|(p, a)| p - a).filter(|e| e.is_finite()).collect()).collect();
+    let errs: Vec<Vec<f64>> = d
+        .forecasts
+        .iter()
+        .map(|f| {
+            f.yhat
+                .iter()
+                .zip(&f.actual)
+                .map(|(p, a)| p - a)
+                .filter(|e| e.is_finite())
+                .collect()
+        })
+        .collect();
     let mut all: Vec<f64> = errs.iter().flatten().copied().collect();
     all.sort_by(|a, b| a.total_cmp(b));
-    let (lo, hi) = if all.is_empty() { (-1.0, 1.0) } else { (all[all.len() / 100], all[all.len() * 99 / 100]) };
-    let (lo, hi) = if hi > lo { (lo, hi) } else { (lo - 1.0, lo + 1.0) };
+    let (lo, hi) = if all.is_empty() {
+        (-1.0, 1.0)
+    } else {
+        (all[all.len() / 100], all[all.len() * 99 / 100])
+    };
+    let (lo, hi) = if hi > lo {
+        (lo, hi)
+    } else {
+        (lo - 1.0, lo + 1.0)
+    };
     let bins = 60;
     let width = (hi - lo) / bins as f64;
     let lines = d
@@ -273,7 +445,14 @@ fn error_chart(d: &SweepData, plots: &Path) -> Result<Block> {
                 }
             }
             let n = e.len().max(1) as f64;
-            Line { label: f.label.clone(), points: counts.iter().enumerate().map(|(k, c)| (lo + (k as f64 + 0.5) * width, c / n)).collect() }
+            Line {
+                label: f.label.clone(),
+                points: counts
+                    .iter()
+                    .enumerate()
+                    .map(|(k, c)| (lo + (k as f64 + 0.5) * width, c / n))
+                    .collect(),
+            }
         })
         .collect();
     let c = ErrorDensity { lines };
@@ -281,7 +460,13 @@ fn error_chart(d: &SweepData, plots: &Path) -> Result<Block> {
         "fig, ax = plt.subplots(figsize=(12, 4))\nfor i in range({}):\n    f = pl.read_parquet(f\"forecasts/forecaster_{{i:03d}}.parquet\")\n    e = (f[\"yhat\"] - f[\"actual\"]).to_numpy()\n    ax.hist(e, bins=60, range=({lo}, {hi}), histtype=\"step\", weights=[1 / len(e)] * len(e), lw=1.5, label=f\"forecaster {{i}}\")\nax.set_title(\"Forecast error distribution (forecast − actual)\")\nax.set_xlabel(\"forecast − actual (requests per step)\")\nax.set_ylabel(\"share of steps\")\nax.legend()\nplt.show()",
         d.forecasts.len()
     );
-    chart(plots, "forecast_errors", "Forecast error distribution per forecaster", &c, py)
+    chart(
+        plots,
+        "forecast_errors",
+        "Forecast error distribution per forecaster",
+        &c,
+        py,
+    )
 }
 
 fn heatmaps(d: &SweepData, opts: &ReportOptions, plots: &Path, b: &mut Vec<Block>) -> Result<()> {
@@ -289,27 +474,47 @@ fn heatmaps(d: &SweepData, opts: &ReportOptions, plots: &Path, b: &mut Vec<Block
     let swept: Vec<String> = d
         .param_columns
         .iter()
-        .filter(|c| distinct(rows.iter().filter_map(|r| r.params.iter().find(|p| &p.0 == *c).and_then(|p| p.1)).map(f64::to_bits)).len() > 1)
+        .filter(|c| {
+            distinct(
+                rows.iter()
+                    .filter_map(|r| r.params.iter().find(|p| &p.0 == *c).and_then(|p| p.1))
+                    .map(f64::to_bits),
+            )
+            .len()
+                > 1
+        })
         .cloned()
         .collect();
     let (px, py) = match &opts.heatmap {
         Some((x, y)) => {
             for p in [x, y] {
                 if !d.param_columns.contains(p) {
-                    return Err(Error::Config(format!("heatmap parameter '{p}' is not a swept parameter of {} (swept: {})", d.name, d.param_columns.join(", "))));
+                    return Err(Error::Config(format!(
+                        "heatmap parameter '{p}' is not a swept parameter of {} (swept: {})",
+                        d.name,
+                        d.param_columns.join(", ")
+                    )));
                 }
             }
             (x.clone(), y.clone())
         }
         None if swept.len() >= 2 => (swept[0].clone(), swept[1].clone()),
         None => {
-            b.push(Block::Para("Fewer than two parameters were swept, so there is no heatmap.".into()));
+            b.push(Block::Para(
+                "Fewer than two parameters were swept, so there is no heatmap.".into(),
+            ));
             return Ok(());
         }
     };
     let get = |r: &CellRow, k: &str| r.params.iter().find(|p| p.0 == k).and_then(|p| p.1);
-    let mut xs = distinct(rows.iter().filter_map(|r| get(r, &px)).map(f64::to_bits)).into_iter().map(f64::from_bits).collect::<Vec<_>>();
-    let mut ys = distinct(rows.iter().filter_map(|r| get(r, &py)).map(f64::to_bits)).into_iter().map(f64::from_bits).collect::<Vec<_>>();
+    let mut xs = distinct(rows.iter().filter_map(|r| get(r, &px)).map(f64::to_bits))
+        .into_iter()
+        .map(f64::from_bits)
+        .collect::<Vec<_>>();
+    let mut ys = distinct(rows.iter().filter_map(|r| get(r, &py)).map(f64::to_bits))
+        .into_iter()
+        .map(f64::from_bits)
+        .collect::<Vec<_>>();
     xs.sort_by(|a, c| a.total_cmp(c));
     ys.sort_by(|a, c| a.total_cmp(c));
     for metric in &opts.heatmap_metrics {
@@ -318,18 +523,40 @@ fn heatmaps(d: &SweepData, opts: &ReportOptions, plots: &Path, b: &mut Vec<Block
             .map(|&y| {
                 xs.iter()
                     .map(|&x| {
-                        let v: Vec<f64> = rows.iter().filter(|r| get(r, &px) == Some(x) && get(r, &py) == Some(y)).map(|r| r.metric(metric)).filter(|v| v.is_finite()).collect();
-                        if v.is_empty() { f64::NAN } else { v.iter().sum::<f64>() / v.len() as f64 }
+                        let v: Vec<f64> = rows
+                            .iter()
+                            .filter(|r| get(r, &px) == Some(x) && get(r, &py) == Some(y))
+                            .map(|r| r.metric(metric))
+                            .filter(|v| v.is_finite())
+                            .collect();
+                        if v.is_empty() {
+                            f64::NAN
+                        } else {
+                            v.iter().sum::<f64>() / v.len() as f64
+                        }
                     })
                     .collect()
             })
             .collect();
         let title = format!("{metric}: mean over the other dimensions");
-        let h = Heatmap { title: title.clone(), x_label: px.clone(), y_label: py.clone(), xs: xs.clone(), ys: ys.clone(), values };
+        let h = Heatmap {
+            title: title.clone(),
+            x_label: px.clone(),
+            y_label: py.clone(),
+            xs: xs.clone(),
+            ys: ys.clone(),
+            values,
+        };
         let code = format!(
             "px, py, metric = {px:?}, {py:?}, {metric:?}\nxs = sorted(summary[px].drop_nulls().unique().to_list())\nys = sorted(summary[py].drop_nulls().unique().to_list())\ngrid = [[summary.filter((pl.col(px) == x) & (pl.col(py) == y))[metric].mean() for x in xs] for y in ys]\ngrid = [[float(\"nan\") if v is None else v for v in row] for row in grid]\nfig, ax = plt.subplots(figsize=(10, 5))\nim = ax.imshow(grid, origin=\"lower\", aspect=\"auto\", cmap=\"YlGnBu\")\nax.set_xticks(range(len(xs)), [str(x) for x in xs])\nax.set_yticks(range(len(ys)), [str(y) for y in ys])\nax.set_xlabel(px)\nax.set_ylabel(py)\nax.set_title(metric)\nfig.colorbar(im)\nplt.show()"
         );
-        b.push(chart(plots, &format!("heatmap_{metric}"), &title, &h, code)?);
+        b.push(chart(
+            plots,
+            &format!("heatmap_{metric}"),
+            &title,
+            &h,
+            code,
+        )?);
     }
     Ok(())
 }

@@ -8,7 +8,11 @@ pub type Assignment = Vec<(String, f64)>;
 
 fn is_numeric_list(v: &Value) -> bool {
     match v {
-        Value::Array(a) => !a.is_empty() && a.iter().all(|x| matches!(x, Value::Integer(_) | Value::Float(_))),
+        Value::Array(a) => {
+            !a.is_empty()
+                && a.iter()
+                    .all(|x| matches!(x, Value::Integer(_) | Value::Float(_)))
+        }
         _ => false,
     }
 }
@@ -24,7 +28,11 @@ fn as_f64(v: &Value) -> f64 {
 /// Paths (dotted) of the numeric lists inside `table`, depth-first in key order.
 fn find_axes(table: &Table, prefix: &str, out: &mut Vec<(String, Vec<Value>)>) {
     for (k, v) in table {
-        let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+        let key = if prefix.is_empty() {
+            k.clone()
+        } else {
+            format!("{prefix}.{k}")
+        };
         match v {
             Value::Table(t) => find_axes(t, &key, out),
             v if is_numeric_list(v) => out.push((key, v.as_array().unwrap().clone())),
@@ -41,7 +49,10 @@ fn set_path(table: &mut Table, path: &str, value: Value) {
             cur.insert(p.to_string(), value);
             return;
         }
-        cur = cur.get_mut(p).and_then(Value::as_table_mut).expect("axis path exists");
+        cur = cur
+            .get_mut(p)
+            .and_then(Value::as_table_mut)
+            .expect("axis path exists");
     }
 }
 
@@ -75,10 +86,15 @@ mod tests {
 
     #[test]
     fn lists_become_a_cartesian_product() {
-        let t: Table = toml::from_str("a = [1, 2]\nb = 3\n[n]\nc = [0.5, 0.9, 0.99]\nnames = ['x', 'y']").unwrap();
+        let t: Table =
+            toml::from_str("a = [1, 2]\nb = 3\n[n]\nc = [0.5, 0.9, 0.99]\nnames = ['x', 'y']")
+                .unwrap();
         let cells = expand(&t);
         assert_eq!(cells.len(), 6);
-        assert_eq!(cells[0].0, vec![("a".to_string(), 1.0), ("n.c".to_string(), 0.5)]);
+        assert_eq!(
+            cells[0].0,
+            vec![("a".to_string(), 1.0), ("n.c".to_string(), 0.5)]
+        );
         assert_eq!(cells[5].1["n"]["c"].as_float(), Some(0.99));
         assert!(cells[5].1["n"]["names"].is_array());
         assert_eq!(cells[5].1["a"].as_integer(), Some(2));

@@ -85,7 +85,9 @@ pub struct ForecasterSpec {
 
 impl ForecasterSpec {
     pub fn display_name(&self) -> String {
-        self.name.clone().unwrap_or_else(|| crate::policy::spec::serde_name(&self.kind))
+        self.name
+            .clone()
+            .unwrap_or_else(|| crate::policy::spec::serde_name(&self.kind))
     }
 
     /// Checks keys against the kind and values against their ranges.
@@ -98,9 +100,17 @@ impl ForecasterSpec {
                 stray.push(key)
             }
         };
-        check(self.period.is_some(), matches!(k, SeasonalNaive | HoltWinters), "period");
+        check(
+            self.period.is_some(),
+            matches!(k, SeasonalNaive | HoltWinters),
+            "period",
+        );
         check(self.window.is_some(), k == MovingAverage, "window");
-        for (set, key) in [(self.alpha.is_some(), "alpha"), (self.beta.is_some(), "beta"), (self.gamma.is_some(), "gamma")] {
+        for (set, key) in [
+            (self.alpha.is_some(), "alpha"),
+            (self.beta.is_some(), "beta"),
+            (self.gamma.is_some(), "gamma"),
+        ] {
             check(set, k == HoltWinters, key);
         }
         for (set, key) in [
@@ -114,24 +124,50 @@ impl ForecasterSpec {
             check(set, k == File, key);
         }
         check(self.prophet.is_some(), k == Prophet, "prophet");
-        check(!self.regressors.is_empty(), matches!(k, Prophet | Ridge | RandomForest), "regressors");
-        check(self.lags.is_some(), matches!(k, Ridge | RandomForest), "lags");
-        check(self.max_rows.is_some(), matches!(k, Ridge | RandomForest), "max_rows");
+        check(
+            !self.regressors.is_empty(),
+            matches!(k, Prophet | Ridge | RandomForest),
+            "regressors",
+        );
+        check(
+            self.lags.is_some(),
+            matches!(k, Ridge | RandomForest),
+            "lags",
+        );
+        check(
+            self.max_rows.is_some(),
+            matches!(k, Ridge | RandomForest),
+            "max_rows",
+        );
         check(self.penalty.is_some(), k == Ridge, "penalty");
         check(self.lstm.is_some(), k == Lstm, "lstm");
         check(self.model_file.is_some(), k == Lstm, "model_file");
-        for (set, key) in [(self.trees.is_some(), "trees"), (self.max_depth.is_some(), "max_depth"), (self.min_samples_leaf.is_some(), "min_samples_leaf"), (self.seed.is_some(), "seed")] {
+        for (set, key) in [
+            (self.trees.is_some(), "trees"),
+            (self.max_depth.is_some(), "max_depth"),
+            (self.min_samples_leaf.is_some(), "min_samples_leaf"),
+            (self.seed.is_some(), "seed"),
+        ] {
             check(set, k == RandomForest, key);
         }
         if !stray.is_empty() {
-            return Err(format!("key(s) {} do not apply to forecaster kind '{}'", stray.join(", "), self.display_name()));
+            return Err(format!(
+                "key(s) {} do not apply to forecaster kind '{}'",
+                stray.join(", "),
+                self.display_name()
+            ));
         }
         if k == File && self.path.is_none() {
-            return Err(format!("forecaster '{}' of kind file needs `path`", self.display_name()));
+            return Err(format!(
+                "forecaster '{}' of kind file needs `path`",
+                self.display_name()
+            ));
         }
         let hw = [self.alpha, self.beta, self.gamma];
         if hw.iter().any(Option::is_some) && !hw.iter().all(Option::is_some) {
-            return Err("holt_winters needs all of alpha, beta, gamma, or none (to fit them)".into());
+            return Err(
+                "holt_winters needs all of alpha, beta, gamma, or none (to fit them)".into(),
+            );
         }
         if let Some(w) = self.interval_width {
             if !(w > 0.0 && w < 1.0) {
@@ -152,25 +188,47 @@ impl ForecasterSpec {
 
     /// Builds the forecaster; `file` forecasts are read and aligned to `w` here.
     /// `window` is the test window: a forecast file must cover all of it.
-    pub fn build(&self, w: &Workload, base: &Path, window: std::ops::Range<usize>) -> Result<Arc<dyn Forecaster>> {
+    pub fn build(
+        &self,
+        w: &Workload,
+        base: &Path,
+        window: std::ops::Range<usize>,
+    ) -> Result<Arc<dyn Forecaster>> {
         let name = self.display_name();
         let day = w.steps_per_day();
         Ok(match self.kind {
             ForecasterKind::Naive => Arc::new(Naive { name }),
-            ForecasterKind::SeasonalNaive => Arc::new(SeasonalNaive { name, period: self.period }),
-            ForecasterKind::MovingAverage => Arc::new(MovingAverage { name, window: self.window.unwrap_or(60) }),
+            ForecasterKind::SeasonalNaive => Arc::new(SeasonalNaive {
+                name,
+                period: self.period,
+            }),
+            ForecasterKind::MovingAverage => Arc::new(MovingAverage {
+                name,
+                window: self.window.unwrap_or(60),
+            }),
             ForecasterKind::HoltWinters => Arc::new(HoltWinters {
                 name,
                 period: self.period.unwrap_or(day),
-                params: self.alpha.map(|a| [a, self.beta.unwrap(), self.gamma.unwrap()]),
+                params: self
+                    .alpha
+                    .map(|a| [a, self.beta.unwrap(), self.gamma.unwrap()]),
             }),
-            ForecasterKind::Ridge | ForecasterKind::RandomForest => Arc::new(self.lag_regression(w, name)?),
+            ForecasterKind::Ridge | ForecasterKind::RandomForest => {
+                Arc::new(self.lag_regression(w, name)?)
+            }
             ForecasterKind::Lstm => lstm_forecaster(self, &name, w, base, window.start)?,
             ForecasterKind::Prophet => {
                 let mut config = self.prophet.clone().unwrap_or_default();
                 let columns = self.regressor_columns(w, &name)?;
                 for r in &self.regressors {
-                    config.regressors.push(crate::forecast::prophet::config::RegressorConfig { name: r.clone(), prior_scale: None, standardize: None, mode: None });
+                    config
+                        .regressors
+                        .push(crate::forecast::prophet::config::RegressorConfig {
+                            name: r.clone(),
+                            prior_scale: None,
+                            standardize: None,
+                            mode: None,
+                        });
                 }
                 let origin_ms = local_origin_ms(w);
                 Arc::new(crate::forecast::prophet::ProphetForecaster {
@@ -193,17 +251,26 @@ impl ForecasterSpec {
                     self.interval_width.unwrap_or(0.8),
                 )?;
                 check_coverage(&data, window, w, &name)?;
-                Arc::new(FileForecaster { name, data: Arc::new(data) })
+                Arc::new(FileForecaster {
+                    name,
+                    data: Arc::new(data),
+                })
             }
         })
     }
 
     /// The ridge or random-forest forecaster this spec describes.
-    pub fn lag_regression(&self, w: &Workload, name: String) -> Result<crate::forecast::regression::LagRegression> {
+    pub fn lag_regression(
+        &self,
+        w: &Workload,
+        name: String,
+    ) -> Result<crate::forecast::regression::LagRegression> {
         let day = w.steps_per_day();
         Ok(crate::forecast::regression::LagRegression {
             learner: if self.kind == ForecasterKind::Ridge {
-                crate::forecast::regression::Learner::Ridge { penalty: self.penalty.unwrap_or(1.0) }
+                crate::forecast::regression::Learner::Ridge {
+                    penalty: self.penalty.unwrap_or(1.0),
+                }
             } else {
                 crate::forecast::regression::Learner::RandomForest {
                     trees: self.trees.unwrap_or(50),
@@ -213,7 +280,13 @@ impl ForecasterSpec {
                 }
             },
             lags: self.lags.unwrap_or(day.min(60)),
-            max_rows: self.max_rows.unwrap_or(if self.kind == ForecasterKind::Ridge { 20_000 } else { 5_000 }),
+            max_rows: self
+                .max_rows
+                .unwrap_or(if self.kind == ForecasterKind::Ridge {
+                    20_000
+                } else {
+                    5_000
+                }),
             origin_ms: local_origin_ms(w),
             regressors: Arc::new(self.regressor_columns(w, &name)?),
             name,
@@ -240,26 +313,53 @@ impl ForecasterSpec {
 }
 
 #[cfg(feature = "lstm")]
-fn lstm_forecaster(spec: &ForecasterSpec, name: &str, w: &Workload, base: &Path, train: usize) -> Result<Arc<dyn Forecaster>> {
+fn lstm_forecaster(
+    spec: &ForecasterSpec,
+    name: &str,
+    w: &Workload,
+    base: &Path,
+    train: usize,
+) -> Result<Arc<dyn Forecaster>> {
     use crate::forecast::lstm::{series_sha256, LstmConfig, LstmForecaster, SavedLstm};
     let config: LstmConfig = match &spec.lstm {
-        Some(t) => toml::Value::Table(t.clone()).try_into().map_err(|e: toml::de::Error| Error::forecast(name, format!("lstm settings: {}", e.message())))?,
+        Some(t) => toml::Value::Table(t.clone())
+            .try_into()
+            .map_err(|e: toml::de::Error| {
+                Error::forecast(name, format!("lstm settings: {}", e.message()))
+            })?,
         None => Default::default(),
     };
     let explicit = spec.model_file.as_ref().map(|p| base.join(p));
-    let card_path = explicit.clone().unwrap_or_else(|| base.join("..").join("models").join(&w.name).join(format!("{name}.json")));
-    let fail = |m: String| Error::forecast(name, format!("{}: {m}; retrain it with `sim train`", card_path.display()));
+    let card_path = explicit.clone().unwrap_or_else(|| {
+        base.join("..")
+            .join("models")
+            .join(&w.name)
+            .join(format!("{name}.json"))
+    });
+    let fail = |m: String| {
+        Error::forecast(
+            name,
+            format!("{}: {m}; retrain it with `sim train`", card_path.display()),
+        )
+    };
     let saved = match std::fs::read_to_string(&card_path) {
         Err(_) if explicit.is_none() => None,
         Err(e) => return Err(fail(format!("cannot read the model card ({e})"))),
         Ok(text) => {
-            let card: serde_json::Value = serde_json::from_str(&text).map_err(|e| fail(format!("not a model card ({e})")))?;
+            let card: serde_json::Value =
+                serde_json::from_str(&text).map_err(|e| fail(format!("not a model card ({e})")))?;
             let hash = series_sha256(&w.demand[..train]);
             let mismatch = if card["kind"] != "lstm" {
                 Some("it is not an LSTM card".to_string())
-            } else if serde_json::from_value::<LstmConfig>(card["config"].clone()).ok().as_ref() != Some(&config) {
+            } else if serde_json::from_value::<LstmConfig>(card["config"].clone())
+                .ok()
+                .as_ref()
+                != Some(&config)
+            {
                 Some("it was trained with other lstm settings".into())
-            } else if card["training_steps"].as_u64() != Some(train as u64) || card["training_data_sha256"].as_str() != Some(hash.as_str()) {
+            } else if card["training_steps"].as_u64() != Some(train as u64)
+                || card["training_data_sha256"].as_str() != Some(hash.as_str())
+            {
                 Some("it was trained on other data".into())
             } else {
                 None
@@ -271,33 +371,59 @@ fn lstm_forecaster(spec: &ForecasterSpec, name: &str, w: &Workload, base: &Path,
                     None
                 }
                 (None, _) => {
-                    let weights = card_path.with_file_name(card["weights"].as_str().unwrap_or_default());
-                    let report = serde_json::from_value(card["training"].clone()).map_err(|e| fail(format!("bad training report ({e})")))?;
+                    let weights =
+                        card_path.with_file_name(card["weights"].as_str().unwrap_or_default());
+                    let report = serde_json::from_value(card["training"].clone())
+                        .map_err(|e| fail(format!("bad training report ({e})")))?;
                     tracing::info!("{name}: reusing the weights saved in {}", weights.display());
-                    Some(SavedLstm { weights, report, training_steps: train, training_data_sha256: hash })
+                    Some(SavedLstm {
+                        weights,
+                        report,
+                        training_steps: train,
+                        training_data_sha256: hash,
+                    })
                 }
             }
         }
     };
-    Ok(Arc::new(LstmForecaster { name: name.to_string(), config, saved }))
+    Ok(Arc::new(LstmForecaster {
+        name: name.to_string(),
+        config,
+        saved,
+    }))
 }
 
 #[cfg(not(feature = "lstm"))]
-fn lstm_forecaster(_spec: &ForecasterSpec, name: &str, _w: &Workload, _base: &Path, _train: usize) -> Result<Arc<dyn Forecaster>> {
+fn lstm_forecaster(
+    _spec: &ForecasterSpec,
+    name: &str,
+    _w: &Workload,
+    _base: &Path,
+    _train: usize,
+) -> Result<Arc<dyn Forecaster>> {
     Err(Error::forecast(name, "this build has no LSTM: build with `--features lstm` (scripts/run.sh does, after installing PyTorch)"))
 }
 
 /// Local wall-clock time of the trace's step 0 (ms), for calendar features.
 pub fn local_origin_ms(w: &Workload) -> i64 {
-    w.start.map_or(0, |s| s.naive_local().and_utc().timestamp_millis())
+    w.start
+        .map_or(0, |s| s.naive_local().and_utc().timestamp_millis())
 }
 
 /// Checks that an external forecast covers the test window.
-pub fn check_coverage(f: &ExternalForecast, range: std::ops::Range<usize>, w: &Workload, name: &str) -> Result<()> {
+pub fn check_coverage(
+    f: &ExternalForecast,
+    range: std::ops::Range<usize>,
+    w: &Workload,
+    name: &str,
+) -> Result<()> {
     if let Some(i) = f.first_missing(range) {
         return Err(Error::forecast(
             name,
-            format!("the forecast file has no value for {} (step {i}) inside the test window", w.timestamp_label(i)),
+            format!(
+                "the forecast file has no value for {} (step {i}) inside the test window",
+                w.timestamp_label(i)
+            ),
         ));
     }
     Ok(())

@@ -53,7 +53,12 @@ impl ReplicaPool {
     /// `initial` ready replicas; draining takes `drain_ms`, or until idle when `None`.
     pub fn new(initial: u32, startup_ms: u64, drain_ms: Option<u64>) -> ReplicaPool {
         ReplicaPool {
-            replicas: (0..initial).map(|id| Replica { id, state: ReplicaState::Ready }).collect(),
+            replicas: (0..initial)
+                .map(|id| Replica {
+                    id,
+                    state: ReplicaState::Ready,
+                })
+                .collect(),
             next_id: initial,
             startup_ms,
             drain_ms,
@@ -94,7 +99,12 @@ impl ReplicaPool {
     }
 
     /// Moves towards `n` serving-or-starting replicas.
-    pub fn scale_to(&mut self, now: SimTime, n: u32, events: &mut EventQueue<PoolEvent>) -> ScaleChange {
+    pub fn scale_to(
+        &mut self,
+        now: SimTime,
+        n: u32,
+        events: &mut EventQueue<PoolEvent>,
+    ) -> ScaleChange {
         self.advance(now);
         let mut change = ScaleChange::default();
         let target = self.target();
@@ -103,10 +113,16 @@ impl ReplicaPool {
                 let id = self.next_id;
                 self.next_id += 1;
                 if self.startup_ms == 0 {
-                    self.replicas.push(Replica { id, state: ReplicaState::Ready });
+                    self.replicas.push(Replica {
+                        id,
+                        state: ReplicaState::Ready,
+                    });
                     change.ready_now.push(id);
                 } else {
-                    self.replicas.push(Replica { id, state: ReplicaState::Starting });
+                    self.replicas.push(Replica {
+                        id,
+                        state: ReplicaState::Starting,
+                    });
                     events.push(now + self.startup_ms, PoolEvent::Ready(id));
                 }
             }
@@ -114,12 +130,24 @@ impl ReplicaPool {
             let mut surplus = target - n;
             // Cancel the newest starting replicas first: they cost least to give up.
             while surplus > 0 {
-                let Some(pos) = self.replicas.iter().rposition(|r| r.state == ReplicaState::Starting) else { break };
+                let Some(pos) = self
+                    .replicas
+                    .iter()
+                    .rposition(|r| r.state == ReplicaState::Starting)
+                else {
+                    break;
+                };
                 self.replicas.remove(pos);
                 surplus -= 1;
             }
             while surplus > 0 {
-                let Some(pos) = self.replicas.iter().rposition(|r| r.state == ReplicaState::Ready) else { break };
+                let Some(pos) = self
+                    .replicas
+                    .iter()
+                    .rposition(|r| r.state == ReplicaState::Ready)
+                else {
+                    break;
+                };
                 let id = self.replicas[pos].id;
                 self.replicas[pos].state = ReplicaState::Draining;
                 change.draining.push(id);
@@ -137,7 +165,11 @@ impl ReplicaPool {
     pub fn apply(&mut self, now: SimTime, ev: PoolEvent) -> bool {
         self.advance(now);
         match ev {
-            PoolEvent::Ready(id) => match self.replicas.iter_mut().find(|r| r.id == id && r.state == ReplicaState::Starting) {
+            PoolEvent::Ready(id) => match self
+                .replicas
+                .iter_mut()
+                .find(|r| r.id == id && r.state == ReplicaState::Starting)
+            {
                 Some(r) => {
                     r.state = ReplicaState::Ready;
                     true

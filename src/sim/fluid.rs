@@ -40,9 +40,20 @@ impl IntervalStats {
 }
 
 /// The forecast view for a decision at window step `s`, if the table covers it.
-pub(crate) fn forecast_view<'a>(input: &RunInput<'a>, s: usize, window: usize) -> Option<ForecastView<'a>> {
+pub(crate) fn forecast_view<'a>(
+    input: &RunInput<'a>,
+    s: usize,
+    window: usize,
+) -> Option<ForecastView<'a>> {
     let step = input.first_step + s;
-    input.forecast.filter(|f| f.covers(step)).map(|table| ForecastView { table, step, window })
+    input
+        .forecast
+        .filter(|f| f.covers(step))
+        .map(|table| ForecastView {
+            table,
+            step,
+            window,
+        })
 }
 
 pub fn run(cfg: &SimConfig, input: RunInput<'_>, policy: &mut dyn ScalingPolicy) -> Timeline {
@@ -51,7 +62,11 @@ pub fn run(cfg: &SimConfig, input: RunInput<'_>, policy: &mut dyn ScalingPolicy)
     let dsteps = cfg.decision_steps();
     let cap = cfg.capacity_per_replica;
     let safety_on = cfg.safety.enabled && policy.uses_safety_net();
-    let mut pool = ReplicaPool::new(cfg.initial_replicas, cfg.startup_delay_ms, Some(cfg.drain_ms));
+    let mut pool = ReplicaPool::new(
+        cfg.initial_replicas,
+        cfg.startup_delay_ms,
+        Some(cfg.drain_ms),
+    );
     let mut q = EventQueue::default();
     let mut tl = Timeline::default();
     let mut tick = 0u64;
@@ -99,10 +114,19 @@ pub fn run(cfg: &SimConfig, input: RunInput<'_>, policy: &mut dyn ScalingPolicy)
         let eff = (pool.ready_ms - ready_before) / step as f64;
         let served = d.min(eff * cap);
         let (lat, cpu) = cfg.load.evaluate(d, eff, cap);
-        let util = if eff > 0.0 { (d / (eff * cap)).min(1.0) } else { 1.0 };
+        let util = if eff > 0.0 {
+            (d / (eff * cap)).min(1.0)
+        } else {
+            1.0
+        };
         interval.add(d, util, lat, cpu);
         tl.demand.push(d);
-        tl.forecast.push(input.forecast.filter(|f| f.covers(input.first_step + s)).map_or(f64::NAN, |f| f.point(input.first_step + s, 0)));
+        tl.forecast.push(
+            input
+                .forecast
+                .filter(|f| f.covers(input.first_step + s))
+                .map_or(f64::NAN, |f| f.point(input.first_step + s, 0)),
+        );
         tl.planned.push(policy.last_planned());
         tl.ready_effective.push(eff);
         tl.provisioned_ms.push(pool.provisioned_ms - prov_before);
@@ -123,16 +147,41 @@ mod tests {
 
     /// A perfect forecast of `demand` for `horizon` steps ahead.
     fn oracle(demand: &[f64], horizon: usize) -> ForecastTable {
-        let point: Vec<f64> = (0..demand.len()).flat_map(|i| (0..horizon).map(move |h| (i, h))).map(|(i, h)| demand[(i + h).min(demand.len() - 1)]).collect();
+        let point: Vec<f64> = (0..demand.len())
+            .flat_map(|i| (0..horizon).map(move |h| (i, h)))
+            .map(|(i, h)| demand[(i + h).min(demand.len() - 1)])
+            .collect();
         let quantiles = point.iter().flat_map(|&p| [p; QUANTILES.len()]).collect();
-        ForecastTable { forecaster: "oracle".into(), first_step: 0, horizon, point, quantiles }
+        ForecastTable {
+            forecaster: "oracle".into(),
+            first_step: 0,
+            horizon,
+            point,
+            quantiles,
+        }
     }
 
     fn run_policy(toml_spec: &str, delay_steps: u64, demand: &[f64]) -> Timeline {
-        let cfg = SimConfig { startup_delay_ms: delay_steps * 60_000, safety: crate::sim::SafetyNet { enabled: false, ..Default::default() }, ..SimConfig::default() };
+        let cfg = SimConfig {
+            startup_delay_ms: delay_steps * 60_000,
+            safety: crate::sim::SafetyNet {
+                enabled: false,
+                ..Default::default()
+            },
+            ..SimConfig::default()
+        };
         let table = oracle(demand, 4);
         let mut p = toml::from_str::<PolicySpec>(toml_spec).unwrap().build();
-        run(&cfg, RunInput { demand, first_step: 0, forecast: Some(&table), seed: 0 }, p.as_mut())
+        run(
+            &cfg,
+            RunInput {
+                demand,
+                first_step: 0,
+                forecast: Some(&table),
+                seed: 0,
+            },
+            p.as_mut(),
+        )
     }
 
     #[test]
@@ -156,10 +205,28 @@ mod tests {
     #[test]
     fn decisions_happen_only_on_the_decision_interval() {
         let demand: Vec<f64> = (0..12).map(|i| 25.0 * (1 + i) as f64).collect();
-        let cfg = SimConfig { decision_interval_ms: 180_000, safety: crate::sim::SafetyNet { enabled: false, ..Default::default() }, ..SimConfig::default() };
+        let cfg = SimConfig {
+            decision_interval_ms: 180_000,
+            safety: crate::sim::SafetyNet {
+                enabled: false,
+                ..Default::default()
+            },
+            ..SimConfig::default()
+        };
         let table = oracle(&demand, 4);
-        let mut p = toml::from_str::<PolicySpec>("kind = \"simple_ceiling\"").unwrap().build();
-        let tl = run(&cfg, RunInput { demand: &demand, first_step: 0, forecast: Some(&table), seed: 0 }, p.as_mut());
+        let mut p = toml::from_str::<PolicySpec>("kind = \"simple_ceiling\"")
+            .unwrap()
+            .build();
+        let tl = run(
+            &cfg,
+            RunInput {
+                demand: &demand,
+                first_step: 0,
+                forecast: Some(&table),
+                seed: 0,
+            },
+            p.as_mut(),
+        );
         // Each decision provisions for the highest forecast over the 3 steps it governs.
         assert_eq!(tl.ready, vec![3, 3, 3, 6, 6, 6, 9, 9, 9, 12, 12, 12]);
     }

@@ -16,7 +16,13 @@ pub struct LoadModel {
 
 impl Default for LoadModel {
     fn default() -> Self {
-        LoadModel { base_latency_ms: 40.0, overload_coeff: 2.0, overload_exponent: 1.5, cpu_at_capacity_pct: 70.0, timeout_ms: 10_000.0 }
+        LoadModel {
+            base_latency_ms: 40.0,
+            overload_coeff: 2.0,
+            overload_exponent: 1.5,
+            cpu_at_capacity_pct: 70.0,
+            timeout_ms: 10_000.0,
+        }
     }
 }
 
@@ -24,14 +30,25 @@ impl LoadModel {
     /// (latency ms, CPU %) for `demand` spread over `replicas` of capacity `cap`.
     pub fn evaluate(&self, demand: f64, replicas: f64, cap: f64) -> (f64, f64) {
         if replicas <= 0.0 {
-            return if demand > 0.0 { (self.timeout_ms, 100.0) } else { (self.base_latency_ms, 0.0) };
+            return if demand > 0.0 {
+                (self.timeout_ms, 100.0)
+            } else {
+                (self.base_latency_ms, 0.0)
+            };
         }
         let per = demand / replicas;
         if per <= cap {
-            (self.base_latency_ms, (self.cpu_at_capacity_pct * per / cap).min(100.0))
+            (
+                self.base_latency_ms,
+                (self.cpu_at_capacity_pct * per / cap).min(100.0),
+            )
         } else {
-            let lat = self.base_latency_ms + self.overload_coeff * (per - cap).powf(self.overload_exponent);
-            (lat.min(self.timeout_ms), (self.cpu_at_capacity_pct + 100.0 * (per / cap - 1.0)).min(100.0))
+            let lat = self.base_latency_ms
+                + self.overload_coeff * (per - cap).powf(self.overload_exponent);
+            (
+                lat.min(self.timeout_ms),
+                (self.cpu_at_capacity_pct + 100.0 * (per / cap - 1.0)).min(100.0),
+            )
         }
     }
 }
@@ -47,7 +64,11 @@ pub struct SafetyNet {
 
 impl Default for SafetyNet {
     fn default() -> Self {
-        SafetyNet { enabled: true, latency_ms: 150.0, cpu_pct: 90.0 }
+        SafetyNet {
+            enabled: true,
+            latency_ms: 150.0,
+            cpu_pct: 90.0,
+        }
     }
 }
 

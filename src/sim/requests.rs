@@ -44,7 +44,13 @@ impl Service {
             }
             _ => (0.0, 0.0),
         };
-        Service { kind, mean, mu, sigma, rng }
+        Service {
+            kind,
+            mean,
+            mu,
+            sigma,
+            rng,
+        }
     }
     fn draw(&mut self) -> u64 {
         let x = match self.kind {
@@ -178,7 +184,13 @@ impl Sim<'_> {
         self.busy[id as usize] += 1;
         self.busy_total += 1;
         let done = now + self.service.draw();
-        self.q.push(SimTime(done), Ev::Departure { replica: id, arrived });
+        self.q.push(
+            SimTime(done),
+            Ev::Departure {
+                replica: id,
+                arrived,
+            },
+        );
     }
 
     fn dispatch_waiting(&mut self, now: u64) {
@@ -250,7 +262,11 @@ fn p95(v: &mut [u64]) -> f64 {
     *v.select_nth_unstable(k).1 as f64
 }
 
-pub fn run(cfg: &SimConfig, input: RunInput<'_>, policy: &mut dyn ScalingPolicy) -> (Timeline, RequestStats) {
+pub fn run(
+    cfg: &SimConfig,
+    input: RunInput<'_>,
+    policy: &mut dyn ScalingPolicy,
+) -> (Timeline, RequestStats) {
     let n = input.demand.len();
     let step = cfg.step_ms;
     let dsteps = cfg.decision_steps();
@@ -267,7 +283,11 @@ pub fn run(cfg: &SimConfig, input: RunInput<'_>, policy: &mut dyn ScalingPolicy)
         busy: Vec::new(),
         free: Vec::new(),
         waiting: VecDeque::new(),
-        service: Service::new(cfg.requests.service, mean_service, stream_rng(input.seed, 0, Stream::Service)),
+        service: Service::new(
+            cfg.requests.service,
+            mean_service,
+            stream_rng(input.seed, 0, Stream::Service),
+        ),
         busy_total: 0,
         ready_slots: 0,
         last: 0,
@@ -284,7 +304,12 @@ pub fn run(cfg: &SimConfig, input: RunInput<'_>, policy: &mut dyn ScalingPolicy)
     for id in 0..cfg.initial_replicas {
         sim.make_ready(0, id);
     }
-    let mut arrivals = Arrivals { demand: input.demand, step_ms: step as f64, clock: 0.0, rng: stream_rng(input.seed, 0, Stream::Arrivals) };
+    let mut arrivals = Arrivals {
+        demand: input.demand,
+        step_ms: step as f64,
+        clock: 0.0,
+        rng: stream_rng(input.seed, 0, Stream::Arrivals),
+    };
     let mut next_arrival = arrivals.next();
     let mut tl = Timeline::default();
     let mut tick = 0u64;
@@ -296,7 +321,9 @@ pub fn run(cfg: &SimConfig, input: RunInput<'_>, policy: &mut dyn ScalingPolicy)
         // Everything strictly before the boundary.
         loop {
             let heap_t = sim.q.peek_time().map(|t| t.ms());
-            let arr_t = next_arrival.map(|a| a.round() as u64).filter(|&a| a < boundary);
+            let arr_t = next_arrival
+                .map(|a| a.round() as u64)
+                .filter(|&a| a < boundary);
             match (heap_t.filter(|&h| h < boundary), arr_t) {
                 (Some(h), Some(a)) if h <= a => {
                     let (t, ev) = sim.q.pop().unwrap();
@@ -327,12 +354,21 @@ pub fn run(cfg: &SimConfig, input: RunInput<'_>, policy: &mut dyn ScalingPolicy)
             let util = if slots > 0.0 { busy / slots } else { 1.0 };
             let cpu = 100.0 * util.min(1.0);
             let served = sim.step_served as f64;
-            let mean = if sim.step_latencies.is_empty() { 0.0 } else { sim.step_latencies.iter().sum::<u64>() as f64 / sim.step_latencies.len() as f64 };
+            let mean = if sim.step_latencies.is_empty() {
+                0.0
+            } else {
+                sim.step_latencies.iter().sum::<u64>() as f64 / sim.step_latencies.len() as f64
+            };
             let p = p95(&mut sim.step_latencies);
             interval.add(d, util.min(1.0), p, cpu);
             last_step = (p, cpu);
             tl.demand.push(d);
-            tl.forecast.push(input.forecast.filter(|f| f.covers(input.first_step + s - 1)).map_or(f64::NAN, |f| f.point(input.first_step + s - 1, 0)));
+            tl.forecast.push(
+                input
+                    .forecast
+                    .filter(|f| f.covers(input.first_step + s - 1))
+                    .map_or(f64::NAN, |f| f.point(input.first_step + s - 1, 0)),
+            );
             tl.planned.push(policy.last_planned());
             tl.ready_effective.push(slots / k as f64 / step as f64);
             tl.provisioned_ms.push(sim.pool.provisioned_ms - prov0);
@@ -400,7 +436,6 @@ pub fn run(cfg: &SimConfig, input: RunInput<'_>, policy: &mut dyn ScalingPolicy)
     (tl, sim.stats)
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -412,26 +447,51 @@ mod tests {
             fidelity: Fidelity::Requests,
             capacity_per_replica: 60.0,
             initial_replicas: 1,
-            safety: SafetyNet { enabled: false, ..SafetyNet::default() },
-            requests: RequestConfig { service, concurrency: 1, queue_limit, slo_ms: 5_000.0 },
+            safety: SafetyNet {
+                enabled: false,
+                ..SafetyNet::default()
+            },
+            requests: RequestConfig {
+                service,
+                concurrency: 1,
+                queue_limit,
+                slo_ms: 5_000.0,
+            },
             ..SimConfig::default()
         }
     }
 
     fn static1() -> Box<dyn ScalingPolicy> {
-        PolicySpec { replicas: Some(1), ..PolicySpec::new(crate::policy::spec::PolicyKind::Static) }.build()
+        PolicySpec {
+            replicas: Some(1),
+            ..PolicySpec::new(crate::policy::spec::PolicyKind::Static)
+        }
+        .build()
     }
 
     #[test]
     fn overload_fills_the_queue_and_drops_the_rest() {
         // Twice the capacity for 30 minutes with room for 10 waiting requests.
         let demand = vec![120.0; 30];
-        let (tl, r) = run(&cfg(10, ServiceTime::Deterministic), RunInput { demand: &demand, first_step: 0, forecast: None, seed: 4 }, static1().as_mut());
+        let (tl, r) = run(
+            &cfg(10, ServiceTime::Deterministic),
+            RunInput {
+                demand: &demand,
+                first_step: 0,
+                forecast: None,
+                seed: 4,
+            },
+            static1().as_mut(),
+        );
         assert_eq!(r.served + r.dropped, r.arrived);
         let drop_share = r.dropped as f64 / r.arrived as f64;
         assert!((drop_share - 0.5).abs() < 0.05, "{drop_share}");
         // A deterministic 1 s service with a queue of 10 bounds latency near 11 s.
-        assert!(r.latency_p99_ms <= 11_100.0 && r.latency_p99_ms >= 9_000.0, "{}", r.latency_p99_ms);
+        assert!(
+            r.latency_p99_ms <= 11_100.0 && r.latency_p99_ms >= 9_000.0,
+            "{}",
+            r.latency_p99_ms
+        );
         assert!(tl.cpu_pct[5] > 99.0);
         assert!(r.slo_violations > 0);
     }
@@ -440,7 +500,16 @@ mod tests {
     fn light_load_has_no_queueing_with_deterministic_service() {
         // One request per minute on a 1 s service: queueing is rare.
         let demand = vec![1.0; 600];
-        let (_, r) = run(&cfg(100, ServiceTime::Deterministic), RunInput { demand: &demand, first_step: 0, forecast: None, seed: 5 }, static1().as_mut());
+        let (_, r) = run(
+            &cfg(100, ServiceTime::Deterministic),
+            RunInput {
+                demand: &demand,
+                first_step: 0,
+                forecast: None,
+                seed: 5,
+            },
+            static1().as_mut(),
+        );
         assert!(r.arrived > 500);
         // With Poisson arrivals a request waits with probability ρ = 1/60 (M/D/1).
         assert!(r.waited < r.arrived / 25, "{} of {}", r.waited, r.arrived);
@@ -451,9 +520,36 @@ mod tests {
     fn same_seed_same_run_other_seed_differs() {
         let demand = vec![50.0; 60];
         let c = cfg(100, ServiceTime::Lognormal { cv: 1.0 });
-        let a = run(&c, RunInput { demand: &demand, first_step: 0, forecast: None, seed: 1 }, static1().as_mut());
-        let b = run(&c, RunInput { demand: &demand, first_step: 0, forecast: None, seed: 1 }, static1().as_mut());
-        let other = run(&c, RunInput { demand: &demand, first_step: 0, forecast: None, seed: 2 }, static1().as_mut());
+        let a = run(
+            &c,
+            RunInput {
+                demand: &demand,
+                first_step: 0,
+                forecast: None,
+                seed: 1,
+            },
+            static1().as_mut(),
+        );
+        let b = run(
+            &c,
+            RunInput {
+                demand: &demand,
+                first_step: 0,
+                forecast: None,
+                seed: 1,
+            },
+            static1().as_mut(),
+        );
+        let other = run(
+            &c,
+            RunInput {
+                demand: &demand,
+                first_step: 0,
+                forecast: None,
+                seed: 2,
+            },
+            static1().as_mut(),
+        );
         // Debug text compares NaN forecasts as equal, unlike `==`.
         assert_eq!(format!("{a:?}"), format!("{b:?}"));
         assert_ne!(a.1.arrived, other.1.arrived);

@@ -12,11 +12,21 @@ use crate::scenario::Scenario;
 use crate::sim::{simulate, RunInput, SimConfig};
 
 /// Runs `cell` and returns its summary row (all columns).
-pub fn run_cell(sc: &Scenario, p: &Prepared, cell: Cell, params: &[String], tl_dir: Option<&Path>) -> Result<Vec<String>> {
+pub fn run_cell(
+    sc: &Scenario,
+    p: &Prepared,
+    cell: Cell,
+    params: &[String],
+    tl_dir: Option<&Path>,
+) -> Result<Vec<String>> {
     let (sim, score_cfg) = &p.sims[cell.sim];
     let (passign, pspec) = &sc.policies[cell.policy];
     let mut policy = pspec.build();
-    let forecast = cell.forecaster.map(|f| p.forecasts[f].as_ref().expect("forecast computed for this cell"));
+    let forecast = cell.forecaster.map(|f| {
+        p.forecasts[f]
+            .as_ref()
+            .expect("forecast computed for this cell")
+    });
     let input = RunInput {
         demand: &p.workload.demand[p.train..p.train + p.test],
         first_step: p.train,
@@ -27,11 +37,23 @@ pub fn run_cell(sc: &Scenario, p: &Prepared, cell: Cell, params: &[String], tl_d
     let out = simulate(sim, input, policy.as_mut());
     let m = metrics::score(&out, sim, score_cfg);
     if let Some(dir) = tl_dir {
-        outputs::write_timeline(&dir.join(timeline_name(cell.index)), &out.timeline, &p.workload, p.train)?;
+        outputs::write_timeline(
+            &dir.join(timeline_name(cell.index)),
+            &out.timeline,
+            &p.workload,
+            p.train,
+        )?;
     }
-    let fname = cell.forecaster.map_or("none".to_string(), |f| sc.forecasters[f].1.display_name());
+    let fname = cell
+        .forecaster
+        .map_or("none".to_string(), |f| sc.forecasters[f].1.display_name());
     let fassign = cell.forecaster.map(|f| &sc.forecasters[f].0);
-    let mut row = vec![sc.name.clone(), cell.index.to_string(), fname, pspec.display_name()];
+    let mut row = vec![
+        sc.name.clone(),
+        cell.index.to_string(),
+        fname,
+        pspec.display_name(),
+    ];
     for col in params {
         let v = sc.sims[cell.sim]
             .params
@@ -57,9 +79,16 @@ pub fn timeline_name(index: usize) -> String {
 
 /// The summary header.
 pub fn header(params: &[String]) -> Vec<String> {
-    let mut h: Vec<String> = ["scenario", "cell", "forecaster", "policy"].map(String::from).to_vec();
+    let mut h: Vec<String> = ["scenario", "cell", "forecaster", "policy"]
+        .map(String::from)
+        .to_vec();
     h.extend(params.iter().cloned());
-    let m = serde_json::to_value(metrics::score(&Default::default(), &SimConfig::default(), &ScoreConfig::default())).unwrap();
+    let m = serde_json::to_value(metrics::score(
+        &Default::default(),
+        &SimConfig::default(),
+        &ScoreConfig::default(),
+    ))
+    .unwrap();
     h.extend(m.as_object().unwrap().keys().cloned());
     h.push("seed".into());
     h

@@ -14,16 +14,30 @@ pub struct Cell {
 
 /// Enumerates cells in a fixed order: simulation variant, then forecaster, then policy.
 pub fn enumerate(sc: &Scenario) -> Vec<Cell> {
-    let uses: Vec<bool> = sc.policies.iter().map(|(_, p)| p.build().forecast_lead().is_some()).collect();
+    let uses: Vec<bool> = sc
+        .policies
+        .iter()
+        .map(|(_, p)| p.build().forecast_lead().is_some())
+        .collect();
     let mut cells = Vec::new();
     for sim in 0..sc.sims.len() {
         for f in 0..sc.forecasters.len() {
             for (policy, _) in uses.iter().enumerate().filter(|(_, &u)| u) {
-                cells.push(Cell { index: cells.len(), sim, forecaster: Some(f), policy });
+                cells.push(Cell {
+                    index: cells.len(),
+                    sim,
+                    forecaster: Some(f),
+                    policy,
+                });
             }
         }
         for (policy, _) in uses.iter().enumerate().filter(|(_, &u)| !u) {
-            cells.push(Cell { index: cells.len(), sim, forecaster: None, policy });
+            cells.push(Cell {
+                index: cells.len(),
+                sim,
+                forecaster: None,
+                policy,
+            });
         }
     }
     cells

@@ -22,9 +22,12 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 /// The manifest's JSON text.
 pub fn manifest_text(sc: &Scenario, p: &Prepared, cells: usize) -> Result<String> {
-    let mut inputs = vec![serde_json::json!({"path": sc.path.display().to_string(), "sha256": sha256_file(&sc.path)?})];
+    let mut inputs = vec![
+        serde_json::json!({"path": sc.path.display().to_string(), "sha256": sha256_file(&sc.path)?}),
+    ];
     for i in &p.inputs {
-        inputs.push(serde_json::json!({"path": i.display().to_string(), "sha256": sha256_file(i)?}));
+        inputs
+            .push(serde_json::json!({"path": i.display().to_string(), "sha256": sha256_file(i)?}));
     }
     let manifest = serde_json::json!({
         "scalesim_version": env!("CARGO_PKG_VERSION"),

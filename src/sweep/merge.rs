@@ -14,18 +14,27 @@ fn read_info(dir: &Path) -> Result<ShardInfo> {
     let text = std::fs::read_to_string(&path).map_err(|_| {
         Error::bad_file(dir, "not a shard folder (no shard.json): pass the folders written by `sim sweep --shard K/N`")
     })?;
-    serde_json::from_str(&text).map_err(|e| Error::bad_file(&path, format!("unreadable shard metadata: {e}")))
+    serde_json::from_str(&text)
+        .map_err(|e| Error::bad_file(&path, format!("unreadable shard metadata: {e}")))
 }
 
 /// Merges `dirs` (every shard of one sweep) into `out_dir/<scenario>/`.
 pub fn merge(dirs: &[PathBuf], out_dir: &Path) -> Result<PathBuf> {
     if dirs.is_empty() {
-        return Err(Error::Config("nothing to merge: pass the shard folders".into()));
+        return Err(Error::Config(
+            "nothing to merge: pass the shard folders".into(),
+        ));
     }
-    let infos = dirs.iter().map(|d| read_info(d)).collect::<Result<Vec<_>>>()?;
+    let infos = dirs
+        .iter()
+        .map(|d| read_info(d))
+        .collect::<Result<Vec<_>>>()?;
     let first = &infos[0];
     for (d, i) in dirs.iter().zip(&infos) {
-        if i.scenario != first.scenario || i.manifest_sha256 != first.manifest_sha256 || i.of != first.of {
+        if i.scenario != first.scenario
+            || i.manifest_sha256 != first.manifest_sha256
+            || i.of != first.of
+        {
             return Err(Error::Config(format!(
                 "mixed sweeps: {} is shard {}/{} of '{}' (manifest {}), but {} is shard {}/{} of '{}' (manifest {}); merge the shards of one sweep only",
                 dirs[0].display(), first.shard, first.of, first.scenario, &first.manifest_sha256[..12],
@@ -36,12 +45,25 @@ pub fn merge(dirs: &[PathBuf], out_dir: &Path) -> Result<PathBuf> {
     let mut by_index: BTreeMap<usize, &Path> = BTreeMap::new();
     for (d, i) in dirs.iter().zip(&infos) {
         if let Some(other) = by_index.insert(i.shard, d) {
-            return Err(Error::Config(format!("shard {}/{} given twice: {} and {}", i.shard, i.of, other.display(), d.display())));
+            return Err(Error::Config(format!(
+                "shard {}/{} given twice: {} and {}",
+                i.shard,
+                i.of,
+                other.display(),
+                d.display()
+            )));
         }
     }
-    let missing: Vec<String> = (1..=first.of).filter(|k| !by_index.contains_key(k)).map(|k| format!("{k}/{}", first.of)).collect();
+    let missing: Vec<String> = (1..=first.of)
+        .filter(|k| !by_index.contains_key(k))
+        .map(|k| format!("{k}/{}", first.of))
+        .collect();
     if !missing.is_empty() {
-        return Err(Error::Config(format!("incomplete sweep '{}': missing shard(s) {}", first.scenario, missing.join(", "))));
+        return Err(Error::Config(format!(
+            "incomplete sweep '{}': missing shard(s) {}",
+            first.scenario,
+            missing.join(", ")
+        )));
     }
     let name = first.scenario.clone();
     let tmp = out_dir.join(format!(".{name}.merge-{}", std::process::id()));
@@ -59,15 +81,20 @@ pub fn merge(dirs: &[PathBuf], out_dir: &Path) -> Result<PathBuf> {
 
 fn lines(path: &Path) -> Result<Vec<String>> {
     let f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    std::io::BufReader::new(f).lines().collect::<std::io::Result<Vec<_>>>().map_err(|e| Error::io(path, e))
+    std::io::BufReader::new(f)
+        .lines()
+        .collect::<std::io::Result<Vec<_>>>()
+        .map_err(|e| Error::io(path, e))
 }
 
 fn assemble(dirs: &[PathBuf], infos: &[ShardInfo], tmp: &Path) -> Result<()> {
-    let manifest = std::fs::read(dirs[0].join("manifest.json")).map_err(|e| Error::io(dirs[0].join("manifest.json"), e))?;
+    let manifest = std::fs::read(dirs[0].join("manifest.json"))
+        .map_err(|e| Error::io(dirs[0].join("manifest.json"), e))?;
     let total: usize = serde_json::from_slice::<serde_json::Value>(&manifest)
         .ok()
         .and_then(|m| m["cells"].as_u64())
-        .ok_or_else(|| Error::bad_file(dirs[0].join("manifest.json"), "no cell count"))? as usize;
+        .ok_or_else(|| Error::bad_file(dirs[0].join("manifest.json"), "no cell count"))?
+        as usize;
     let mut header = None;
     let mut rows: BTreeMap<usize, String> = BTreeMap::new();
     let mut acc_header = None;
@@ -77,9 +104,16 @@ fn assemble(dirs: &[PathBuf], infos: &[ShardInfo], tmp: &Path) -> Result<()> {
         let mut ls = lines(&path)?.into_iter();
         header.get_or_insert(ls.next().unwrap_or_default());
         for line in ls {
-            let cell: usize = line.split(',').nth(1).and_then(|c| c.parse().ok()).ok_or_else(|| Error::bad_file(&path, "a row has no cell index"))?;
+            let cell: usize = line
+                .split(',')
+                .nth(1)
+                .and_then(|c| c.parse().ok())
+                .ok_or_else(|| Error::bad_file(&path, "a row has no cell index"))?;
             if rows.insert(cell, line).is_some() {
-                return Err(Error::bad_file(&path, format!("cell {cell} appears in two shards")));
+                return Err(Error::bad_file(
+                    &path,
+                    format!("cell {cell} appears in two shards"),
+                ));
             }
         }
         let acc_lines = lines(&d.join("forecast_accuracy.csv"))?;
@@ -96,7 +130,10 @@ fn assemble(dirs: &[PathBuf], infos: &[ShardInfo], tmp: &Path) -> Result<()> {
         }
     }
     if rows.len() != total {
-        return Err(Error::Config(format!("the shards hold {} of the sweep's {total} cells", rows.len())));
+        return Err(Error::Config(format!(
+            "the shards hold {} of the sweep's {total} cells",
+            rows.len()
+        )));
     }
     let csv = tmp.join("metrics_summary.csv");
     atomic_write(&csv, |f| {

@@ -17,7 +17,9 @@ use crate::workload::Workload;
 pub fn field(v: &serde_json::Value) -> String {
     match v {
         serde_json::Value::Null => String::new(),
-        serde_json::Value::String(s) if s.contains([',', '"', '\n']) => format!("\"{}\"", s.replace('"', "\"\"")),
+        serde_json::Value::String(s) if s.contains([',', '"', '\n']) => {
+            format!("\"{}\"", s.replace('"', "\"\""))
+        }
         serde_json::Value::String(s) => s.clone(),
         other => other.to_string(),
     }
@@ -39,7 +41,10 @@ pub fn write_line(w: &mut impl Write, fields: &[String]) -> std::io::Result<()> 
 
 /// Converts the summary CSV into Parquet (full schema inference, so memory follows the file).
 pub fn csv_to_parquet(csv: &Path, parquet: &Path) -> Result<()> {
-    let pl = |source| Error::Polars { path: csv.to_path_buf(), source };
+    let pl = |source| Error::Polars {
+        path: csv.to_path_buf(),
+        source,
+    };
     let mut df = CsvReadOptions::default()
         .with_has_header(true)
         .with_infer_schema_length(None)
@@ -55,7 +60,9 @@ pub fn write_timeline(path: &Path, tl: &Timeline, w: &Workload, first_step: usiz
     let n = tl.len();
     let steps: Vec<u64> = (first_step..first_step + n).map(|s| s as u64).collect();
     // Milliseconds since the trace start (the manifest records the start): compact and exact.
-    let time_ms: Vec<u64> = (first_step..first_step + n).map(|s| s as u64 * w.step_ms).collect();
+    let time_ms: Vec<u64> = (first_step..first_step + n)
+        .map(|s| s as u64 * w.step_ms)
+        .collect();
     let u = |v: &[u32]| v.iter().map(|&x| x as u64).collect::<Vec<u64>>();
     let mut df = DataFrame::new(
         n,
@@ -76,7 +83,10 @@ pub fn write_timeline(path: &Path, tl: &Timeline, w: &Workload, first_step: usiz
             Column::new("cpu_pct".into(), tl.cpu_pct.clone()),
         ],
     )
-    .map_err(|source| Error::Polars { path: path.to_path_buf(), source })?;
+    .map_err(|source| Error::Polars {
+        path: path.to_path_buf(),
+        source,
+    })?;
     write_parquet(path, &mut df)
 }
 
@@ -94,20 +104,54 @@ pub fn accuracy_params(sc: &crate::scenario::Scenario) -> Vec<String> {
 }
 
 /// Header and rows of the accuracy table (no rows: an empty table).
-pub fn accuracy_rows(params: &[String], rows: &[(String, Assignment, Accuracy)]) -> Vec<Vec<String>> {
+pub fn accuracy_rows(
+    params: &[String],
+    rows: &[(String, Assignment, Accuracy)],
+) -> Vec<Vec<String>> {
     let mut out = Vec::new();
-    let Some((_, _, first)) = rows.first() else { return out };
+    let Some((_, _, first)) = rows.first() else {
+        return out;
+    };
     let mut header = vec!["forecaster".to_string()];
     header.extend(params.iter().cloned());
-    header.extend(["n", "mae", "rmse", "mape_pct", "smape_pct", "mase", "mase_period", "coverage_80_pct", "coverage_95_pct"].map(String::from));
+    header.extend(
+        [
+            "n",
+            "mae",
+            "rmse",
+            "mape_pct",
+            "smape_pct",
+            "mase",
+            "mase_period",
+            "coverage_80_pct",
+            "coverage_95_pct",
+        ]
+        .map(String::from),
+    );
     header.extend(first.pinball.iter().map(|(q, _)| format!("pinball_q{q}")));
     out.push(header);
     for (name, assign, a) in rows {
         let mut r = vec![name.clone()];
         for p in params {
-            r.push(assign.iter().find(|(k, _)| k == p).map(|(_, v)| num(*v)).unwrap_or_default());
+            r.push(
+                assign
+                    .iter()
+                    .find(|(k, _)| k == p)
+                    .map(|(_, v)| num(*v))
+                    .unwrap_or_default(),
+            );
         }
-        r.extend([a.n.to_string(), num(a.mae), num(a.rmse), num(a.mape_pct), num(a.smape_pct), num(a.mase), a.mase_period.to_string(), num(a.coverage_80_pct), num(a.coverage_95_pct)]);
+        r.extend([
+            a.n.to_string(),
+            num(a.mae),
+            num(a.rmse),
+            num(a.mape_pct),
+            num(a.smape_pct),
+            num(a.mase),
+            a.mase_period.to_string(),
+            num(a.coverage_80_pct),
+            num(a.coverage_95_pct),
+        ]);
         r.extend(a.pinball.iter().map(|(_, p)| num(*p)));
         out.push(r);
     }
@@ -116,19 +160,50 @@ pub fn accuracy_rows(params: &[String], rows: &[(String, Assignment, Accuracy)])
 
 /// Writes a forecaster's one-step-ahead forecasts over the test window:
 /// `step, time_ms, actual, yhat` and the quantiles of [`QUANTILES`] as `q<level>`.
-pub fn write_forecast(path: &Path, table: &crate::forecast::ForecastTable, w: &Workload) -> Result<()> {
+pub fn write_forecast(
+    path: &Path,
+    table: &crate::forecast::ForecastTable,
+    w: &Workload,
+) -> Result<()> {
     use crate::forecast::QUANTILES;
     let rows = table.rows();
     let steps: Vec<usize> = (table.first_step..table.first_step + rows).collect();
     let mut cols = vec![
-        Column::new("step".into(), steps.iter().map(|&s| s as u64).collect::<Vec<u64>>()),
-        Column::new("time_ms".into(), steps.iter().map(|&s| s as u64 * w.step_ms).collect::<Vec<u64>>()),
-        Column::new("actual".into(), steps.iter().map(|&s| w.demand[s]).collect::<Vec<f64>>()),
-        Column::new("yhat".into(), steps.iter().map(|&s| table.point(s, 0)).collect::<Vec<f64>>()),
+        Column::new(
+            "step".into(),
+            steps.iter().map(|&s| s as u64).collect::<Vec<u64>>(),
+        ),
+        Column::new(
+            "time_ms".into(),
+            steps
+                .iter()
+                .map(|&s| s as u64 * w.step_ms)
+                .collect::<Vec<u64>>(),
+        ),
+        Column::new(
+            "actual".into(),
+            steps.iter().map(|&s| w.demand[s]).collect::<Vec<f64>>(),
+        ),
+        Column::new(
+            "yhat".into(),
+            steps
+                .iter()
+                .map(|&s| table.point(s, 0))
+                .collect::<Vec<f64>>(),
+        ),
     ];
     for (k, q) in QUANTILES.iter().enumerate() {
-        cols.push(Column::new(format!("q{q}").into(), steps.iter().map(|&s| table.quantile(s, 0, k)).collect::<Vec<f64>>()));
+        cols.push(Column::new(
+            format!("q{q}").into(),
+            steps
+                .iter()
+                .map(|&s| table.quantile(s, 0, k))
+                .collect::<Vec<f64>>(),
+        ));
     }
-    let mut df = DataFrame::new(rows, cols).map_err(|source| Error::Polars { path: path.to_path_buf(), source })?;
+    let mut df = DataFrame::new(rows, cols).map_err(|source| Error::Polars {
+        path: path.to_path_buf(),
+        source,
+    })?;
     write_parquet(path, &mut df)
 }

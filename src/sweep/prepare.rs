@@ -63,10 +63,18 @@ pub fn prepare(sc: &Scenario) -> Result<Prepared> {
     let sims = sc
         .sims
         .iter()
-        .map(|v| v.sim.to_config(step).map_err(|m| err(format!("[simulation]: {m}"))))
+        .map(|v| {
+            v.sim
+                .to_config(step)
+                .map_err(|m| err(format!("[simulation]: {m}")))
+        })
         .collect::<Result<Vec<_>>>()?;
     for (c, _) in &sims {
-        for (_, pol) in sc.policies.iter().filter(|(_, p)| p.kind == crate::policy::spec::PolicyKind::Predictive) {
+        for (_, pol) in sc
+            .policies
+            .iter()
+            .filter(|(_, p)| p.kind == crate::policy::spec::PolicyKind::Predictive)
+        {
             let lead_ms = pol.build().forecast_lead().unwrap_or(0) as u64 * step;
             if lead_ms < c.startup_delay_ms {
                 tracing::warn!(
@@ -80,8 +88,17 @@ pub fn prepare(sc: &Scenario) -> Result<Prepared> {
             }
         }
     }
-    let max_window = sims.iter().map(|(c, _)| c.decision_steps()).max().unwrap_or(1);
-    let max_lead = sc.policies.iter().filter_map(|(_, p)| p.build().forecast_lead()).max().unwrap_or(0);
+    let max_window = sims
+        .iter()
+        .map(|(c, _)| c.decision_steps())
+        .max()
+        .unwrap_or(1);
+    let max_lead = sc
+        .policies
+        .iter()
+        .filter_map(|(_, p)| p.build().forecast_lead())
+        .max()
+        .unwrap_or(0);
     let horizon = max_lead + max_window;
     let mut models = Vec::new();
     for (_, spec) in &sc.forecasters {
@@ -91,7 +108,13 @@ pub fn prepare(sc: &Scenario) -> Result<Prepared> {
         }
         let ro = RollingOrigin {
             // The LSTM trains once per test window unless asked to refit (as the prototype did).
-            refit_every: spec.refit_every_steps.unwrap_or(if spec.kind == crate::scenario::forecasters::ForecasterKind::Lstm { test } else { workload.steps_per_day() }),
+            refit_every: spec.refit_every_steps.unwrap_or(
+                if spec.kind == crate::scenario::forecasters::ForecasterKind::Lstm {
+                    test
+                } else {
+                    workload.steps_per_day()
+                },
+            ),
             fit_window: spec.fit_window_steps,
             horizon,
         };
@@ -115,7 +138,12 @@ pub fn prepare(sc: &Scenario) -> Result<Prepared> {
 impl Prepared {
     /// Computes, in parallel, the forecasts and accuracy of the forecasters marked in `needed`.
     pub fn forecast(&mut self, needed: &[bool]) -> Result<()> {
-        let (y, step, train, test) = (&self.workload.demand, self.workload.step_ms, self.train, self.test);
+        let (y, step, train, test) = (
+            &self.workload.demand,
+            self.workload.step_ms,
+            self.train,
+            self.test,
+        );
         let results: Vec<Option<Result<(ForecastTable, Accuracy)>>> = self
             .models
             .par_iter()

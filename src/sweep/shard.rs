@@ -21,13 +21,19 @@ impl FromStr for Shard {
         let k: usize = k.trim().parse().map_err(|_| bad())?;
         let n: usize = n.trim().parse().map_err(|_| bad())?;
         if n == 0 {
-            return Err(format!("shard '{s}': the number of shards must be at least 1"));
+            return Err(format!(
+                "shard '{s}': the number of shards must be at least 1"
+            ));
         }
         if k == 0 {
-            return Err(format!("shard '{s}': shards are numbered from 1, so use 1/{n} to {n}/{n}"));
+            return Err(format!(
+                "shard '{s}': shards are numbered from 1, so use 1/{n} to {n}/{n}"
+            ));
         }
         if k > n {
-            return Err(format!("shard '{s}': there are only {n} shards, so K must be at most {n}"));
+            return Err(format!(
+                "shard '{s}': there are only {n} shards, so K must be at most {n}"
+            ));
         }
         Ok(Shard { index: k, count: n })
     }
@@ -53,7 +59,9 @@ impl Shard {
         let mut load = vec![0.0f64; self.count];
         let mut mine = Vec::new();
         for (c, cell) in order {
-            let target = (0..self.count).min_by(|&a, &b| load[a].total_cmp(&load[b]).then(a.cmp(&b))).unwrap();
+            let target = (0..self.count)
+                .min_by(|&a, &b| load[a].total_cmp(&load[b]).then(a.cmp(&b)))
+                .unwrap();
             load[target] += c;
             if target + 1 == self.index {
                 mine.push(*cell);
@@ -70,16 +78,32 @@ mod tests {
 
     #[test]
     fn bad_specs_are_explained() {
-        assert!("0/4".parse::<Shard>().unwrap_err().contains("numbered from 1"));
-        assert!("5/4".parse::<Shard>().unwrap_err().contains("only 4 shards"));
+        assert!("0/4"
+            .parse::<Shard>()
+            .unwrap_err()
+            .contains("numbered from 1"));
+        assert!("5/4"
+            .parse::<Shard>()
+            .unwrap_err()
+            .contains("only 4 shards"));
         assert!("1/0".parse::<Shard>().unwrap_err().contains("at least 1"));
         assert!("two/4".parse::<Shard>().unwrap_err().contains("K/N"));
-        assert_eq!("3/4".parse::<Shard>().unwrap(), Shard { index: 3, count: 4 });
+        assert_eq!(
+            "3/4".parse::<Shard>().unwrap(),
+            Shard { index: 3, count: 4 }
+        );
     }
 
     #[test]
     fn shards_partition_the_cells_and_balance_cost() {
-        let cells: Vec<Cell> = (0..103).map(|i| Cell { index: i, sim: i % 3, forecaster: None, policy: 0 }).collect();
+        let cells: Vec<Cell> = (0..103)
+            .map(|i| Cell {
+                index: i,
+                sim: i % 3,
+                forecaster: None,
+                policy: 0,
+            })
+            .collect();
         let cost = |c: &Cell| if c.sim == 0 { 10.0 } else { 1.0 };
         let mut seen = vec![0; cells.len()];
         let mut loads = Vec::new();
@@ -90,8 +114,14 @@ mod tests {
                 seen[c.index] += 1;
             }
         }
-        assert!(seen.iter().all(|&s| s == 1), "every cell in exactly one shard");
-        let (lo, hi) = (loads.iter().cloned().fold(f64::MAX, f64::min), loads.iter().cloned().fold(0.0, f64::max));
+        assert!(
+            seen.iter().all(|&s| s == 1),
+            "every cell in exactly one shard"
+        );
+        let (lo, hi) = (
+            loads.iter().cloned().fold(f64::MAX, f64::min),
+            loads.iter().cloned().fold(0.0, f64::max),
+        );
         assert!(hi - lo <= 10.0, "{loads:?}");
     }
 }

@@ -16,10 +16,21 @@ fn floats(df: &polars::prelude::DataFrame, path: &Path, name: &str) -> Result<Ve
         .into_iter()
         .enumerate()
         .map(|(i, v)| {
-            let t = v.ok_or_else(|| Error::bad_row(path, i + 1, format!("column '{name}' is empty")))?;
-            let x: f64 = t.trim().parse().map_err(|_| Error::bad_row(path, i + 1, format!("column '{name}': '{t}' is not a number")))?;
+            let t =
+                v.ok_or_else(|| Error::bad_row(path, i + 1, format!("column '{name}' is empty")))?;
+            let x: f64 = t.trim().parse().map_err(|_| {
+                Error::bad_row(
+                    path,
+                    i + 1,
+                    format!("column '{name}': '{t}' is not a number"),
+                )
+            })?;
             if !x.is_finite() {
-                return Err(Error::bad_row(path, i + 1, format!("column '{name}' is not finite")));
+                return Err(Error::bad_row(
+                    path,
+                    i + 1,
+                    format!("column '{name}' is not finite"),
+                ));
             }
             Ok(x)
         })
@@ -39,7 +50,11 @@ pub fn load(
     width: f64,
 ) -> Result<ExternalForecast> {
     let df = read_table(path)?;
-    let names: Vec<String> = df.get_column_names().iter().map(|s| s.to_string()).collect();
+    let names: Vec<String> = df
+        .get_column_names()
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     let instants = parse_column(&column_strings(column(&df, path, ts_col)?, path)?, path)?;
     let yhat = floats(&df, path, value_col)?;
     let origin = match w.start {
@@ -52,7 +67,11 @@ pub fn load(
     for (row, inst) in instants.iter().enumerate() {
         let off = inst.ms() - origin;
         if off % step != 0 {
-            return Err(Error::bad_row(path, row + 1, format!("timestamp is not on the trace's {} s grid", step / 1000)));
+            return Err(Error::bad_row(
+                path,
+                row + 1,
+                format!("timestamp is not on the trace's {} s grid", step / 1000),
+            ));
         }
         let i = off / step;
         let slot = (i >= 0 && (i as usize) < w.len()).then_some(i as usize);
@@ -63,23 +82,44 @@ pub fn load(
     }
     let q_cols: Vec<String> = QUANTILES.iter().map(|q| format!("q{q}")).collect();
     let quantiles = if q_cols.iter().all(|c| names.contains(c)) {
-        let cols: Vec<Vec<f64>> = q_cols.iter().map(|c| floats(&df, path, c)).collect::<Result<_>>()?;
+        let cols: Vec<Vec<f64>> = q_cols
+            .iter()
+            .map(|c| floats(&df, path, c))
+            .collect::<Result<_>>()?;
         Some(place(&index, w.len(), |row, k| cols[k][row]))
     } else {
-        let lower = lower_col.map(str::to_string).or_else(|| names.contains(&"yhat_lower".to_string()).then(|| "yhat_lower".into()));
-        let upper = upper_col.map(str::to_string).or_else(|| names.contains(&"yhat_upper".to_string()).then(|| "yhat_upper".into()));
+        let lower = lower_col.map(str::to_string).or_else(|| {
+            names
+                .contains(&"yhat_lower".to_string())
+                .then(|| "yhat_lower".into())
+        });
+        let upper = upper_col.map(str::to_string).or_else(|| {
+            names
+                .contains(&"yhat_upper".to_string())
+                .then(|| "yhat_upper".into())
+        });
         match (lower, upper) {
             (Some(l), Some(u)) => {
                 let lo = floats(&df, path, &l)?;
                 let hi = floats(&df, path, &u)?;
                 let q = ExternalForecast::quantiles_from_interval(&yhat, &lo, &hi, width);
-                Some(place(&index, w.len(), |row, k| q[row * QUANTILES.len() + k]))
+                Some(place(&index, w.len(), |row, k| {
+                    q[row * QUANTILES.len() + k]
+                }))
             }
             (None, None) => None,
-            _ => return Err(Error::bad_file(path, "give both lower and upper interval columns, or neither")),
+            _ => {
+                return Err(Error::bad_file(
+                    path,
+                    "give both lower and upper interval columns, or neither",
+                ))
+            }
         }
     };
-    Ok(ExternalForecast { yhat: aligned, quantiles })
+    Ok(ExternalForecast {
+        yhat: aligned,
+        quantiles,
+    })
 }
 
 fn place(index: &[Option<usize>], n: usize, value: impl Fn(usize, usize) -> f64) -> Vec<f64> {

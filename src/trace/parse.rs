@@ -36,15 +36,26 @@ pub fn parse_timestamp(text: &str) -> Option<Instant> {
         }
         let ms = (x * 1000.0).round() as i64;
         return Some(if x >= EPOCH_THRESHOLD_S {
-            Instant::Absolute { ms, offset: FixedOffset::east_opt(0).unwrap() }
+            Instant::Absolute {
+                ms,
+                offset: FixedOffset::east_opt(0).unwrap(),
+            }
         } else {
             Instant::Relative { ms }
         });
     }
     if let Ok(d) = DateTime::parse_from_rfc3339(t) {
-        return Some(Instant::Absolute { ms: d.timestamp_millis(), offset: *d.offset() });
+        return Some(Instant::Absolute {
+            ms: d.timestamp_millis(),
+            offset: *d.offset(),
+        });
     }
-    for fmt in ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M"] {
+    for fmt in [
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M",
+    ] {
         if let Ok(n) = NaiveDateTime::parse_from_str(t, fmt) {
             return Some(Instant::Absolute {
                 ms: n.and_utc().timestamp_millis(),
@@ -53,7 +64,10 @@ pub fn parse_timestamp(text: &str) -> Option<Instant> {
         }
     }
     if let Ok(d) = DateTime::parse_from_str(t, "%Y-%m-%d %H:%M:%S%z") {
-        return Some(Instant::Absolute { ms: d.timestamp_millis(), offset: *d.offset() });
+        return Some(Instant::Absolute {
+            ms: d.timestamp_millis(),
+            offset: *d.offset(),
+        });
     }
     None
 }
@@ -63,7 +77,9 @@ pub(crate) fn parse_column(values: &[Option<String>], path: &Path) -> Result<Vec
     let mut out: Vec<Instant> = Vec::with_capacity(values.len());
     for (i, v) in values.iter().enumerate() {
         let row = i + 1;
-        let text = v.as_deref().ok_or_else(|| Error::bad_row(path, row, "timestamp is empty"))?;
+        let text = v
+            .as_deref()
+            .ok_or_else(|| Error::bad_row(path, row, "timestamp is empty"))?;
         let inst = parse_timestamp(text).ok_or_else(|| {
             Error::bad_row(
                 path,
@@ -73,13 +89,27 @@ pub(crate) fn parse_column(values: &[Option<String>], path: &Path) -> Result<Vec
         })?;
         if let Some(prev) = out.last() {
             if std::mem::discriminant(prev) != std::mem::discriminant(&inst) {
-                return Err(Error::bad_row(path, row, "mixes absolute and relative timestamps"));
+                return Err(Error::bad_row(
+                    path,
+                    row,
+                    "mixes absolute and relative timestamps",
+                ));
             }
             if inst.ms() == prev.ms() {
-                return Err(Error::bad_row(path, row, format!("duplicate timestamp '{text}'")));
+                return Err(Error::bad_row(
+                    path,
+                    row,
+                    format!("duplicate timestamp '{text}'"),
+                ));
             }
             if inst.ms() < prev.ms() {
-                return Err(Error::bad_row(path, row, format!("timestamp '{text}' is earlier than the row before: sort the file by time")));
+                return Err(Error::bad_row(
+                    path,
+                    row,
+                    format!(
+                        "timestamp '{text}' is earlier than the row before: sort the file by time"
+                    ),
+                ));
             }
         }
         out.push(inst);
@@ -99,8 +129,14 @@ mod tests {
         assert_eq!(wiki.ms(), 1_451_610_000_000);
         let seed = parse_timestamp("2025-01-01 00:01:00").unwrap();
         assert_eq!(seed.ms(), 1_735_689_660_000);
-        assert_eq!(parse_timestamp("120"), Some(Instant::Relative { ms: 120_000 }));
-        assert!(matches!(parse_timestamp("1700000000"), Some(Instant::Absolute { .. })));
+        assert_eq!(
+            parse_timestamp("120"),
+            Some(Instant::Relative { ms: 120_000 })
+        );
+        assert!(matches!(
+            parse_timestamp("1700000000"),
+            Some(Instant::Absolute { .. })
+        ));
         assert_eq!(parse_timestamp("yesterday"), None);
     }
 }

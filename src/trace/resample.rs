@@ -117,13 +117,21 @@ pub(super) fn build(
             }
         }
         for g in &gaps {
-            tracing::warn!("{}: {} missing step(s) from step {} filled ({:?})", path.display(), g.steps, g.start_step, spec.gaps);
+            tracing::warn!(
+                "{}: {} missing step(s) from step {} filled ({:?})",
+                path.display(),
+                g.steps,
+                g.start_step,
+                spec.gaps
+            );
         }
     }
     let start = match instants[0] {
-        Instant::Absolute { ms, offset } => {
-            Some(DateTime::from_timestamp_millis(ms).expect("valid time").with_timezone(&offset))
-        }
+        Instant::Absolute { ms, offset } => Some(
+            DateTime::from_timestamp_millis(ms)
+                .expect("valid time")
+                .with_timezone(&offset),
+        ),
         Instant::Relative { .. } => None,
     };
     let start: Option<DateTime<FixedOffset>> = start;
@@ -133,7 +141,11 @@ pub(super) fn build(
             step_ms: step_ms as u64,
             start,
             demand,
-            regressors: regressors.iter().map(|(n, _)| n.clone()).zip(regs).collect(),
+            regressors: regressors
+                .iter()
+                .map(|(n, _)| n.clone())
+                .zip(regs)
+                .collect(),
         },
         gaps,
     })
@@ -148,7 +160,10 @@ fn find_gaps(count: &[u32]) -> Vec<Gap> {
             while i < count.len() && count[i] == 0 {
                 i += 1;
             }
-            gaps.push(Gap { start_step: start, steps: i - start });
+            gaps.push(Gap {
+                start_step: start,
+                steps: i - start,
+            });
         } else {
             i += 1;
         }

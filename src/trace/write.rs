@@ -11,8 +11,14 @@ use crate::error::{Error, Result};
 use crate::workload::Workload;
 
 /// Writes `bytes` to `path` atomically (temporary file in the same folder, then rename).
-pub fn atomic_write(path: &Path, write: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>) -> Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+pub fn atomic_write(
+    path: &Path,
+    write: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
+) -> Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let tmp = dir.join(format!(
         ".{}.tmp-{}",
@@ -43,7 +49,10 @@ pub fn write_parquet(path: &Path, df: &mut DataFrame) -> Result<()> {
         })
     })
     .map_err(|e| match err.take() {
-        Some(source) => Error::Polars { path: path.to_path_buf(), source },
+        Some(source) => Error::Polars {
+            path: path.to_path_buf(),
+            source,
+        },
         None => e,
     })
 }
@@ -51,7 +60,9 @@ pub fn write_parquet(path: &Path, df: &mut DataFrame) -> Result<()> {
 /// The prototype's columns for a generated workload:
 /// `timestamp,req_per_min,hour,dayofweek,is_event`.
 pub fn workload_frame(w: &Workload) -> Result<DataFrame> {
-    let start = w.start.ok_or_else(|| Error::Config("a generated workload needs a start time".into()))?;
+    let start = w
+        .start
+        .ok_or_else(|| Error::Config("a generated workload needs a start time".into()))?;
     let n = w.len();
     let mut ts = Vec::with_capacity(n);
     let mut hour = Vec::with_capacity(n);
@@ -66,14 +77,20 @@ pub fn workload_frame(w: &Workload) -> Result<DataFrame> {
         .regressor("is_event")
         .map(|r| r.iter().map(|&x| x as i64).collect())
         .unwrap_or_else(|| vec![0; n]);
-    DataFrame::new(n, vec![
-        Column::new("timestamp".into(), ts),
-        Column::new("req_per_min".into(), w.demand.clone()),
-        Column::new("hour".into(), hour),
-        Column::new("dayofweek".into(), dow),
-        Column::new("is_event".into(), events),
-    ])
-    .map_err(|source| Error::Polars { path: w.name.clone().into(), source })
+    DataFrame::new(
+        n,
+        vec![
+            Column::new("timestamp".into(), ts),
+            Column::new("req_per_min".into(), w.demand.clone()),
+            Column::new("hour".into(), hour),
+            Column::new("dayofweek".into(), dow),
+            Column::new("is_event".into(), events),
+        ],
+    )
+    .map_err(|source| Error::Polars {
+        path: w.name.clone().into(),
+        source,
+    })
 }
 
 /// Writes a workload as CSV with full float precision (shortest round-trip form).

@@ -68,7 +68,11 @@ impl GeneratorConfig {
         let d = GeneratorConfig::default();
         match name {
             "mixed" => Ok(d),
-            "smooth" => Ok(GeneratorConfig { daily_amp: 7.0, spike_prob: 0.0005, ..d }),
+            "smooth" => Ok(GeneratorConfig {
+                daily_amp: 7.0,
+                spike_prob: 0.0005,
+                ..d
+            }),
             "spiky" => Ok(GeneratorConfig {
                 daily_amp: 12.0,
                 spike_prob: 0.01,
@@ -86,13 +90,19 @@ impl GeneratorConfig {
     fn validate(&self) -> Result<()> {
         let bad = |m: String| Err(Error::Config(m));
         if !(self.days > 0.0 && self.days.is_finite()) {
-            return bad(format!("generator days must be positive, got {}", self.days));
+            return bad(format!(
+                "generator days must be positive, got {}",
+                self.days
+            ));
         }
         if self.step_s == 0 {
             return bad("generator step_s must be at least 1".into());
         }
         if !(0.0..=1.0).contains(&self.spike_prob) {
-            return bad(format!("spike_prob must be in [0, 1], got {}", self.spike_prob));
+            return bad(format!(
+                "spike_prob must be in [0, 1], got {}",
+                self.spike_prob
+            ));
         }
         if self.spike_max <= self.spike_min {
             return bad(format!(
@@ -101,7 +111,10 @@ impl GeneratorConfig {
             ));
         }
         if self.noise_sd < 0.0 || !self.noise_sd.is_finite() {
-            return bad(format!("noise_sd must be non-negative, got {}", self.noise_sd));
+            return bad(format!(
+                "noise_sd must be non-negative, got {}",
+                self.noise_sd
+            ));
         }
         Ok(())
     }
@@ -122,7 +135,8 @@ pub fn generate(name: &str, cfg: &GeneratorConfig) -> Result<Workload> {
     let start = cfg.start_time()?;
     let step_ms = cfg.step_s * 1000;
     let n = ((cfg.days * 86_400.0) / cfg.step_s as f64).round() as usize;
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64_compat(derive_seed(cfg.seed, 0, Stream::Workload));
+    let mut rng =
+        rand_chacha::ChaCha8Rng::seed_from_u64_compat(derive_seed(cfg.seed, 0, Stream::Workload));
     let noise = Normal::new(0.0, cfg.noise_sd).expect("validated noise_sd");
     let mut demand = Vec::with_capacity(n);
     let mut events = Vec::with_capacity(n);
@@ -130,9 +144,18 @@ pub fn generate(name: &str, cfg: &GeneratorConfig) -> Result<Workload> {
         let t = start + Duration::milliseconds((i as u64 * step_ms) as i64);
         let hour = t.hour() as f64 + t.minute() as f64 / 60.0 + t.second() as f64 / 3600.0;
         let weekday = t.weekday().num_days_from_monday() < 5;
-        let weekly = if weekday { 1.0 + cfg.weekly_amp } else { 1.0 - cfg.weekly_amp };
-        let seasonal = (cfg.base + cfg.daily_amp * (2.0 * std::f64::consts::PI * hour / 24.0).sin()) * weekly;
-        let trend = if n > 1 { cfg.trend_end * i as f64 / (n - 1) as f64 } else { 0.0 };
+        let weekly = if weekday {
+            1.0 + cfg.weekly_amp
+        } else {
+            1.0 - cfg.weekly_amp
+        };
+        let seasonal =
+            (cfg.base + cfg.daily_amp * (2.0 * std::f64::consts::PI * hour / 24.0).sin()) * weekly;
+        let trend = if n > 1 {
+            cfg.trend_end * i as f64 / (n - 1) as f64
+        } else {
+            0.0
+        };
         let mut y = seasonal + trend + noise.sample(&mut rng);
         let spike = rng.random::<f64>() < cfg.spike_prob;
         if spike {
@@ -149,7 +172,10 @@ pub fn generate(name: &str, cfg: &GeneratorConfig) -> Result<Workload> {
         regressors: vec![("is_event".into(), events)],
     };
     for (k, shape) in cfg.shapes.iter().enumerate() {
-        shape.apply(&mut w, derive_seed(cfg.seed, 1 + k as u64, Stream::Workload))?;
+        shape.apply(
+            &mut w,
+            derive_seed(cfg.seed, 1 + k as u64, Stream::Workload),
+        )?;
     }
     Ok(w)
 }
@@ -171,7 +197,10 @@ mod tests {
 
     #[test]
     fn same_seed_same_series_other_seed_differs() {
-        let cfg = GeneratorConfig { days: 1.0, ..Default::default() };
+        let cfg = GeneratorConfig {
+            days: 1.0,
+            ..Default::default()
+        };
         let a = generate("a", &cfg).unwrap();
         assert_eq!(a.demand, generate("a", &cfg).unwrap().demand);
         let b = generate("a", &GeneratorConfig { seed: 8, ..cfg }).unwrap();
@@ -181,8 +210,15 @@ mod tests {
 
     #[test]
     fn bad_parameters_are_rejected() {
-        let cfg = GeneratorConfig { spike_min: 50, spike_max: 40, ..Default::default() };
-        assert!(generate("x", &cfg).unwrap_err().to_string().contains("spike_max"));
+        let cfg = GeneratorConfig {
+            spike_min: 50,
+            spike_max: 40,
+            ..Default::default()
+        };
+        assert!(generate("x", &cfg)
+            .unwrap_err()
+            .to_string()
+            .contains("spike_max"));
         assert!(GeneratorConfig::preset("bumpy").is_err());
     }
 }

@@ -120,15 +120,25 @@ impl ProphetConfig {
     /// Checks ranges; the error names the key.
     pub fn validate(&self) -> Result<(), String> {
         if !(self.changepoint_range > 0.0 && self.changepoint_range <= 1.0) {
-            return Err(format!("changepoint_range must be in (0, 1], got {}", self.changepoint_range));
+            return Err(format!(
+                "changepoint_range must be in (0, 1], got {}",
+                self.changepoint_range
+            ));
         }
-        for (v, k) in [(self.changepoint_prior_scale, "changepoint_prior_scale"), (self.seasonality_prior_scale, "seasonality_prior_scale"), (self.holidays_prior_scale, "holidays_prior_scale")] {
+        for (v, k) in [
+            (self.changepoint_prior_scale, "changepoint_prior_scale"),
+            (self.seasonality_prior_scale, "seasonality_prior_scale"),
+            (self.holidays_prior_scale, "holidays_prior_scale"),
+        ] {
             if !(v > 0.0 && v.is_finite()) {
                 return Err(format!("{k} must be positive, got {v}"));
             }
         }
         if !(self.interval_width > 0.0 && self.interval_width < 1.0) {
-            return Err(format!("interval_width must be in (0, 1), got {}", self.interval_width));
+            return Err(format!(
+                "interval_width must be in (0, 1), got {}",
+                self.interval_width
+            ));
         }
         if self.growth == Growth::Logistic && self.cap.is_none() {
             return Err("logistic growth needs `cap`".into());
@@ -140,7 +150,10 @@ impl ProphetConfig {
         }
         for s in &self.seasonalities {
             if !(s.period > 0.0) || s.order == 0 {
-                return Err(format!("seasonality '{}' needs a positive period and order", s.name));
+                return Err(format!(
+                    "seasonality '{}' needs a positive period and order",
+                    s.name
+                ));
             }
         }
         Ok(())

@@ -4,7 +4,11 @@
 
 /// Minimises `f` (which writes the gradient into its second argument) from `x0`.
 /// Returns the minimiser and the number of iterations used.
-pub fn minimize(mut f: impl FnMut(&[f64], &mut [f64]) -> f64, x0: Vec<f64>, max_iter: usize) -> (Vec<f64>, usize) {
+pub fn minimize(
+    mut f: impl FnMut(&[f64], &mut [f64]) -> f64,
+    x0: Vec<f64>,
+    max_iter: usize,
+) -> (Vec<f64>, usize) {
     const MEMORY: usize = 10;
     let n = x0.len();
     let mut x = x0;
@@ -120,6 +124,9 @@ mod tests {
             vec![-1.2, 1.0],
             5000,
         );
-        assert!((x[0] - 1.0).abs() < 1e-5 && (x[1] - 1.0).abs() < 1e-5, "{x:?}");
+        assert!(
+            (x[0] - 1.0).abs() < 1e-5 && (x[1] - 1.0).abs() < 1e-5,
+            "{x:?}"
+        );
     }
 }

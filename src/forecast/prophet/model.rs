@@ -8,7 +8,6 @@
 use serde::{Deserialize, Serialize};
 
 use super::config::{Growth, Mode, ProphetConfig, Scaling, Switch};
-use super::lbfgs;
 
 const DAY_MS: f64 = 86_400_000.0;
 
@@ -72,11 +71,22 @@ fn fourier(days: f64, period: f64, order: usize, out: &mut Vec<f64>) {
 
 /// Prophet's seasonality switches: yearly from 730 days of history, weekly from 14 days
 /// (and spacing under a week), daily from 2 days (and spacing under a day).
-fn resolve_seasonalities(cfg: &ProphetConfig, span_days: f64, min_dt_days: f64) -> Vec<Seasonality> {
+fn resolve_seasonalities(
+    cfg: &ProphetConfig,
+    span_days: f64,
+    min_dt_days: f64,
+) -> Vec<Seasonality> {
     let mode = |m: Option<Mode>| m.unwrap_or(cfg.seasonality_mode) == Mode::Multiplicative;
     let mut out = Vec::new();
     for (name, switch, period, order, min_span, max_dt) in [
-        ("yearly", cfg.yearly_seasonality, 365.25, 10, 730.0, f64::INFINITY),
+        (
+            "yearly",
+            cfg.yearly_seasonality,
+            365.25,
+            10,
+            730.0,
+            f64::INFINITY,
+        ),
         ("weekly", cfg.weekly_seasonality, 7.0, 3, 14.0, 7.0),
         ("daily", cfg.daily_seasonality, 1.0, 4, 2.0, 1.0),
     ] {
@@ -86,7 +96,13 @@ fn resolve_seasonalities(cfg: &ProphetConfig, span_days: f64, min_dt_days: f64) 
             Switch::Auto => span_days >= min_span && min_dt_days < max_dt,
         };
         if on {
-            out.push(Seasonality { name: name.into(), period_days: period, order, prior_scale: cfg.seasonality_prior_scale, multiplicative: mode(None) });
+            out.push(Seasonality {
+                name: name.into(),
+                period_days: period,
+                order,
+                prior_scale: cfg.seasonality_prior_scale,
+                multiplicative: mode(None),
+            });
         }
     }
     for s in &cfg.seasonalities {
@@ -104,7 +120,12 @@ fn resolve_seasonalities(cfg: &ProphetConfig, span_days: f64, min_dt_days: f64) 
 impl ProphetModel {
     pub(crate) fn design(&self, ds_ms: &[i64], regs: &[&[f64]]) -> Design {
         let n = ds_ms.len();
-        let f = self.seasonalities.iter().map(|s| 2 * s.order).sum::<usize>() + self.regressors.len();
+        let f = self
+            .seasonalities
+            .iter()
+            .map(|s| 2 * s.order)
+            .sum::<usize>()
+            + self.regressors.len();
         let mut x = Vec::with_capacity(n * f);
         for (i, &ms) in ds_ms.iter().enumerate() {
             let days = ms as f64 / DAY_MS;
@@ -120,7 +141,10 @@ impl ProphetModel {
             mult.extend(std::iter::repeat_n(s.multiplicative, 2 * s.order));
         }
         mult.extend(self.regressors.iter().map(|r| r.multiplicative));
-        let t = ds_ms.iter().map(|&ms| (ms - self.start_ms) as f64 / self.t_scale_ms).collect();
+        let t = ds_ms
+            .iter()
+            .map(|&ms| (ms - self.start_ms) as f64 / self.t_scale_ms)
+            .collect();
         Design { t, x, f, mult }
     }
 
@@ -134,7 +158,13 @@ impl ProphetModel {
     }
 
     /// Scaled trend at scaled times `t` with changepoints `cps` and their `deltas`.
-    pub(crate) fn trend_scaled(&self, t: &[f64], cps: &[f64], deltas: &[f64], cap: f64) -> Vec<f64> {
+    pub(crate) fn trend_scaled(
+        &self,
+        t: &[f64],
+        cps: &[f64],
+        deltas: &[f64],
+        cap: f64,
+    ) -> Vec<f64> {
         match self.config.growth {
             Growth::Flat => vec![self.m; t.len()],
             Growth::Linear => piecewise_linear(t, self.k, self.m, cps, deltas),
@@ -143,7 +173,9 @@ impl ProphetModel {
     }
 
     fn cap_scaled(&self) -> f64 {
-        self.config.cap.map_or(1.0, |c| (c - self.y_offset) / self.y_scale)
+        self.config
+            .cap
+            .map_or(1.0, |c| (c - self.y_offset) / self.y_scale)
     }
 
     /// Point forecast and trend (series units) at `ds_ms` with regressor columns `regs`.
@@ -167,7 +199,10 @@ impl ProphetModel {
     /// parameters on a history: lower is a better fit. For diagnostics and validation.
     pub fn neg_log_posterior(&self, ds_ms: &[i64], y: &[f64], regs: &[&[f64]]) -> f64 {
         let design = self.design(ds_ms, regs);
-        let ys: Vec<f64> = y.iter().map(|v| (v - self.y_offset) / self.y_scale).collect();
+        let ys: Vec<f64> = y
+            .iter()
+            .map(|v| (v - self.y_offset) / self.y_scale)
+            .collect();
         let obj = Objective {
             d: &design,
             y: &ys,
@@ -217,7 +252,14 @@ pub(crate) fn piecewise_linear(t: &[f64], k: f64, m: f64, cps: &[f64], deltas: &
 }
 
 /// Prophet's `piecewise_logistic`.
-pub(crate) fn piecewise_logistic(t: &[f64], cap: f64, k: f64, m: f64, cps: &[f64], deltas: &[f64]) -> Vec<f64> {
+pub(crate) fn piecewise_logistic(
+    t: &[f64],
+    cap: f64,
+    k: f64,
+    m: f64,
+    cps: &[f64],
+    deltas: &[f64],
+) -> Vec<f64> {
     let mut k_cum = vec![k];
     for d in deltas {
         k_cum.push(k_cum.last().unwrap() + d);
@@ -265,12 +307,23 @@ fn changepoints(ds_ms: &[i64], cfg: &ProphetConfig) -> Vec<i64> {
 
 /// Fits Prophet to `y` at local wall-clock times `ds_ms` (sorted), with regressor
 /// columns `regs` in the order of `cfg.regressors`.
-pub fn fit(cfg: &ProphetConfig, ds_ms: &[i64], y: &[f64], regs: &[&[f64]]) -> Result<ProphetModel, String> {
+pub fn fit(
+    cfg: &ProphetConfig,
+    ds_ms: &[i64],
+    y: &[f64],
+    regs: &[&[f64]],
+) -> Result<ProphetModel, String> {
     fit_with(cfg, ds_ms, y, regs, false)
 }
 
 /// [`fit`], optionally forcing the general L-BFGS path (for cross-checks).
-pub fn fit_with(cfg: &ProphetConfig, ds_ms: &[i64], y: &[f64], regs: &[&[f64]], force_lbfgs: bool) -> Result<ProphetModel, String> {
+pub fn fit_with(
+    cfg: &ProphetConfig,
+    ds_ms: &[i64],
+    y: &[f64],
+    regs: &[&[f64]],
+    force_lbfgs: bool,
+) -> Result<ProphetModel, String> {
     cfg.validate()?;
     let n = y.len();
     if n < 2 || ds_ms.len() != n {
@@ -287,11 +340,19 @@ pub fn fit_with(cfg: &ProphetConfig, ds_ms: &[i64], y: &[f64], regs: &[&[f64]], 
     if span <= 0.0 {
         return Err("timestamps must increase".into());
     }
-    let min_dt = ds_ms.windows(2).map(|w| w[1] - w[0]).filter(|&d| d > 0).min().unwrap_or(1) as f64;
+    let min_dt = ds_ms
+        .windows(2)
+        .map(|w| w[1] - w[0])
+        .filter(|&d| d > 0)
+        .min()
+        .unwrap_or(1) as f64;
     let (y_offset, y_scale) = match (cfg.growth, cfg.scaling) {
         (Growth::Logistic, _) => {
             let floor = cfg.floor.unwrap_or(0.0);
-            (floor, y.iter().map(|v| (v - floor).abs()).fold(0.0, f64::max))
+            (
+                floor,
+                y.iter().map(|v| (v - floor).abs()).fold(0.0, f64::max),
+            )
         }
         (_, Scaling::Absmax) => (0.0, y.iter().map(|v| v.abs()).fold(0.0, f64::max)),
         (_, Scaling::Minmax) => {
@@ -306,11 +367,14 @@ pub fn fit_with(cfg: &ProphetConfig, ds_ms: &[i64], y: &[f64], regs: &[&[f64]], 
         .zip(regs)
         .map(|(r, col)| {
             let col = &col[..n];
-            let binary = col.iter().all(|&v| v == 0.0 || v == 1.0) && col.contains(&0.0) && col.contains(&1.0);
+            let binary = col.iter().all(|&v| v == 0.0 || v == 1.0)
+                && col.contains(&0.0)
+                && col.contains(&1.0);
             let standardize = r.standardize.unwrap_or(!binary);
             let (mu, std) = if standardize {
                 let mu = col.iter().sum::<f64>() / n as f64;
-                let sd = (col.iter().map(|v| (v - mu).powi(2)).sum::<f64>() / (n as f64 - 1.0)).sqrt();
+                let sd =
+                    (col.iter().map(|v| (v - mu).powi(2)).sum::<f64>() / (n as f64 - 1.0)).sqrt();
                 (mu, if sd > 0.0 { sd } else { 1.0 })
             } else {
                 (0.0, 1.0)
@@ -341,7 +405,11 @@ pub fn fit_with(cfg: &ProphetConfig, ds_ms: &[i64], y: &[f64], regs: &[&[f64]], 
         iterations: 0,
     };
     let cps = changepoints(ds_ms, cfg);
-    model.changepoints_t = if cps.is_empty() { vec![0.0] } else { cps.iter().map(|&c| (c - start_ms) as f64 / span).collect() };
+    model.changepoints_t = if cps.is_empty() {
+        vec![0.0]
+    } else {
+        cps.iter().map(|&c| (c - start_ms) as f64 / span).collect()
+    };
     let design = model.design(ds_ms, regs);
     let ys: Vec<f64> = y.iter().map(|v| (v - y_offset) / y_scale).collect();
     let (k0, m0) = init_trend(&model, &design.t, &ys);
@@ -350,39 +418,22 @@ pub fn fit_with(cfg: &ProphetConfig, ds_ms: &[i64], y: &[f64], regs: &[&[f64]], 
     let mut x0 = vec![0.0; 2 + s + f + 1];
     x0[0] = k0;
     x0[1] = m0;
-    let obj = Objective { d: &design, y: &ys, cps: &model.changepoints_t, prior: model.prior_scales(), tau: cfg.changepoint_prior_scale, growth: cfg.growth, cap: model.cap_scaled() };
-    // Diagonal preconditioning: L-BFGS runs on z = p / scale, with scale_i ≈ H_ii^(−1/2)
-    // at the start (σ from a changepoint-free least-squares fit), which turns thousands of
-    // iterations on this ill-conditioned problem into a few hundred.
-    let additive = !force_lbfgs && !design.mult.iter().any(|&m| m) && cfg.growth != Growth::Logistic;
-    if additive {
-        let (p, iters) = fit_gaussian(&obj, &x0);
-        model.k = p[0];
-        model.m = p[1];
-        model.delta = p[2..2 + s].to_vec();
-        model.beta = p[2 + s..2 + s + f].to_vec();
-        model.sigma_obs = p[2 + s + f].exp();
-        model.iterations = iters;
-        return Ok(model);
-    }
-    let scale = preconditioner(&obj, &x0);
-    let z0: Vec<f64> = x0.iter().zip(&scale).map(|(p, s)| p / s).collect();
-    let mut buf = vec![0.0; x0.len()];
-    let (z, iters) = lbfgs::minimize(
-        |z, gz| {
-            for (b, (zi, si)) in buf.iter_mut().zip(z.iter().zip(&scale)) {
-                *b = zi * si;
-            }
-            let v = obj.eval(&buf, gz);
-            for (g, s) in gz.iter_mut().zip(&scale) {
-                *g *= s;
-            }
-            v
-        },
-        z0,
-        10_000,
-    );
-    let p: Vec<f64> = z.iter().zip(&scale).map(|(zi, si)| zi * si).collect();
+    let obj = Objective {
+        d: &design,
+        y: &ys,
+        cps: &model.changepoints_t,
+        prior: model.prior_scales(),
+        tau: cfg.changepoint_prior_scale,
+        growth: cfg.growth,
+        cap: model.cap_scaled(),
+    };
+    let additive =
+        !force_lbfgs && !design.mult.iter().any(|&m| m) && cfg.growth != Growth::Logistic;
+    let (p, iters) = if additive {
+        super::solve::fit_gaussian(&obj, &x0)
+    } else {
+        super::solve::fit_lbfgs(&obj, x0)
+    };
     model.k = p[0];
     model.m = p[1];
     model.delta = p[2..2 + s].to_vec();
@@ -390,170 +441,6 @@ pub fn fit_with(cfg: &ProphetConfig, ds_ms: &[i64], y: &[f64], regs: &[&[f64]], 
     model.sigma_obs = p[2 + s + f].exp();
     model.iterations = iters;
     Ok(model)
-}
-
-/// MAP fit of an additive model with linear or flat growth. Given σ the likelihood is
-/// Gaussian and linear in θ = (k, m, δ, β), so the optimum of the (smoothed) objective
-/// is found by alternating the closed-form σ step with iteratively reweighted ridge
-/// steps for the Laplace prior — a majorise-minimise scheme that decreases the same
-/// objective as the L-BFGS path at every step, in tens of small dense solves.
-fn fit_gaussian(obj: &Objective<'_>, x0: &[f64]) -> (Vec<f64>, usize) {
-    let d = obj.d;
-    let n = obj.y.len();
-    let s = obj.cps.len();
-    let f = d.f;
-    let p = 2 + s + f;
-    let flat = obj.growth == Growth::Flat;
-    // Normal equations G = AᵀA, b = Aᵀy, with rows a = [t, 1, (t − c)+, x].
-    let mut g = vec![0.0; p * p];
-    let mut b = vec![0.0; p];
-    let mut yy = 0.0;
-    let mut a = vec![0.0; p];
-    for i in 0..n {
-        let t = d.t[i];
-        a[0] = if flat { 0.0 } else { t };
-        a[1] = 1.0;
-        for (j, &c) in obj.cps.iter().enumerate() {
-            a[2 + j] = if !flat && t >= c { t - c } else { 0.0 };
-        }
-        a[2 + s..].copy_from_slice(&d.x[i * f..(i + 1) * f]);
-        let y = obj.y[i];
-        yy += y * y;
-        for r in 0..p {
-            if a[r] == 0.0 {
-                continue;
-            }
-            b[r] += a[r] * y;
-            let ar = a[r];
-            let row = &mut g[r * p..(r + 1) * p];
-            for c in r..p {
-                row[c] += ar * a[c];
-            }
-        }
-    }
-    for r in 0..p {
-        for c in 0..r {
-            g[r * p + c] = g[c * p + r];
-        }
-    }
-    let mut theta = x0[..p].to_vec();
-    let sse = |th: &[f64]| {
-        let mut q = 0.0;
-        for r in 0..p {
-            let gr = &g[r * p..(r + 1) * p];
-            q += th[r] * gr.iter().zip(th).map(|(x, y)| x * y).sum::<f64>();
-        }
-        (yy - 2.0 * th.iter().zip(&b).map(|(x, y)| x * y).sum::<f64>() + q).max(0.0)
-    };
-    let mut m = vec![0.0; p * p];
-    let mut rhs = vec![0.0; p];
-    let mut iters = 0;
-    for it in 0..2000 {
-        iters = it + 1;
-        let e = sse(&theta);
-        // ∂/∂ log σ = N − SSE/σ² + 4σ² = 0  ⇒  σ² = (√(N² + 16·SSE) − N) / 8.
-        let sigma2 = (((n * n) as f64 + 16.0 * e).sqrt() - n as f64) / 8.0;
-        let sigma2 = sigma2.max(1e-300);
-        for r in 0..p {
-            for c in 0..p {
-                m[r * p + c] = g[r * p + c] / sigma2;
-            }
-            rhs[r] = b[r] / sigma2;
-        }
-        m[0] += 1.0 / 25.0;
-        m[p + 1] += 1.0 / 25.0;
-        for j in 0..s {
-            let (r, _) = smooth_abs(theta[2 + j]);
-            m[(2 + j) * p + 2 + j] += 1.0 / (obj.tau * r);
-        }
-        for j in 0..f {
-            m[(2 + s + j) * p + 2 + s + j] += 1.0 / (obj.prior[j] * obj.prior[j]);
-        }
-        let Some(next) = cholesky_solve(&mut m, &rhs, p) else { break };
-        let change = next.iter().zip(&theta).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
-        theta = next;
-        if change < 1e-10 {
-            break;
-        }
-    }
-    let e = sse(&theta);
-    let sigma2 = (((n * n) as f64 + 16.0 * e).sqrt() - n as f64) / 8.0;
-    theta.push(0.5 * sigma2.max(1e-300).ln());
-    (theta, iters)
-}
-
-/// Solves `m x = rhs` for symmetric positive definite `m` (overwritten).
-fn cholesky_solve(m: &mut [f64], rhs: &[f64], p: usize) -> Option<Vec<f64>> {
-    for j in 0..p {
-        let mut dj = m[j * p + j];
-        for k in 0..j {
-            dj -= m[j * p + k] * m[j * p + k];
-        }
-        if !(dj > 0.0) {
-            return None;
-        }
-        let dj = dj.sqrt();
-        m[j * p + j] = dj;
-        for i in j + 1..p {
-            let mut v = m[i * p + j];
-            for k in 0..j {
-                v -= m[i * p + k] * m[j * p + k];
-            }
-            m[i * p + j] = v / dj;
-        }
-    }
-    let mut z = rhs.to_vec();
-    for i in 0..p {
-        for k in 0..i {
-            z[i] -= m[i * p + k] * z[k];
-        }
-        z[i] /= m[i * p + i];
-    }
-    for i in (0..p).rev() {
-        for k in i + 1..p {
-            z[i] -= m[k * p + i] * z[k];
-        }
-        z[i] /= m[i * p + i];
-    }
-    Some(z)
-}
-
-/// Inverse square roots of the objective's Hessian diagonal at `x0`, with σ set to the
-/// residual scale of the trend-and-seasonality fit at `x0`.
-fn preconditioner(obj: &Objective<'_>, x0: &[f64]) -> Vec<f64> {
-    let d = obj.d;
-    let n = obj.y.len();
-    let s = obj.cps.len();
-    let f = d.f;
-    let trend = piecewise_linear(&d.t, x0[0], x0[1], &[], &[]);
-    let var = obj.y.iter().zip(&trend).map(|(y, t)| (y - t).powi(2)).sum::<f64>() / n as f64;
-    let inv = 1.0 / var.max(1e-12);
-    let mut h = vec![0.0; x0.len()];
-    for i in 0..n {
-        let t = d.t[i];
-        h[0] += t * t;
-        h[1] += 1.0;
-        for (j, &c) in obj.cps.iter().enumerate() {
-            if t >= c {
-                h[2 + j] += (t - c) * (t - c);
-            }
-        }
-        let row = &d.x[i * f..(i + 1) * f];
-        for j in 0..f {
-            let dx = row[j] * if d.mult[j] { trend[i] } else { 1.0 };
-            h[2 + s + j] += dx * dx;
-        }
-    }
-    for v in h.iter_mut() {
-        *v *= inv;
-    }
-    h[0] += 1.0 / 25.0;
-    h[1] += 1.0 / 25.0;
-    for j in 0..f {
-        h[2 + s + j] += 1.0 / (obj.prior[j] * obj.prior[j]);
-    }
-    h[2 + s + f] = 2.0 * n as f64;
-    h.iter().map(|v| 1.0 / v.max(1e-12).sqrt()).collect()
 }
 
 /// Prophet's initial k and m: the line through the first and last points (linear), the
@@ -583,143 +470,7 @@ fn init_trend(model: &ProphetModel, t: &[f64], ys: &[f64]) -> (f64, f64) {
     }
 }
 
-/// Negative log posterior of prophet.stan (constants dropped), over
-/// [k, m, delta(S), beta(F), log sigma], with its gradient.
-struct Objective<'a> {
-    d: &'a Design,
-    y: &'a [f64],
-    cps: &'a [f64],
-    prior: Vec<f64>,
-    tau: f64,
-    growth: Growth,
-    cap: f64,
-}
-
-/// |x| smoothed at the origin (width 1e-6 in scaled units) so L-BFGS converges on the
-/// Laplace prior; the difference in the optimum is far below the validation tolerance.
-fn smooth_abs(x: f64) -> (f64, f64) {
-    const E: f64 = 1e-4;
-    let r = (x * x + E * E).sqrt();
-    (r, x / r)
-}
-
-impl Objective<'_> {
-    fn eval(&self, p: &[f64], grad: &mut [f64]) -> f64 {
-        if self.growth == Growth::Logistic {
-            return self.eval_numeric(p, grad);
-        }
-        let d = self.d;
-        let n = self.y.len();
-        let s = self.cps.len();
-        let f = d.f;
-        let (k, m) = (p[0], p[1]);
-        let delta = &p[2..2 + s];
-        let beta = &p[2 + s..2 + s + f];
-        let u = p[2 + s + f];
-        let sigma2 = (2.0 * u).exp();
-        grad.iter_mut().for_each(|g| *g = 0.0);
-        // Trend by walking the (sorted) changepoints along the (sorted) times.
-        let mut trend = vec![0.0; n];
-        let (mut kk, mut mm, mut next) = (k, m, 0usize);
-        for i in 0..n {
-            if self.growth == Growth::Flat {
-                trend[i] = m;
-                continue;
-            }
-            while next < s && d.t[i] >= self.cps[next] {
-                kk += delta[next];
-                mm -= delta[next] * self.cps[next];
-                next += 1;
-            }
-            trend[i] = kk * d.t[i] + mm;
-        }
-        let mut sse = 0.0;
-        let mut h = vec![0.0; n];
-        let (gbeta_start, gbeta_end) = (2 + s, 2 + s + f);
-        for i in 0..n {
-            let row = &d.x[i * f..(i + 1) * f];
-            let (xa, xm) = components(d, i, beta);
-            let r = self.y[i] - (trend[i] * (1.0 + xm) + xa);
-            sse += r * r;
-            let g = -r / sigma2;
-            h[i] = g * (1.0 + xm);
-            let gb = &mut grad[gbeta_start..gbeta_end];
-            for j in 0..f {
-                gb[j] += g * row[j] * if d.mult[j] { trend[i] } else { 1.0 };
-            }
-        }
-        let mut value = n as f64 * u + sse / (2.0 * sigma2) + 0.5 * (k / 5.0).powi(2) + 0.5 * (m / 5.0).powi(2) + 2.0 * sigma2;
-        grad[2 + s + f] = n as f64 - sse / sigma2 + 4.0 * sigma2;
-        if self.growth == Growth::Flat {
-            grad[1] = h.iter().sum::<f64>();
-        } else {
-            // Suffix sums give every changepoint's gradient in one pass.
-            let (mut sh, mut sht) = (0.0, 0.0);
-            let mut j = s;
-            for i in (0..n).rev() {
-                while j > 0 && d.t[i] < self.cps[j - 1] {
-                    j -= 1;
-                    grad[2 + j] = sht - self.cps[j] * sh;
-                }
-                sh += h[i];
-                sht += h[i] * d.t[i];
-            }
-            while j > 0 {
-                j -= 1;
-                grad[2 + j] = sht - self.cps[j] * sh;
-            }
-            grad[0] = sht;
-            grad[1] = sh;
-        }
-        grad[0] += k / 25.0;
-        grad[1] += m / 25.0;
-        for (j, &dj) in delta.iter().enumerate() {
-            let (a, da) = smooth_abs(dj);
-            value += a / self.tau;
-            grad[2 + j] += da / self.tau;
-        }
-        for (j, &bj) in beta.iter().enumerate() {
-            value += 0.5 * (bj / self.prior[j]).powi(2);
-            grad[2 + s + j] += bj / (self.prior[j] * self.prior[j]);
-        }
-        value
-    }
-
-    fn value(&self, p: &[f64]) -> f64 {
-        let d = self.d;
-        let s = self.cps.len();
-        let f = d.f;
-        let beta = &p[2 + s..2 + s + f];
-        let u = p[2 + s + f];
-        let sigma2 = (2.0 * u).exp();
-        let trend = piecewise_logistic(&d.t, self.cap, p[0], p[1], self.cps, &p[2..2 + s]);
-        let sse: f64 = (0..self.y.len())
-            .map(|i| {
-                let (xa, xm) = components(d, i, beta);
-                (self.y[i] - (trend[i] * (1.0 + xm) + xa)).powi(2)
-            })
-            .sum();
-        let mut v = self.y.len() as f64 * u + sse / (2.0 * sigma2) + 0.5 * (p[0] / 5.0).powi(2) + 0.5 * (p[1] / 5.0).powi(2) + 2.0 * sigma2;
-        v += p[2..2 + s].iter().map(|&x| smooth_abs(x).0).sum::<f64>() / self.tau;
-        v += beta.iter().zip(&self.prior).map(|(b, ps)| 0.5 * (b / ps).powi(2)).sum::<f64>();
-        v
-    }
-
-    /// Central differences (logistic growth only; its trend gradient is intricate).
-    fn eval_numeric(&self, p: &[f64], grad: &mut [f64]) -> f64 {
-        let mut q = p.to_vec();
-        for i in 0..p.len() {
-            let h = 1e-6 * p[i].abs().max(1e-3);
-            q[i] = p[i] + h;
-            let up = self.value(&q);
-            q[i] = p[i] - h;
-            let down = self.value(&q);
-            q[i] = p[i];
-            grad[i] = (up - down) / (2.0 * h);
-        }
-        self.value(p)
-    }
-}
+pub(crate) use super::objective::{smooth_abs, Objective};
 
 #[cfg(test)]
 mod tests {
@@ -728,20 +479,39 @@ mod tests {
     #[test]
     fn analytic_gradient_matches_finite_differences() {
         let n = 300;
-        let ds: Vec<i64> = (0..n as i64).map(|i| 1_700_000_000_000 + i * 3_600_000).collect();
-        let y: Vec<f64> = (0..n).map(|i| 50.0 + 0.1 * i as f64 + 10.0 * (i as f64 / 24.0 * std::f64::consts::TAU).sin()).collect();
+        let ds: Vec<i64> = (0..n as i64)
+            .map(|i| 1_700_000_000_000 + i * 3_600_000)
+            .collect();
+        let y: Vec<f64> = (0..n)
+            .map(|i| 50.0 + 0.1 * i as f64 + 10.0 * (i as f64 / 24.0 * std::f64::consts::TAU).sin())
+            .collect();
         let reg: Vec<f64> = (0..n).map(|i| ((i * 7) % 5) as f64).collect();
         for mode in [Mode::Additive, Mode::Multiplicative] {
             let cfg = ProphetConfig {
                 seasonality_mode: mode,
-                regressors: vec![super::super::config::RegressorConfig { name: "r".into(), prior_scale: None, standardize: None, mode: None }],
+                regressors: vec![super::super::config::RegressorConfig {
+                    name: "r".into(),
+                    prior_scale: None,
+                    standardize: None,
+                    mode: None,
+                }],
                 ..ProphetConfig::default()
             };
             let model = fit(&cfg, &ds, &y, &[&reg]).unwrap();
             let design = model.design(&ds, &[&reg]);
             let ys: Vec<f64> = y.iter().map(|v| v / model.y_scale).collect();
-            let obj = Objective { d: &design, y: &ys, cps: &model.changepoints_t, prior: model.prior_scales(), tau: 0.05, growth: Growth::Linear, cap: 1.0 };
-            let p: Vec<f64> = (0..2 + model.changepoints_t.len() + design.f + 1).map(|i| 0.01 * ((i * 37 % 11) as f64 - 5.0)).collect();
+            let obj = Objective {
+                d: &design,
+                y: &ys,
+                cps: &model.changepoints_t,
+                prior: model.prior_scales(),
+                tau: 0.05,
+                growth: Growth::Linear,
+                cap: 1.0,
+            };
+            let p: Vec<f64> = (0..2 + model.changepoints_t.len() + design.f + 1)
+                .map(|i| 0.01 * ((i * 37 % 11) as f64 - 5.0))
+                .collect();
             let mut g = vec![0.0; p.len()];
             obj.eval(&p, &mut g);
             let mut gn = vec![0.0; p.len()];
@@ -756,7 +526,12 @@ mod tests {
                 gn[i] = (up - down) / (2.0 * h);
             }
             for i in 0..p.len() {
-                assert!((g[i] - gn[i]).abs() < 1e-3 * gn[i].abs().max(1.0), "{mode:?} param {i}: {} vs {}", g[i], gn[i]);
+                assert!(
+                    (g[i] - gn[i]).abs() < 1e-3 * gn[i].abs().max(1.0),
+                    "{mode:?} param {i}: {} vs {}",
+                    g[i],
+                    gn[i]
+                );
             }
         }
     }
@@ -764,14 +539,24 @@ mod tests {
     #[test]
     fn gaussian_solver_and_lbfgs_reach_the_same_optimum() {
         let n = 24 * 20;
-        let ds: Vec<i64> = (0..n as i64).map(|i| 1_700_000_000_000 + i * 3_600_000).collect();
+        let ds: Vec<i64> = (0..n as i64)
+            .map(|i| 1_700_000_000_000 + i * 3_600_000)
+            .collect();
         let y: Vec<f64> = (0..n)
-            .map(|i| 100.0 + if i > 300 { 0.8 * (i - 300) as f64 } else { 0.0 } + 20.0 * (i as f64 / 24.0 * std::f64::consts::TAU).sin() + ((i * 7919) % 17) as f64)
+            .map(|i| {
+                100.0
+                    + if i > 300 { 0.8 * (i - 300) as f64 } else { 0.0 }
+                    + 20.0 * (i as f64 / 24.0 * std::f64::consts::TAU).sin()
+                    + ((i * 7919) % 17) as f64
+            })
             .collect();
         let cfg = ProphetConfig::default();
         let a = fit_with(&cfg, &ds, &y, &[], false).unwrap();
         let b = fit_with(&cfg, &ds, &y, &[], true).unwrap();
-        let (fa, fb) = (a.neg_log_posterior(&ds, &y, &[]), b.neg_log_posterior(&ds, &y, &[]));
+        let (fa, fb) = (
+            a.neg_log_posterior(&ds, &y, &[]),
+            b.neg_log_posterior(&ds, &y, &[]),
+        );
         assert!((fa - fb).abs() < 1e-4 * fa.abs(), "{fa} vs {fb}");
         let (pa, _) = a.predict_point(&ds[n - 48..], &[]);
         let (pb, _) = b.predict_point(&ds[n - 48..], &[]);
@@ -783,13 +568,30 @@ mod tests {
     #[test]
     fn logistic_growth_saturates_at_the_cap() {
         let n = 24 * 30;
-        let ds: Vec<i64> = (0..n as i64).map(|i| 1_700_000_000_000 + i * 3_600_000).collect();
-        let y: Vec<f64> = (0..n).map(|i| 1000.0 / (1.0 + (-(i as f64 - 300.0) / 60.0).exp())).collect();
-        let cfg = ProphetConfig { growth: Growth::Logistic, cap: Some(1000.0), daily_seasonality: Switch::Off, weekly_seasonality: Switch::Off, n_changepoints: 5, ..ProphetConfig::default() };
+        let ds: Vec<i64> = (0..n as i64)
+            .map(|i| 1_700_000_000_000 + i * 3_600_000)
+            .collect();
+        let y: Vec<f64> = (0..n)
+            .map(|i| 1000.0 / (1.0 + (-(i as f64 - 300.0) / 60.0).exp()))
+            .collect();
+        let cfg = ProphetConfig {
+            growth: Growth::Logistic,
+            cap: Some(1000.0),
+            daily_seasonality: Switch::Off,
+            weekly_seasonality: Switch::Off,
+            n_changepoints: 5,
+            ..ProphetConfig::default()
+        };
         let m = fit(&cfg, &ds, &y, &[]).unwrap();
-        let future: Vec<i64> = (n as i64..n as i64 + 200).map(|i| 1_700_000_000_000 + i * 3_600_000).collect();
+        let future: Vec<i64> = (n as i64..n as i64 + 200)
+            .map(|i| 1_700_000_000_000 + i * 3_600_000)
+            .collect();
         let (p, _) = m.predict_point(&future, &[]);
-        assert!(p.iter().all(|&v| v <= 1000.0 + 1e-6 && v > 950.0), "{:?}", &p[..3]);
+        assert!(
+            p.iter().all(|&v| v <= 1000.0 + 1e-6 && v > 950.0),
+            "{:?}",
+            &p[..3]
+        );
     }
 
     #[test]
@@ -802,7 +604,14 @@ mod tests {
         assert_eq!(cps[0], 3);
         assert_eq!(cps[24], 79);
         // 7.5 → 8 (half to even), as numpy does.
-        let cps = changepoints(&(0..21).collect::<Vec<i64>>(), &ProphetConfig { n_changepoints: 2, changepoint_range: 1.0, ..ProphetConfig::default() });
+        let cps = changepoints(
+            &(0..21).collect::<Vec<i64>>(),
+            &ProphetConfig {
+                n_changepoints: 2,
+                changepoint_range: 1.0,
+                ..ProphetConfig::default()
+            },
+        );
         assert_eq!(cps, vec![10, 20]);
     }
 }

@@ -35,12 +35,15 @@ impl ProphetModel {
         let mut rng = ChaCha8Rng::seed_from_u64(self.config.seed);
         let t_max = d.t.iter().cloned().fold(f64::MIN, f64::max);
         let s = self.changepoints_t.len() as f64;
-        let lambda = self.delta.iter().map(|v| v.abs()).sum::<f64>() / self.delta.len().max(1) as f64 + 1e-8;
+        let lambda =
+            self.delta.iter().map(|v| v.abs()).sum::<f64>() / self.delta.len().max(1) as f64 + 1e-8;
         // New changepoints per sample: times in (1, T], Laplace(0, λ) sizes.
         let paths: Vec<Vec<(f64, f64)>> = (0..samples)
             .map(|_| {
                 let count = if t_max > 1.0 && s > 0.0 {
-                    Poisson::new(s * (t_max - 1.0)).map(|p| p.sample(&mut rng) as usize).unwrap_or(0)
+                    Poisson::new(s * (t_max - 1.0))
+                        .map(|p| p.sample(&mut rng) as usize)
+                        .unwrap_or(0)
                 } else {
                     0
                 };
@@ -55,19 +58,23 @@ impl ProphetModel {
                 cps
             })
             .collect();
-        let logistic_paths: Option<Vec<Vec<f64>>> = (self.config.growth == Growth::Logistic).then(|| {
-            let cap = self.config.cap.map_or(1.0, |c| (c - self.y_offset) / self.y_scale);
-            paths
-                .iter()
-                .map(|p| {
-                    let mut cps = self.changepoints_t.clone();
-                    let mut deltas = self.delta.clone();
-                    cps.extend(p.iter().map(|c| c.0));
-                    deltas.extend(p.iter().map(|c| c.1));
-                    piecewise_logistic(&d.t, cap, self.k, self.m, &cps, &deltas)
-                })
-                .collect()
-        });
+        let logistic_paths: Option<Vec<Vec<f64>>> =
+            (self.config.growth == Growth::Logistic).then(|| {
+                let cap = self
+                    .config
+                    .cap
+                    .map_or(1.0, |c| (c - self.y_offset) / self.y_scale);
+                paths
+                    .iter()
+                    .map(|p| {
+                        let mut cps = self.changepoints_t.clone();
+                        let mut deltas = self.delta.clone();
+                        cps.extend(p.iter().map(|c| c.0));
+                        deltas.extend(p.iter().map(|c| c.1));
+                        piecewise_logistic(&d.t, cap, self.k, self.m, &cps, &deltas)
+                    })
+                    .collect()
+            });
         let sigma = self.sigma_obs * self.y_scale;
         let lo_q = (1.0 - self.config.interval_width) / 2.0;
         let hi_q = (1.0 + self.config.interval_width) / 2.0;
@@ -79,7 +86,9 @@ impl ProphetModel {
         let per_chunk: Vec<(Vec<f64>, Vec<f64>, Vec<f64>)> = (0..n.div_ceil(CHUNK))
             .into_par_iter()
             .map(|c| {
-                let mut noise_rng = ChaCha8Rng::seed_from_u64(crate::rng::mix64(self.config.seed ^ crate::rng::mix64(c as u64 + 1)));
+                let mut noise_rng = ChaCha8Rng::seed_from_u64(crate::rng::mix64(
+                    self.config.seed ^ crate::rng::mix64(c as u64 + 1),
+                ));
                 let mut buf = vec![0.0; samples];
                 let (mut lo, mut hi, mut qs) = (Vec::new(), Vec::new(), Vec::new());
                 for i in c * CHUNK..((c + 1) * CHUNK).min(n) {
@@ -89,10 +98,19 @@ impl ProphetModel {
                         let tr = match (&logistic_paths, self.config.growth) {
                             (Some(lp), _) => lp[k][i],
                             (None, Growth::Flat) => base[i],
-                            (None, _) => base[i] + paths[k].iter().take_while(|c| c.0 <= t).map(|c| c.1 * (t - c.0)).sum::<f64>(),
+                            (None, _) => {
+                                base[i]
+                                    + paths[k]
+                                        .iter()
+                                        .take_while(|c| c.0 <= t)
+                                        .map(|c| c.1 * (t - c.0))
+                                        .sum::<f64>()
+                            }
                         };
                         let noise: f64 = StandardNormal.sample(&mut noise_rng);
-                        *b = (tr * self.y_scale + self.y_offset) * (1.0 + xm) + xa * self.y_scale + noise * sigma;
+                        *b = (tr * self.y_scale + self.y_offset) * (1.0 + xm)
+                            + xa * self.y_scale
+                            + noise * sigma;
                     }
                     buf.sort_unstable_by(|a, b| a.total_cmp(b));
                     lo.push(empirical_quantile(&buf, lo_q));
