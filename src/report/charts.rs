@@ -142,6 +142,17 @@ pub struct TimeChart {
 
 impl Chart for TimeChart {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult {
+        self.draw_with_x(root, "hours into the test window")
+    }
+}
+
+impl TimeChart {
+    /// Draws with the given x-axis description.
+    fn draw_with_x<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        x_desc: &str,
+    ) -> DrawResult {
         root.fill(&WHITE).map_err(e)?;
         let all = self
             .area
@@ -163,7 +174,7 @@ impl Chart for TimeChart {
             .map_err(e)?;
         chart
             .configure_mesh()
-            .x_desc("hours into the test window")
+            .x_desc(x_desc)
             .y_desc(self.y_label.as_str())
             .label_style(("sans-serif", 13))
             .light_line_style(WHITE.mix(0.0))
@@ -481,48 +492,5 @@ impl Chart for ErrorDensity {
             lines: self.lines.clone(),
         }
         .draw_with_x(root, "forecast − actual (requests per step)")
-    }
-}
-
-impl TimeChart {
-    /// Draws with a custom x-axis description.
-    fn draw_with_x<DB: DrawingBackend>(
-        &self,
-        root: &DrawingArea<DB, Shift>,
-        x_desc: &str,
-    ) -> DrawResult {
-        root.fill(&WHITE).map_err(e)?;
-        let (x0, x1, y0, y1) = bounds(self.lines.iter().map(|l| l.points.as_slice()));
-        let mut chart = ChartBuilder::on(root)
-            .caption(&self.title, ("sans-serif", 20))
-            .margin(12)
-            .x_label_area_size(40)
-            .y_label_area_size(60)
-            .build_cartesian_2d(x0..x1, y0..y1)
-            .map_err(e)?;
-        chart
-            .configure_mesh()
-            .x_desc(x_desc)
-            .y_desc(self.y_label.as_str())
-            .label_style(("sans-serif", 13))
-            .draw()
-            .map_err(e)?;
-        for (i, l) in self.lines.iter().enumerate() {
-            let c = color(i);
-            chart
-                .draw_series(LineSeries::new(l.points.clone(), c.stroke_width(1)))
-                .map_err(e)?
-                .label(l.label.as_str())
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2))
-                });
-        }
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .label_font(("sans-serif", 12))
-            .draw()
-            .map_err(e)
     }
 }
