@@ -6,9 +6,9 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 
-use crate::forecast::prophet::{config::RegressorConfig, fit};
+use crate::forecast::prophet::fit;
 use crate::scenario::forecasters::ForecasterKind;
-use crate::sweep::manifest::sha256_hex;
+use crate::sweep::manifest::series_sha256;
 use crate::trace::write::atomic_write;
 
 #[derive(Debug, clap::Args)]
@@ -28,14 +28,7 @@ pub fn run(a: TrainArgs) -> Result<()> {
         let p = crate::sweep::prepare(&sc)?;
         let w = &p.workload;
         let train = &w.demand[..p.train];
-        // The same digest as a byte stream of little-endian f64s (see forecast::lstm::series_sha256).
-        let data_hash = sha256_hex(
-            train
-                .iter()
-                .flat_map(|v| v.to_le_bytes())
-                .collect::<Vec<u8>>()
-                .as_slice(),
-        );
+        let data_hash = series_sha256(train);
         let mut saved = 0;
         for (assign, spec) in &sc.forecasters {
             let suffix: String = assign
@@ -62,25 +55,12 @@ pub fn run(a: TrainArgs) -> Result<()> {
             if spec.kind != ForecasterKind::Prophet {
                 continue;
             }
-            let mut cfg = spec.prophet.clone().unwrap_or_default();
-            let mut cols = Vec::new();
-            for r in &spec.regressors {
-                let col = w.regressor(r).with_context(|| {
-                    format!("regressor '{r}' is not declared in [trace] regressors")
-                })?;
-                cols.push(&col[..p.train]);
-                cfg.regressors.push(RegressorConfig {
-                    name: r.clone(),
-                    prior_scale: None,
-                    standardize: None,
-                    mode: None,
-                });
-            }
-            let origin = crate::scenario::forecasters::local_origin_ms(w);
+            let pf = spec.prophet_forecaster(w, spec.display_name())?;
+            let cols: Vec<&[f64]> = pf.regressors.iter().map(|r| &r[..p.train]).collect();
             let ds: Vec<i64> = (0..p.train)
-                .map(|s| origin + (s as u64 * w.step_ms) as i64)
+                .map(|s| pf.origin_ms + (s as u64 * w.step_ms) as i64)
                 .collect();
-            let model = fit(&cfg, &ds, train, &cols)
+            let model = fit(&pf.config, &ds, train, &cols)
                 .map_err(|m| anyhow::anyhow!("{}: {m}", spec.display_name()))?;
             let file = stem.with_extension("json");
             let card = serde_json::json!({

@@ -78,15 +78,7 @@ pub struct SavedLstm {
     pub training_data_sha256: String,
 }
 
-/// SHA-256 of a series (little-endian f64 bytes), as model cards record it.
-pub fn series_sha256(y: &[f64]) -> String {
-    use sha2::{Digest, Sha256};
-    let mut h = Sha256::new();
-    for v in y {
-        h.update(v.to_le_bytes());
-    }
-    format!("{:x}", h.finalize())
-}
+pub use crate::sweep::manifest::series_sha256;
 
 struct Net {
     lstm: nn::LSTM,

@@ -217,28 +217,7 @@ impl ForecasterSpec {
                 Arc::new(self.lag_regression(w, name)?)
             }
             ForecasterKind::Lstm => lstm_forecaster(self, &name, w, base, window.start)?,
-            ForecasterKind::Prophet => {
-                let mut config = self.prophet.clone().unwrap_or_default();
-                let columns = self.regressor_columns(w, &name)?;
-                for r in &self.regressors {
-                    config
-                        .regressors
-                        .push(crate::forecast::prophet::config::RegressorConfig {
-                            name: r.clone(),
-                            prior_scale: None,
-                            standardize: None,
-                            mode: None,
-                        });
-                }
-                let origin_ms = local_origin_ms(w);
-                Arc::new(crate::forecast::prophet::ProphetForecaster {
-                    name,
-                    config,
-                    origin_ms,
-                    regressors: Arc::new(columns),
-                    block: self.refit_every_steps.unwrap_or(day),
-                })
-            }
+            ForecasterKind::Prophet => Arc::new(self.prophet_forecaster(w, name)?),
             ForecasterKind::File => {
                 let path = base.join(self.path.as_ref().expect("validated"));
                 let data = crate::trace::forecast_file::load(
@@ -256,6 +235,33 @@ impl ForecasterSpec {
                     data: Arc::new(data),
                 })
             }
+        })
+    }
+
+    /// The Prophet forecaster this spec describes (settings plus declared regressors).
+    pub fn prophet_forecaster(
+        &self,
+        w: &Workload,
+        name: String,
+    ) -> Result<crate::forecast::prophet::ProphetForecaster> {
+        let mut config = self.prophet.clone().unwrap_or_default();
+        let columns = self.regressor_columns(w, &name)?;
+        for r in &self.regressors {
+            config
+                .regressors
+                .push(crate::forecast::prophet::config::RegressorConfig {
+                    name: r.clone(),
+                    prior_scale: None,
+                    standardize: None,
+                    mode: None,
+                });
+        }
+        Ok(crate::forecast::prophet::ProphetForecaster {
+            name,
+            config,
+            origin_ms: local_origin_ms(w),
+            regressors: Arc::new(columns),
+            block: self.refit_every_steps.unwrap_or(w.steps_per_day()),
         })
     }
 

@@ -20,6 +20,15 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     format!("{:x}", Sha256::digest(bytes))
 }
 
+/// SHA-256 of a series (its values as little-endian f64 bytes), as model cards record it.
+pub fn series_sha256(y: &[f64]) -> String {
+    let mut h = Sha256::new();
+    for v in y {
+        h.update(v.to_le_bytes());
+    }
+    format!("{:x}", h.finalize())
+}
+
 /// The manifest's JSON text.
 pub fn manifest_text(sc: &Scenario, p: &Prepared, cells: usize) -> Result<String> {
     let mut inputs = vec![
