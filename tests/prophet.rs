@@ -348,6 +348,25 @@ mod cli {
     }
 
     #[test]
+    fn sim_train_keeps_one_file_per_swept_variant() {
+        let d = setup();
+        let sc = write(d.path(), "p.toml", SC);
+        sim()
+            .arg("train")
+            .arg(&sc)
+            .arg("--out")
+            .arg(d.path().join("models"))
+            .assert()
+            .success();
+        for v in ["0.05", "0.5"] {
+            let f = d
+                .path()
+                .join(format!("models/p/prophet_changepoint_prior_scale-{v}.json"));
+            assert!(f.exists(), "{} is missing", f.display());
+        }
+    }
+
+    #[test]
     fn sim_forecast_explains_bad_arguments() {
         let d = setup();
         let run = d.path().join("run.csv");

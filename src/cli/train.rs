@@ -62,7 +62,7 @@ pub fn run(a: TrainArgs) -> Result<()> {
                 .collect();
             let model = fit(&pf.config, &ds, train, &cols)
                 .map_err(|m| anyhow::anyhow!("{}: {m}", spec.display_name()))?;
-            let file = stem.with_extension("json");
+            let file = with_suffix(&stem, "json");
             let card = serde_json::json!({
                 "kind": "prophet",
                 "forecaster": spec.display_name(),
@@ -106,7 +106,7 @@ fn save_lstm(
     };
     let model = TrainedLstm::train(y, &config)
         .map_err(|m| anyhow::anyhow!("{}: {m}", spec.display_name()))?;
-    let weights = stem.with_extension("safetensors");
+    let weights = with_suffix(stem, "safetensors");
     if let Some(dir) = weights.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
@@ -127,9 +127,7 @@ fn save_lstm(
         "scalesim_version": env!("CARGO_PKG_VERSION"),
     });
     let text = serde_json::to_string_pretty(&card).expect("card serialises");
-    atomic_write(&stem.with_extension("json"), |f| {
-        f.write_all(text.as_bytes())
-    })?;
+    atomic_write(&with_suffix(stem, "json"), |f| f.write_all(text.as_bytes()))?;
     eprintln!("{scenario}: saved {} and its card", weights.display());
     Ok(())
 }
@@ -176,8 +174,17 @@ fn save_regression(
         "model": model,
     });
     let text = serde_json::to_string(&card).expect("card serialises");
-    let file = stem.with_extension("json");
+    let file = with_suffix(&stem, "json");
     atomic_write(&file, |f| f.write_all(text.as_bytes()))?;
     eprintln!("{}: saved {}", sc.name, file.display());
     Ok(())
+}
+
+/// `<stem>.<ext>`. Not `Path::with_extension`: stems carry swept values such as
+/// `_changepoint_prior_scale-0.05`, whose dot is not an extension.
+fn with_suffix(stem: &std::path::Path, ext: &str) -> PathBuf {
+    let mut s = stem.as_os_str().to_owned();
+    s.push(".");
+    s.push(ext);
+    PathBuf::from(s)
 }
