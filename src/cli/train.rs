@@ -174,7 +174,7 @@ fn save_regression(
         "model": model,
     });
     let text = serde_json::to_string(&card).expect("card serialises");
-    let file = with_suffix(&stem, "json");
+    let file = with_suffix(stem, "json");
     atomic_write(&file, |f| f.write_all(text.as_bytes()))?;
     eprintln!("{}: saved {}", sc.name, file.display());
     Ok(())
