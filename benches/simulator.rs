@@ -5,9 +5,7 @@
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use scalesim::policy::spec::{PolicyKind, PolicySpec};
-use scalesim::sim::{
-    simulate, Fidelity, RequestConfig, RunInput, SafetyNet, ServiceTime, SimConfig,
-};
+use scalesim::sim::{simulate, RunInput, SimConfig};
 
 fn static_policy(n: u32) -> PolicySpec {
     PolicySpec {
@@ -17,23 +15,8 @@ fn static_policy(n: u32) -> PolicySpec {
 }
 
 fn request_mode(c: &mut Criterion) {
-    // M/M/10 at 80 % utilisation, ~1M arrivals.
-    let cfg = SimConfig {
-        fidelity: Fidelity::Requests,
-        capacity_per_replica: 6.0,
-        initial_replicas: 10,
-        safety: SafetyNet {
-            enabled: false,
-            ..SafetyNet::default()
-        },
-        requests: RequestConfig {
-            service: ServiceTime::Exponential,
-            concurrency: 1,
-            queue_limit: usize::MAX,
-            slo_ms: 1e9,
-        },
-        ..SimConfig::default()
-    };
+    // M/M/10 at 80 % utilisation (10 s mean service, 48 arrivals a minute), ~1M arrivals.
+    let cfg = scalesim::validation::mmc_config(10, 10_000.0);
     let demand = vec![48.0; 21_000];
     let probe = simulate(
         &cfg,

@@ -118,25 +118,15 @@ pub struct ErlangCheck {
     pub events: u64,
 }
 
-/// Simulates M/M/c with `servers` replicas (one slot each, mean service `service_ms`)
-/// at `utilization` for about `arrivals` arrivals.
-pub fn erlang_check(
-    servers: u32,
-    utilization: f64,
-    service_ms: f64,
-    arrivals: u64,
-    seed: u64,
-) -> ErlangCheck {
+/// An M/M/c system in request mode: `servers` replicas of one slot each, exponential
+/// service with mean `service_ms`, one-minute steps, no queue limit, no safety net.
+pub fn mmc_config(servers: u32, service_ms: f64) -> SimConfig {
     let step_ms = 60_000u64;
-    let capacity = step_ms as f64 / service_ms; // requests per step per replica
-    let per_step = utilization * servers as f64 * capacity;
-    let steps = (arrivals as f64 / per_step).ceil() as usize;
-    let demand = vec![per_step; steps];
-    let cfg = SimConfig {
+    SimConfig {
         fidelity: Fidelity::Requests,
         step_ms,
         decision_interval_ms: step_ms,
-        capacity_per_replica: capacity,
+        capacity_per_replica: step_ms as f64 / service_ms,
         initial_replicas: servers,
         safety: SafetyNet {
             enabled: false,
@@ -149,7 +139,24 @@ pub fn erlang_check(
             slo_ms: f64::INFINITY,
         },
         ..SimConfig::default()
-    };
+    }
+}
+
+/// Simulates M/M/c with `servers` replicas (one slot each, mean service `service_ms`)
+/// at `utilization` for about `arrivals` arrivals.
+pub fn erlang_check(
+    servers: u32,
+    utilization: f64,
+    service_ms: f64,
+    arrivals: u64,
+    seed: u64,
+) -> ErlangCheck {
+    let cfg = mmc_config(servers, service_ms);
+    let step_ms = cfg.step_ms;
+    let capacity = cfg.capacity_per_replica;
+    let per_step = utilization * servers as f64 * capacity;
+    let steps = (arrivals as f64 / per_step).ceil() as usize;
+    let demand = vec![per_step; steps];
     let mut policy = PolicySpec {
         replicas: Some(servers),
         ..prototype_policy("static2").unwrap()

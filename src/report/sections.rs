@@ -9,6 +9,7 @@ use super::data::{self, SweepData};
 use super::document::{Block, Document};
 use super::ReportOptions;
 use crate::error::{Error, Result};
+use crate::sweep::outputs::ACCURACY_COLUMNS;
 
 const SETUP: &str = "import json\nimport polars as pl\nimport matplotlib.pyplot as plt\n\nsummary = pl.read_parquet(\"metrics_summary.parquet\")\nmanifest = json.load(open(\"manifest.json\"))\nsummary.shape";
 
@@ -226,17 +227,9 @@ pub fn build(d: &SweepData, opts: &ReportOptions, plots: &Path) -> Result<Docume
     // Forecasts.
     if d.accuracy.len() > 1 {
         b.push(Block::Heading(2, "Forecast accuracy".into()));
-        let keep = [
-            "forecaster",
-            "n",
-            "mae",
-            "rmse",
-            "mape_pct",
-            "smape_pct",
-            "mase",
-            "coverage_80_pct",
-            "coverage_95_pct",
-        ];
+        let keep: Vec<&str> = std::iter::once("forecaster")
+            .chain(ACCURACY_COLUMNS.into_iter().filter(|c| *c != "mase_period"))
+            .collect();
         let h = &d.accuracy[0];
         let idx: Vec<usize> = keep
             .iter()
@@ -262,7 +255,7 @@ pub fn build(d: &SweepData, opts: &ReportOptions, plots: &Path) -> Result<Docume
         b.push(Block::Table {
             header: idx.iter().map(|&k| h[k].clone()).collect(),
             rows: rows_acc,
-            python: "pl.read_csv(\"forecast_accuracy.csv\").select([\"forecaster\", \"n\", \"mae\", \"rmse\", \"mape_pct\", \"smape_pct\", \"mase\", \"coverage_80_pct\", \"coverage_95_pct\"])".into(),
+            python: format!("pl.read_csv(\"forecast_accuracy.csv\").select({keep:?})"),
         });
     }
     for (i, f) in d.forecasts.iter().enumerate().take(8) {

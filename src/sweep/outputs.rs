@@ -103,6 +103,19 @@ pub fn accuracy_params(sc: &crate::scenario::Scenario) -> Vec<String> {
     p
 }
 
+/// The accuracy table's score columns, in order (before the per-quantile pinball losses).
+pub const ACCURACY_COLUMNS: [&str; 9] = [
+    "n",
+    "mae",
+    "rmse",
+    "mape_pct",
+    "smape_pct",
+    "mase",
+    "mase_period",
+    "coverage_80_pct",
+    "coverage_95_pct",
+];
+
 /// Header and rows of the accuracy table (no rows: an empty table).
 pub fn accuracy_rows(
     params: &[String],
@@ -114,20 +127,7 @@ pub fn accuracy_rows(
     };
     let mut header = vec!["forecaster".to_string()];
     header.extend(params.iter().cloned());
-    header.extend(
-        [
-            "n",
-            "mae",
-            "rmse",
-            "mape_pct",
-            "smape_pct",
-            "mase",
-            "mase_period",
-            "coverage_80_pct",
-            "coverage_95_pct",
-        ]
-        .map(String::from),
-    );
+    header.extend(ACCURACY_COLUMNS.map(String::from));
     header.extend(first.pinball.iter().map(|(q, _)| format!("pinball_q{q}")));
     out.push(header);
     for (name, assign, a) in rows {
