@@ -27,3 +27,35 @@ ensure_torch() {
     torch_dir=$("$TORCH_VENV/bin/python" -c "import torch, os; print(os.path.dirname(torch.__file__))" 2>/dev/null)
     ln -sfn "$torch_dir" .libtorch
 }
+
+# Docker (Debian's docker.io; dockerd started in the background when not running) and
+# Prometheus (Debian's package), for live mode and its tests. Installing needs root.
+apt_install() {
+    if [ "$(id -u)" != 0 ]; then
+        echo "live mode needs: sudo apt-get install -y $*" >&2
+        exit 1
+    fi
+    echo "installing $* (Debian packages)..." >&2
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+ensure_docker() {
+    command -v dockerd >/dev/null 2>&1 || apt_install docker.io
+    if ! docker version --format '{{.Server.Version}}' >/dev/null 2>&1; then
+        if [ "$(id -u)" != 0 ]; then
+            echo "the Docker engine is not running: sudo dockerd &" >&2
+            exit 1
+        fi
+        mkdir -p "$HOME/.cache/scalesim"
+        echo "starting dockerd (log: ~/.cache/scalesim/dockerd.log)..." >&2
+        nohup dockerd >"$HOME/.cache/scalesim/dockerd.log" 2>&1 &
+        for _ in $(seq 1 60); do
+            docker version --format '{{.Server.Version}}' >/dev/null 2>&1 && return 0
+            sleep 1
+        done
+        echo "dockerd did not start: see ~/.cache/scalesim/dockerd.log" >&2
+        exit 1
+    fi
+}
+ensure_prometheus() {
+    command -v prometheus >/dev/null 2>&1 || apt_install prometheus
+}

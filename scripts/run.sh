@@ -13,4 +13,8 @@ cargo build --release --locked --features lstm
 "$SIM" train scenarios/prophet.toml scenarios/lstm.toml scenarios/regression.toml --out models
 "$SIM" report
 "$SIM" validate --out validation/results
-echo "done: results and reports (report.html, report.md, report.ipynb) in reports/<scenario>/, validation in validation/results/"
+# The live demo: real replicas in Docker, a real Prometheus, the ramp trace (≈5 min).
+if [ "${SCALESIM_SKIP_LIVE:-0}" != 1 ]; then
+    bash scripts/live-demo.sh
+fi
+echo "done: results and reports (report.html, report.md, report.ipynb) in reports/<scenario>/, validation in validation/results/ and validation/live/"

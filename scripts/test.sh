@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# The test suite (unit, integration, golden, property, report and LSTM tests), optimised
-# build with the `lstm` feature. Installs what is missing: PyTorch 2.13.0 (libtorch) in
-# ~/.cache/scalesim/torch-venv, headless Chromium (Debian package) and a Python virtual
-# environment with the notebook packages — all kept in ~/.cache/scalesim/ so that later
-# runs and clones reuse them.
+# The test suite (unit, integration, golden, property, report, LSTM and live-mode tests),
+# optimised build with the `lstm` feature. Installs what is missing: PyTorch 2.13.0
+# (libtorch) in ~/.cache/scalesim/torch-venv, headless Chromium, docker.io and prometheus
+# (Debian packages; dockerd is started in the background), the FROM-scratch serving image
+# and a Python virtual environment with the notebook packages — kept in ~/.cache/scalesim/
+# so that later runs and clones reuse them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
@@ -24,6 +25,10 @@ if ! "$VENV/bin/python" -c "import nbformat, nbclient, ipykernel, polars, matplo
     "$VENV/bin/pip" install -q nbformat==5.11.1 nbclient==0.11.0 ipykernel==7.4.0 polars==2.1.0 matplotlib==3.11.2
 fi
 export SCALESIM_PYTHON="$VENV/bin/python" SCALESIM_CHROMIUM=chromium SCALESIM_REQUIRE_TOOLS=1
+# Live-mode tests: Docker (dockerd started when not running), Prometheus, the serving image.
+ensure_docker
+ensure_prometheus
+bash scripts/build-image.sh
 ensure_torch
 if cargo nextest --version >/dev/null 2>&1; then
     cargo nextest run --release --locked --no-fail-fast --features lstm

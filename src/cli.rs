@@ -2,6 +2,7 @@
 
 mod forecast;
 mod gen_data;
+mod live;
 mod train;
 mod validate;
 
@@ -42,6 +43,18 @@ pub enum Command {
     Merge(MergeArgs),
     /// Run the validation suite (seed parity, Erlang-C, Little's law) and write its results.
     Validate(validate::ValidateArgs),
+    /// The inference service live replicas run: POST /predict, GET /health, GET /metrics.
+    Serve(live::ServeArgs),
+    /// Control real Docker replicas with a policy, reading load from Prometheus.
+    Live(live::LiveArgs),
+    /// Replay a trace as open-loop Poisson load against the replicas.
+    Load(live::LoadArgs),
+    /// Build the FROM-scratch serving image from a statically linked `sim`.
+    Image(live::ImageArgs),
+    /// Write the Prometheus configuration that discovers a live configuration's replicas.
+    PrometheusConfig(live::PromConfigArgs),
+    /// Simulate the trace a live run replayed and compare the replica timelines.
+    CompareLive(live::CompareArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -133,6 +146,12 @@ pub fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Validate(a) => validate::run(a),
+        Command::Serve(a) => live::serve(a),
+        Command::Live(a) => live::live(a),
+        Command::Load(a) => live::load(a),
+        Command::Image(a) => live::image(a),
+        Command::PrometheusConfig(a) => live::prometheus_config(a),
+        Command::CompareLive(a) => live::compare_live(a),
     }
 }
 

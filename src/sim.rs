@@ -112,7 +112,8 @@ impl SimConfig {
         if self.step_ms == 0 {
             return Err("step must be positive".into());
         }
-        if self.decision_interval_ms == 0 || self.decision_interval_ms % self.step_ms != 0 {
+        if self.decision_interval_ms == 0 || !self.decision_interval_ms.is_multiple_of(self.step_ms)
+        {
             return Err(format!(
                 "decision_interval_s ({} s) must be a positive multiple of the trace step ({} s)",
                 self.decision_interval_ms as f64 / 1000.0,

@@ -51,7 +51,7 @@ pub fn rolling_forecast(
     let mut model = None;
     let mut batched_until = first;
     for step in first..last {
-        if (step - first) % ro.refit_every == 0 {
+        if (step - first).is_multiple_of(ro.refit_every) {
             let lo = ro.fit_window.map_or(0, |w| step.saturating_sub(w));
             let mut m = f.fit(History {
                 y: &y[lo..step],

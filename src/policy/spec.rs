@@ -207,13 +207,18 @@ impl PolicySpec {
         }
     }
 
+    /// The replica bounds the policy clamps to.
+    pub fn bounds(&self) -> Bounds {
+        Bounds {
+            min: self.min_replicas.unwrap_or(1),
+            max: self.max_replicas.unwrap_or(self.default_max()),
+        }
+    }
+
     /// Builds a fresh policy object (call [`validate`](Self::validate) first).
     pub fn build(&self) -> Box<dyn ScalingPolicy> {
         let name = self.display_name();
-        let bounds = Bounds {
-            min: self.min_replicas.unwrap_or(1),
-            max: self.max_replicas.unwrap_or(self.default_max()),
-        };
+        let bounds = self.bounds();
         let lead = self.lead_steps.unwrap_or(0);
         let qi = self.quantile.and_then(level_index);
         let mut p: Box<dyn ScalingPolicy> = match self.kind {

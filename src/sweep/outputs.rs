@@ -57,14 +57,26 @@ pub fn csv_to_parquet(csv: &Path, parquet: &Path) -> Result<()> {
 
 /// Writes one cell's timeline as Parquet.
 pub fn write_timeline(path: &Path, tl: &Timeline, w: &Workload, first_step: usize) -> Result<()> {
+    let mut df = timeline_frame(path, tl, w.step_ms, first_step)?;
+    write_parquet(path, &mut df)
+}
+
+/// A timeline as a table: `step`, `time_ms` (since the trace start) and one column per
+/// field. `sim live` writes its decision log with this schema too.
+pub fn timeline_frame(
+    path: &Path,
+    tl: &Timeline,
+    step_ms: u64,
+    first_step: usize,
+) -> Result<DataFrame> {
     let n = tl.len();
     let steps: Vec<u64> = (first_step..first_step + n).map(|s| s as u64).collect();
     // Milliseconds since the trace start (the manifest records the start): compact and exact.
     let time_ms: Vec<u64> = (first_step..first_step + n)
-        .map(|s| s as u64 * w.step_ms)
+        .map(|s| s as u64 * step_ms)
         .collect();
     let u = |v: &[u32]| v.iter().map(|&x| x as u64).collect::<Vec<u64>>();
-    let mut df = DataFrame::new(
+    DataFrame::new(
         n,
         vec![
             Column::new("step".into(), steps),
@@ -86,8 +98,7 @@ pub fn write_timeline(path: &Path, tl: &Timeline, w: &Workload, first_step: usiz
     .map_err(|source| Error::Polars {
         path: path.to_path_buf(),
         source,
-    })?;
-    write_parquet(path, &mut df)
+    })
 }
 
 /// Swept-parameter columns of the accuracy table (from every forecaster variant).

@@ -1,0 +1,281 @@
+//! `sim serve`, `sim live`, `sim load`, `sim image`, `sim prometheus-config` and
+//! `sim compare-live`: the live mode's commands.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+
+use crate::live::config::LiveConfig;
+use crate::live::service_time::ServiceTimeDist;
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on (loopback by default).
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: std::net::IpAddr,
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+    /// uniform:MIN:MAX, exponential:MEAN, deterministic:MS or lognormal:MEAN:CV (ms).
+    #[arg(long, default_value = "uniform:50:200")]
+    pub service_time: ServiceTimeDist,
+    /// Requests served at once.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..))]
+    pub concurrency: u32,
+    /// Requests waiting for a slot; more get 503.
+    #[arg(long, default_value_t = 32)]
+    pub queue: usize,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+}
+
+pub fn serve(a: ServeArgs) -> Result<()> {
+    let cfg = crate::live::serve::ServeConfig {
+        addr: std::net::SocketAddr::new(a.host, a.port),
+        service_time: a.service_time,
+        concurrency: a.concurrency as usize,
+        queue: a.queue,
+        seed: a.seed,
+    };
+    runtime()?.block_on(crate::live::serve::serve(cfg))
+}
+
+#[derive(Debug, clap::Args)]
+pub struct LiveArgs {
+    /// Live configuration (see scenarios/live.toml).
+    #[arg(long)]
+    pub config: PathBuf,
+    /// Decision log (overrides controller.decisions).
+    #[arg(long)]
+    pub decisions: Option<PathBuf>,
+}
+
+pub fn live(a: LiveArgs) -> Result<()> {
+    let mut cfg = LiveConfig::load(&a.config)?;
+    if let Some(d) = a.decisions {
+        cfg.controller.decisions = std::env::current_dir()?.join(d);
+    }
+    let summary = runtime()?.block_on(crate::live::controller::run(
+        cfg,
+        crate::live::shutdown_signal(),
+    ))?;
+    eprintln!(
+        "{} decisions ({} held for missing data), peak {} replicas -> {}",
+        summary.decisions,
+        summary.holds,
+        summary.peak_desired,
+        summary.log.display()
+    );
+    Ok(())
+}
+
+#[derive(Debug, clap::Args)]
+pub struct LoadArgs {
+    /// Trace (CSV or Parquet): requests per step.
+    #[arg(long)]
+    pub trace: PathBuf,
+    #[arg(long, default_value = "timestamp")]
+    pub timestamp_column: String,
+    #[arg(long)]
+    pub value_column: Option<String>,
+    /// Time compression: a trace step lasts step / speedup (its request count is kept).
+    #[arg(long, default_value_t = 1.0)]
+    pub speedup: f64,
+    /// Multiplier on every step's request count.
+    #[arg(long, default_value_t = 1.0)]
+    pub scale: f64,
+    /// Send to the replicas of this service (found through Docker labels).
+    #[arg(long, conflicts_with = "ports")]
+    pub service: Option<String>,
+    /// ... or to these 127.0.0.1 ports.
+    #[arg(long, value_delimiter = ',')]
+    pub ports: Vec<u16>,
+    /// Per-request timeout, seconds.
+    #[arg(long, default_value_t = 10.0)]
+    pub timeout_s: f64,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Per-request record (CSV: at_ms, latency_ms, status, port, attempts).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+pub fn load(a: LoadArgs) -> Result<()> {
+    if !(a.speedup > 0.0 && a.speedup.is_finite() && a.scale >= 0.0 && a.scale.is_finite()) {
+        bail!("--speedup must be positive and --scale zero or positive");
+    }
+    let spec = crate::trace::TraceSpec {
+        timestamp_column: a.timestamp_column.clone(),
+        value_column: a.value_column.clone(),
+        ..crate::trace::TraceSpec::for_path(&a.trace)
+    };
+    let w = crate::trace::load(&spec, "load")?.workload;
+    let times = crate::live::load::arrivals(&w.demand, w.step_ms, a.speedup, a.scale, a.seed);
+    let targets = match (&a.service, a.ports.is_empty()) {
+        (Some(s), _) => crate::live::load::Targets::Docker(s.clone()),
+        (None, false) => crate::live::load::Targets::Fixed(a.ports.clone()),
+        (None, true) => {
+            bail!("name the target: --service <name> (Docker labels) or --ports 8080,8081")
+        }
+    };
+    eprintln!(
+        "sending {} requests over {:.1} s ({} steps of {:.2} s)",
+        times.len(),
+        w.len() as f64 * w.step_ms as f64 / a.speedup / 1000.0,
+        w.len(),
+        w.step_ms as f64 / a.speedup / 1000.0
+    );
+    let outcomes = runtime()?.block_on(crate::live::load::run(
+        &times,
+        targets,
+        Duration::from_secs_f64(a.timeout_s),
+    ))?;
+    if let Some(path) = &a.out {
+        crate::trace::write::atomic_write(path, |f| {
+            use std::io::Write;
+            writeln!(f, "at_ms,latency_ms,status,port,attempts")?;
+            for o in &outcomes {
+                writeln!(
+                    f,
+                    "{:.3},{:.3},{},{},{}",
+                    o.at_ms, o.latency_ms, o.status, o.port, o.attempts
+                )?;
+            }
+            Ok(())
+        })?;
+    }
+    let s = crate::live::load::summarize(&outcomes);
+    println!(
+        "requests {} ok {} rejected {} failed {} error_rate {:.4} p50_ms {:.1} p95_ms {:.1} p99_ms {:.1}",
+        s.requests, s.ok, s.rejected, s.failed, s.error_rate, s.p50_ms, s.p95_ms, s.p99_ms
+    );
+    Ok(())
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ImageArgs {
+    /// A statically linked `sim` (scripts/build-image.sh builds one and calls this).
+    #[arg(long)]
+    pub binary: PathBuf,
+    #[arg(long, default_value = crate::live::IMAGE)]
+    pub tag: String,
+}
+
+pub fn image(a: ImageArgs) -> Result<()> {
+    runtime()?.block_on(async {
+        let engine = crate::live::docker::Engine::connect().await?;
+        engine.build_image(&a.binary, &a.tag).await
+    })?;
+    eprintln!(
+        "built image {} (FROM scratch, {})",
+        a.tag,
+        a.binary.display()
+    );
+    Ok(())
+}
+
+#[derive(Debug, clap::Args)]
+pub struct PromConfigArgs {
+    #[arg(long)]
+    pub config: PathBuf,
+    /// Docker engine address Prometheus discovers replicas through.
+    #[arg(long, default_value = "unix:///var/run/docker.sock")]
+    pub docker_host: String,
+    /// Output file (stdout when absent).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+pub fn prometheus_config(a: PromConfigArgs) -> Result<()> {
+    let cfg = LiveConfig::load(&a.config)?;
+    let text = crate::live::prom::scrape_config(&cfg, &a.docker_host);
+    match &a.out {
+        Some(p) => crate::trace::write::atomic_write(p, |f| {
+            use std::io::Write;
+            f.write_all(text.as_bytes())
+        })?,
+        None => print!("{text}"),
+    }
+    Ok(())
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CompareArgs {
+    /// The live configuration of the run.
+    #[arg(long)]
+    pub config: PathBuf,
+    /// Its decision log (CSV or Parquet).
+    #[arg(long)]
+    pub decisions: PathBuf,
+    /// The trace `sim load` replayed, with the same --speedup and --scale.
+    #[arg(long)]
+    pub trace: PathBuf,
+    #[arg(long, default_value_t = 1.0)]
+    pub speedup: f64,
+    #[arg(long, default_value_t = 1.0)]
+    pub scale: f64,
+    /// Start-up delay of a replica, seconds (measured: about 1 s here).
+    #[arg(long, default_value_t = 1.0)]
+    pub startup_delay_s: f64,
+    /// Folder for comparison.json and comparison.csv.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+pub fn compare_live(a: CompareArgs) -> Result<()> {
+    let cfg = LiveConfig::load(&a.config)?;
+    let w = crate::trace::load(&crate::trace::TraceSpec::for_path(&a.trace), "trace")?.workload;
+    let step_s = w.step_ms as f64 / 1000.0 / a.speedup;
+    if (step_s - cfg.controller.interval_s).abs() > 1e-6 {
+        bail!(
+            "the trace's step / speedup is {step_s} s but controller.interval_s is {} s: they must match to compare decision by decision",
+            cfg.controller.interval_s
+        );
+    }
+    let demand: Vec<f64> = w.demand.iter().map(|d| d * a.scale).collect();
+    let sim =
+        crate::live::compare::simulate_live(&cfg, &demand, (a.startup_delay_s * 1000.0) as u64)?;
+    let live = read_desired(&a.decisions)?;
+    let c = crate::live::compare::compare(
+        &live.0,
+        &sim.desired,
+        cfg.initial_replicas(),
+        cfg.controller.interval_s,
+    );
+    std::fs::create_dir_all(&a.out)
+        .with_context(|| format!("cannot create {}", a.out.display()))?;
+    let json = serde_json::to_string_pretty(&c)?;
+    crate::trace::write::atomic_write(&a.out.join("comparison.json"), |f| {
+        use std::io::Write;
+        f.write_all(json.as_bytes())
+    })?;
+    crate::trace::write::atomic_write(&a.out.join("comparison.csv"), |f| {
+        use std::io::Write;
+        writeln!(
+            f,
+            "decision,trace_demand,live_demand,sim_desired,live_desired"
+        )?;
+        let rows = demand.iter().zip(&live.1).zip(&sim.desired).zip(&live.0);
+        for (i, (((d, ld), sd), lr)) in rows.take(c.decisions_compared).enumerate() {
+            writeln!(f, "{i},{d},{ld},{sd},{lr}")?;
+        }
+        Ok(())
+    })?;
+    println!("{json}");
+    Ok(())
+}
+
+/// `desired` and `demand` columns of a decision log.
+fn read_desired(path: &std::path::Path) -> Result<(Vec<u32>, Vec<f64>)> {
+    let df = crate::trace::read_table(path)?;
+    let col = |name: &str| crate::report::data::f64_column(&df, path, name);
+    let desired = col("desired")?.iter().map(|&d| d as u32).collect();
+    Ok((desired, col("demand")?))
+}

@@ -1,0 +1,88 @@
+//! Live mode: the simulator's policies controlling real Docker replicas of an inference
+//! service, fed by a real Prometheus. `serve` is the service, `docker` the replicas,
+//! `prom` the metrics, `controller` the decision loop, `load` the load generator and
+//! `compare` the live-versus-simulated comparison. This is the I/O side of the project;
+//! the decisions themselves are the pure `policy` objects `sim sweep` uses.
+
+pub mod compare;
+pub mod config;
+pub mod controller;
+pub mod docker;
+pub mod exporter;
+pub mod forecast;
+pub mod load;
+pub mod prom;
+pub mod reconcile;
+pub mod serve;
+pub mod service_time;
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Context, Result};
+
+/// Label naming the service a container is a replica of; the controller touches nothing else.
+pub const LABEL_SERVICE: &str = "scalesim.service";
+/// Label with the 127.0.0.1 port a replica listens on.
+pub const LABEL_PORT: &str = "scalesim.port";
+/// Tag `sim image` gives the serving image.
+pub const IMAGE: &str = "scalesim-serve:latest";
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}
+
+/// An exclusive lock per service: a second controller for the same service refuses to start.
+#[derive(Debug)]
+pub struct ServiceLock {
+    _file: std::fs::File,
+    pub path: PathBuf,
+}
+
+/// Folder of the lock files: $SCALESIM_LOCK_DIR, $XDG_RUNTIME_DIR or the temporary folder.
+fn lock_dir() -> PathBuf {
+    std::env::var_os("SCALESIM_LOCK_DIR")
+        .or_else(|| std::env::var_os("XDG_RUNTIME_DIR"))
+        .map(PathBuf::from)
+        .unwrap_or_else(std::env::temp_dir)
+}
+
+impl ServiceLock {
+    pub fn acquire(service: &str) -> Result<ServiceLock> {
+        let path = lock_dir().join(format!("scalesim-live-{service}.lock"));
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .with_context(|| format!("cannot open the lock file {}", path.display()))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => bail!(
+                "another `sim live` controls service '{service}' (lock {} is held): stop it first, or give this run another service.name",
+                path.display()
+            ),
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(e).with_context(|| format!("cannot lock {}", path.display()))
+            }
+        }
+        Ok(ServiceLock { _file: file, path })
+    }
+}

@@ -1,0 +1,325 @@
+//! `live.toml`: the service, Prometheus, controller, forecaster and policy of a live run.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
+
+use super::service_time::ServiceTimeDist;
+use crate::policy::PolicySpec;
+use crate::scenario::forecasters::ForecasterSpec;
+
+/// A whole live configuration.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LiveConfig {
+    pub service: ServiceSection,
+    #[serde(default)]
+    pub prometheus: PrometheusSection,
+    pub controller: ControllerSection,
+    /// The forecaster (any `[[forecasters]]` kind of a scenario except `file`); online
+    /// `naive` when absent.
+    pub forecaster: Option<ForecasterSpec>,
+    pub policy: PolicySpec,
+    #[serde(default)]
+    pub safety: SafetySection,
+    /// Where this file was read from (relative paths resolve against its folder).
+    #[serde(skip)]
+    pub path: PathBuf,
+}
+
+/// The replicas: what runs and where.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceSection {
+    /// Service name: the `scalesim.service` label of its containers and the lock's name.
+    pub name: String,
+    /// Image with `sim` as its entry point (`sim image` builds `scalesim-serve:latest`).
+    #[serde(default = "default_image")]
+    pub image: String,
+    /// Replicas listen on 127.0.0.1 ports from here up.
+    #[serde(default = "default_base_port")]
+    pub base_port: u16,
+    #[serde(default = "default_port_span")]
+    pub port_span: u16,
+    #[serde(default = "default_service_time")]
+    pub service_time: ServiceTimeDist,
+    #[serde(default = "default_concurrency")]
+    pub concurrency: usize,
+    #[serde(default = "default_queue")]
+    pub queue: usize,
+    /// Seconds a stopping replica gets to finish its requests before it is killed.
+    #[serde(default = "default_stop_timeout")]
+    pub stop_timeout_s: u32,
+}
+
+/// Where Prometheus is and how it scrapes.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrometheusSection {
+    #[serde(default = "default_prom_url")]
+    pub url: String,
+    #[serde(default = "default_scrape")]
+    pub scrape_interval_s: f64,
+    /// Window of rate() and the latency histogram (at least two scrapes; default 4).
+    pub rate_window_s: Option<f64>,
+    /// Seconds one query may take.
+    #[serde(default = "default_query_timeout")]
+    pub timeout_s: f64,
+}
+
+impl Default for PrometheusSection {
+    fn default() -> Self {
+        PrometheusSection {
+            url: default_prom_url(),
+            scrape_interval_s: default_scrape(),
+            rate_window_s: None,
+            timeout_s: default_query_timeout(),
+        }
+    }
+}
+
+impl PrometheusSection {
+    pub fn rate_window_s(&self) -> f64 {
+        self.rate_window_s.unwrap_or(4.0 * self.scrape_interval_s)
+    }
+}
+
+/// What to do with the replicas when the controller stops.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum OnExit {
+    /// Leave them running as they are.
+    #[default]
+    Keep,
+    /// Scale to the policy's minimum.
+    Min,
+    /// Stop and remove all of them.
+    Remove,
+}
+
+/// The control loop.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ControllerSection {
+    /// Seconds between decisions (the simulator's step).
+    #[serde(default = "default_interval")]
+    pub interval_s: f64,
+    /// Requests per second one replica serves within its latency objective.
+    pub capacity_per_replica_rps: f64,
+    /// History to warm the forecaster up with (query_range), seconds.
+    #[serde(default = "default_history")]
+    pub history_s: f64,
+    /// Replicas to start with (the policy's minimum when absent).
+    pub initial_replicas: Option<u32>,
+    #[serde(default)]
+    pub on_exit: OnExit,
+    /// Decision log (Parquet, the simulator's timeline schema) and its CSV twin.
+    #[serde(default = "default_decisions")]
+    pub decisions: PathBuf,
+    /// Stop after this many decisions (runs until SIGINT / SIGTERM when absent).
+    pub max_decisions: Option<u64>,
+    /// Loopback port of the controller's own /metrics (desired and ready replicas, demand,
+    /// forecast) for Prometheus and the Grafana dashboard; none when absent.
+    pub metrics_port: Option<u16>,
+    /// With a saved Prophet model (`forecaster.model_file`): the model time (RFC 3339) of
+    /// the first decision; each decision then advances the model clock by one model step,
+    /// so a time-compressed replay (`sim load --speedup`) meets the model's calendar. The
+    /// wall clock when absent.
+    pub model_start: Option<String>,
+}
+
+/// The safety net on observed latency and CPU.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SafetySection {
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Add a replica when the observed p95 latency exceeds this (ms).
+    #[serde(default = "default_safety_latency")]
+    pub latency_p95_ms: f64,
+    /// ... or CPU per replica exceeds this (%).
+    #[serde(default = "default_safety_cpu")]
+    pub cpu_pct: f64,
+}
+
+impl Default for SafetySection {
+    fn default() -> Self {
+        SafetySection {
+            enabled: true,
+            latency_p95_ms: default_safety_latency(),
+            cpu_pct: default_safety_cpu(),
+        }
+    }
+}
+
+fn default_image() -> String {
+    super::IMAGE.to_string()
+}
+fn default_base_port() -> u16 {
+    18080
+}
+fn default_port_span() -> u16 {
+    100
+}
+fn default_service_time() -> ServiceTimeDist {
+    ServiceTimeDist::PROTOTYPE
+}
+fn default_concurrency() -> usize {
+    4
+}
+fn default_queue() -> usize {
+    32
+}
+fn default_stop_timeout() -> u32 {
+    10
+}
+fn default_prom_url() -> String {
+    "http://127.0.0.1:9090".into()
+}
+fn default_scrape() -> f64 {
+    5.0
+}
+fn default_query_timeout() -> f64 {
+    5.0
+}
+fn default_interval() -> f64 {
+    60.0
+}
+fn default_history() -> f64 {
+    3600.0
+}
+fn default_decisions() -> PathBuf {
+    PathBuf::from("reports/live/decisions.parquet")
+}
+fn yes() -> bool {
+    true
+}
+fn default_safety_latency() -> f64 {
+    1000.0
+}
+fn default_safety_cpu() -> f64 {
+    90.0
+}
+
+impl LiveConfig {
+    /// Reads and checks a live configuration.
+    pub fn load(path: &Path) -> Result<LiveConfig> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read live configuration {}", path.display()))?;
+        let mut cfg: LiveConfig = toml::from_str(&text)
+            .with_context(|| format!("{}: malformed live configuration", path.display()))?;
+        cfg.path = path.to_path_buf();
+        cfg.validate()
+            .with_context(|| format!("{}: invalid live configuration", path.display()))?;
+        Ok(cfg)
+    }
+
+    /// A path from the file, relative to its folder.
+    pub fn resolve(&self, p: &Path) -> PathBuf {
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            self.path.parent().unwrap_or_else(|| Path::new(".")).join(p)
+        }
+    }
+
+    pub fn validate(&self) -> Result<()> {
+        let s = &self.service;
+        if s.name.is_empty()
+            || !s
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            bail!(
+                "service.name '{}' must be letters, digits, '-' or '_'",
+                s.name
+            );
+        }
+        if s.concurrency == 0 {
+            bail!("service.concurrency must be at least 1");
+        }
+        if s.port_span == 0 || s.base_port.checked_add(s.port_span).is_none() {
+            bail!("service.base_port + port_span must stay below 65536");
+        }
+        let c = &self.controller;
+        let pos = |v: f64, key: &str| -> Result<()> {
+            if !(v > 0.0 && v.is_finite()) {
+                bail!("{key} must be a positive number, got {v}");
+            }
+            Ok(())
+        };
+        pos(c.interval_s, "controller.interval_s")?;
+        pos(
+            c.capacity_per_replica_rps,
+            "controller.capacity_per_replica_rps",
+        )?;
+        pos(
+            self.prometheus.scrape_interval_s,
+            "prometheus.scrape_interval_s",
+        )?;
+        pos(self.prometheus.rate_window_s(), "prometheus.rate_window_s")?;
+        pos(self.prometheus.timeout_s, "prometheus.timeout_s")?;
+        if !(c.history_s >= 0.0) {
+            bail!("controller.history_s must be zero or positive");
+        }
+        if self.prometheus.rate_window_s() < 2.0 * self.prometheus.scrape_interval_s {
+            bail!(
+                "prometheus.rate_window_s ({}) must cover at least two scrapes ({} s each)",
+                self.prometheus.rate_window_s(),
+                self.prometheus.scrape_interval_s
+            );
+        }
+        if !self.prometheus.url.starts_with("http://")
+            && !self.prometheus.url.starts_with("https://")
+        {
+            bail!(
+                "prometheus.url '{}' must start with http:// or https://",
+                self.prometheus.url
+            );
+        }
+        self.policy
+            .validate()
+            .map_err(|e| anyhow::anyhow!("policy: {e}"))?;
+        let bounds = self.bounds();
+        if bounds.max as usize > s.port_span as usize {
+            bail!(
+                "policy max_replicas ({}) exceeds service.port_span ({}): every replica needs its own port",
+                bounds.max,
+                s.port_span
+            );
+        }
+        if let Some(f) = &self.forecaster {
+            use crate::scenario::forecasters::ForecasterKind;
+            if f.kind == ForecasterKind::Lstm {
+                bail!("forecaster: kind 'lstm' is not available live yet; use prophet (model_file or online), holt_winters, ridge or a baseline");
+            }
+            let mut check = f.clone();
+            if f.kind == ForecasterKind::Prophet {
+                // A saved Prophet model is allowed live (model_file); the rest as in scenarios.
+                check.model_file = None;
+            }
+            check
+                .validate()
+                .map_err(|e| anyhow::anyhow!("forecaster: {e}"))?;
+            if f.kind == crate::scenario::forecasters::ForecasterKind::File {
+                bail!("forecaster: kind 'file' reads a fixed forecast and cannot run live; use a model kind");
+            }
+        }
+        Ok(())
+    }
+
+    /// The policy's replica bounds.
+    pub fn bounds(&self) -> crate::policy::Bounds {
+        self.policy.bounds()
+    }
+
+    pub fn initial_replicas(&self) -> u32 {
+        self.bounds().clamp(
+            self.controller
+                .initial_replicas
+                .unwrap_or(self.bounds().min),
+        )
+    }
+}

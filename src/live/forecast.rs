@@ -1,0 +1,178 @@
+//! The live forecaster: a scenario forecaster refitted online on the demand Prophet has
+//! recorded, or a Prophet model saved by `sim train` that predicts on a model clock.
+
+use anyhow::{bail, Context, Result};
+
+use super::config::LiveConfig;
+use crate::forecast::baselines::Naive;
+use crate::forecast::prophet::ProphetModel;
+use crate::forecast::{ForecastBuf, ForecastTable, Forecaster, History, QUANTILES};
+use crate::scenario::forecasters::{ForecasterKind, ForecasterSpec};
+use crate::workload::Workload;
+
+/// How the decision ticks map onto the time axis a saved model was trained on.
+#[derive(Debug, Clone, Copy)]
+pub struct ModelClock {
+    /// Model time (local wall-clock ms) of the first decision.
+    pub start_ms: i64,
+    /// Model steps per decision (the live interval is `model step / speedup`).
+    pub step_ms: u64,
+}
+
+/// What produces each decision's forecast.
+#[derive(Debug)]
+pub enum LiveForecaster {
+    /// Fitted again at every decision on the recorded history (too short a history: naive).
+    Online {
+        name: String,
+        spec: Box<ForecasterSpec>,
+        fallback: Naive,
+    },
+    /// A Prophet model from `models/` (`model_file`), evaluated at model-clock timestamps.
+    SavedProphet {
+        name: String,
+        model: Box<ProphetModel>,
+        clock: ModelClock,
+    },
+}
+
+impl LiveForecaster {
+    pub fn from_config(cfg: &LiveConfig) -> Result<LiveForecaster> {
+        let spec = cfg.forecaster.clone().unwrap_or_else(|| ForecasterSpec {
+            name: None,
+            ..naive_spec()
+        });
+        let name = spec.display_name();
+        if let (ForecasterKind::Prophet, Some(file)) = (spec.kind, &spec.model_file) {
+            let path = cfg.resolve(file);
+            let text = std::fs::read_to_string(&path).with_context(|| {
+                format!(
+                    "forecaster '{name}': cannot read model_file {}: train it with `sim train`",
+                    path.display()
+                )
+            })?;
+            let saved: serde_json::Value = serde_json::from_str(&text)
+                .with_context(|| format!("{}: not a saved model (JSON)", path.display()))?;
+            if saved["kind"].as_str() != Some("prophet") {
+                bail!(
+                    "{}: not a Prophet model saved by `sim train`",
+                    path.display()
+                );
+            }
+            let model: ProphetModel = serde_json::from_value(saved["model"].clone())
+                .with_context(|| format!("{}: malformed Prophet model", path.display()))?;
+            if !model.regressors.is_empty() {
+                bail!("{}: the model uses regressors, which live mode cannot supply; train one without", path.display());
+            }
+            let step_ms = saved["step_ms"].as_u64().unwrap_or(60_000);
+            let start_ms = match &cfg.controller.model_start {
+                Some(t) => chrono::DateTime::parse_from_rfc3339(t)
+                    .with_context(|| format!("controller.model_start '{t}' is not an RFC 3339 time (2025-01-08T00:00:00Z)"))?
+                    .naive_local()
+                    .and_utc()
+                    .timestamp_millis(),
+                None => chrono::Local::now().naive_local().and_utc().timestamp_millis(),
+            };
+            return Ok(LiveForecaster::SavedProphet {
+                name,
+                model: Box::new(model),
+                clock: ModelClock { start_ms, step_ms },
+            });
+        }
+        Ok(LiveForecaster::Online {
+            fallback: Naive { name: name.clone() },
+            name,
+            spec: Box::new(spec),
+        })
+    }
+
+    pub fn name(&self) -> &str {
+        match self {
+            LiveForecaster::Online { name, .. } | LiveForecaster::SavedProphet { name, .. } => name,
+        }
+    }
+
+    /// A one-row forecast table made at decision `tick` (= `history.len()` steps recorded
+    /// since the start of the history) for `horizon` steps.
+    pub fn forecast(
+        &self,
+        history: &[f64],
+        first_tick: usize,
+        tick: usize,
+        horizon: usize,
+        step_ms: u64,
+    ) -> Result<ForecastTable> {
+        let horizon = horizon.max(1);
+        let mut buf = ForecastBuf::default();
+        buf.reset(horizon);
+        match self {
+            LiveForecaster::Online {
+                name,
+                spec,
+                fallback,
+            } => {
+                if history.is_empty() {
+                    bail!("no demand recorded yet");
+                }
+                let w = Workload {
+                    name: "live".into(),
+                    step_ms,
+                    start: None,
+                    demand: history.to_vec(),
+                    regressors: Vec::new(),
+                };
+                let h = History {
+                    y: history,
+                    start_step: 0,
+                    step_ms,
+                };
+                let fitted = spec
+                    .build(&w, std::path::Path::new("."), history.len()..history.len())
+                    .and_then(|f| f.fit(h));
+                match fitted {
+                    Ok(m) => m.predict(&mut buf),
+                    Err(e) => {
+                        tracing::info!(
+                            "forecaster '{name}' cannot fit yet ({e}); naive forecast this time"
+                        );
+                        match fallback.fit(h) {
+                            Ok(m) => m.predict(&mut buf),
+                            // One step recorded: persistence, without an interval.
+                            Err(_) => {
+                                let last = history[history.len() - 1].max(0.0);
+                                buf.point.fill(last);
+                                buf.quantiles.fill(last);
+                            }
+                        }
+                    }
+                }
+            }
+            LiveForecaster::SavedProphet { model, clock, .. } => {
+                let ds: Vec<i64> = (0..horizon)
+                    .map(|k| {
+                        clock.start_ms + ((tick - first_tick + k) as u64 * clock.step_ms) as i64
+                    })
+                    .collect();
+                let fc = model.predict(&ds, &[]);
+                let q = QUANTILES.len();
+                for k in 0..horizon {
+                    buf.point[k] = fc.yhat[k].max(0.0);
+                    let dst = buf.quantiles_at(k);
+                    dst.copy_from_slice(&fc.quantiles[k * q..(k + 1) * q]);
+                    crate::forecast::tidy_quantiles(dst);
+                }
+            }
+        }
+        Ok(ForecastTable {
+            forecaster: self.name().to_string(),
+            first_step: tick,
+            horizon,
+            point: buf.point,
+            quantiles: buf.quantiles,
+        })
+    }
+}
+
+fn naive_spec() -> ForecasterSpec {
+    toml::from_str("kind = \"naive\"").expect("a valid spec")
+}

@@ -1,0 +1,265 @@
+//! `sim serve`: the inference service the live controller scales. `POST /predict`
+//! simulates inference with a service-time distribution behind a per-replica
+//! concurrency limit and a bounded queue; `GET /metrics` exports Prometheus metrics.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric};
+use prometheus_client::metrics::counter::{ConstCounter, Counter};
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+use rand::Rng;
+use rand::SeedableRng;
+use tokio::sync::Semaphore;
+
+use super::service_time::ServiceTimeDist;
+
+/// Largest request body accepted (larger ones get 413).
+pub const MAX_BODY_BYTES: usize = 1 << 20;
+
+/// Latency histogram bounds (s): fine around the prototype's 50–200 ms service times.
+pub const LATENCY_BUCKETS_S: [f64; 20] = [
+    0.01, 0.025, 0.05, 0.075, 0.1, 0.125, 0.15, 0.175, 0.2, 0.25, 0.3, 0.4, 0.5, 0.75, 1.0, 1.5,
+    2.0, 3.0, 5.0, 10.0,
+];
+
+/// How one replica serves.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    pub addr: SocketAddr,
+    pub service_time: ServiceTimeDist,
+    /// Requests served at once.
+    pub concurrency: usize,
+    /// Requests waiting for a slot before new ones get 503.
+    pub queue: usize,
+    /// Seed of the service-time stream (the port is mixed in so replicas differ).
+    pub seed: u64,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StatusLabel {
+    status: u16,
+}
+
+#[derive(Debug)]
+struct Metrics {
+    requests: Family<StatusLabel, Counter>,
+    duration: Histogram,
+    in_flight: Gauge,
+    queued: Gauge,
+}
+
+struct AppState {
+    cfg: ServeConfig,
+    slots: Semaphore,
+    waiting: AtomicUsize,
+    metrics: Metrics,
+    registry: Registry,
+    rng: std::sync::Mutex<rand_chacha::ChaCha8Rng>,
+}
+
+/// Process CPU seconds, read from /proc on each scrape.
+#[derive(Debug)]
+struct ProcessCpu;
+
+impl prometheus_client::collector::Collector for ProcessCpu {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        if let Some(secs) = process_cpu_seconds() {
+            let c = ConstCounter::new(secs);
+            let m = encoder.encode_descriptor(
+                "process_cpu_seconds",
+                "Total user and system CPU time spent in seconds.",
+                None,
+                c.metric_type(),
+            )?;
+            c.encode(m)?;
+        }
+        Ok(())
+    }
+}
+
+/// User + system CPU seconds of this process (Linux; `None` elsewhere).
+pub fn process_cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let utime: f64 = f.get(11)?.parse().ok()?;
+    let stime: f64 = f.get(12)?.parse().ok()?;
+    // Clock ticks per second: 100 on every Linux configuration we target.
+    Some((utime + stime) / 100.0)
+}
+
+/// Leaves the queue count when dropped (also when the client goes away while queued).
+struct Queued<'a>(&'a AtomicUsize);
+impl Drop for Queued<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// The router of one replica (exposed for in-process tests).
+pub fn router(cfg: ServeConfig) -> Router {
+    let mut registry = Registry::default();
+    let metrics = Metrics {
+        requests: Family::default(),
+        duration: Histogram::new(LATENCY_BUCKETS_S.iter().copied()),
+        in_flight: Gauge::default(),
+        queued: Gauge::default(),
+    };
+    registry.register(
+        "scalesim_requests",
+        "Requests to /predict by HTTP status",
+        metrics.requests.clone(),
+    );
+    registry.register(
+        "scalesim_request_duration_seconds",
+        "Time from arrival to response of served /predict requests (queueing + service)",
+        metrics.duration.clone(),
+    );
+    registry.register(
+        "scalesim_in_flight_requests",
+        "Requests being served",
+        metrics.in_flight.clone(),
+    );
+    registry.register(
+        "scalesim_queued_requests",
+        "Requests waiting for a slot",
+        metrics.queued.clone(),
+    );
+    registry.register_collector(Box::new(ProcessCpu));
+    // Export the 200 series from the start: an idle replica reports a zero rate, not no data.
+    let _ = metrics.requests.get_or_create(&StatusLabel { status: 200 });
+    let seed = crate::rng::mix64(cfg.seed ^ cfg.addr.port() as u64);
+    let state = Arc::new(AppState {
+        slots: Semaphore::new(cfg.concurrency.max(1)),
+        waiting: AtomicUsize::new(0),
+        metrics,
+        registry,
+        rng: std::sync::Mutex::new(rand_chacha::ChaCha8Rng::seed_from_u64(seed)),
+        cfg,
+    });
+    Router::new()
+        .route("/predict", post(predict))
+        .route("/health", get(|| async { "ok" }))
+        .route("/metrics", get(metrics_text))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state)
+}
+
+async fn predict(State(st): State<Arc<AppState>>, body: Bytes) -> Response {
+    let start = Instant::now();
+    let reply = |st: &AppState, code: StatusCode, body: serde_json::Value| {
+        st.metrics
+            .requests
+            .get_or_create(&StatusLabel {
+                status: code.as_u16(),
+            })
+            .inc();
+        (code, Json(body)).into_response()
+    };
+    let input: serde_json::Value = match serde_json::from_slice(&body) {
+        Ok(v) => v,
+        Err(e) => {
+            return reply(
+                &st,
+                StatusCode::BAD_REQUEST,
+                serde_json::json!({ "error": format!("malformed JSON body: {e}") }),
+            )
+        }
+    };
+    let permit = match st.slots.try_acquire() {
+        Ok(p) => p,
+        Err(_) => {
+            if st.waiting.fetch_add(1, Ordering::SeqCst) >= st.cfg.queue {
+                st.waiting.fetch_sub(1, Ordering::SeqCst);
+                return reply(
+                    &st,
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    serde_json::json!({ "error": "replica saturated: queue full, retry later" }),
+                );
+            }
+            let _queued = Queued(&st.waiting);
+            match st.slots.acquire().await {
+                Ok(p) => p,
+                Err(_) => {
+                    return reply(
+                        &st,
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        serde_json::json!({ "error": "shutting down" }),
+                    )
+                }
+            }
+        }
+    };
+    let service = {
+        let mut rng = st.rng.lock().unwrap_or_else(|e| e.into_inner());
+        st.cfg.service_time.sample_ms(&mut *rng)
+    };
+    tokio::time::sleep(Duration::from_secs_f64(service / 1000.0)).await;
+    drop(permit);
+    let elapsed = start.elapsed().as_secs_f64();
+    st.metrics.duration.observe(elapsed);
+    let n = match &input {
+        serde_json::Value::Array(a) => a.len(),
+        serde_json::Value::Object(o) => o.len(),
+        _ => 1,
+    };
+    reply(
+        &st,
+        StatusCode::OK,
+        serde_json::json!({
+            "prediction": rand::rng().random::<f64>(),
+            "inputs": n,
+            "service_ms": service,
+            "port": st.cfg.addr.port(),
+        }),
+    )
+}
+
+async fn metrics_text(State(st): State<Arc<AppState>>) -> Response {
+    let total = st.cfg.concurrency.max(1);
+    st.metrics
+        .in_flight
+        .set((total - st.slots.available_permits().min(total)) as i64);
+    st.metrics
+        .queued
+        .set(st.waiting.load(Ordering::SeqCst) as i64);
+    let mut out = String::new();
+    if prometheus_client::encoding::text::encode(&mut out, &st.registry).is_err() {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    }
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        out,
+    )
+        .into_response()
+}
+
+/// Serves until SIGINT or SIGTERM, then finishes the requests in flight.
+pub async fn serve(cfg: ServeConfig) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let addr = cfg.addr;
+    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| {
+        format!("cannot listen on {addr}: is the port taken? pick another with --port")
+    })?;
+    tracing::info!("serving on http://{addr}");
+    axum::serve(listener, router(cfg))
+        .with_graceful_shutdown(super::shutdown_signal())
+        .await
+        .context("server failed")
+}

@@ -1,0 +1,238 @@
+//! Live mode's files: the demo configuration, the generated Prometheus configuration,
+//! the Grafana dashboard and the compose file; bad configurations are refused clearly.
+
+mod live_support;
+
+use std::path::Path;
+use std::process::Command;
+
+use live_support::sim;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn demo_configuration_loads_and_its_prometheus_config_is_valid() {
+    let cfg =
+        scalesim::live::config::LiveConfig::load(&root().join("deploy/live/live.toml")).unwrap();
+    assert_eq!(cfg.service.name, "scalesim-demo");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("prometheus.yml");
+    let st = Command::new(sim())
+        .args(["prometheus-config", "--config"])
+        .arg(root().join("deploy/live/live.toml"))
+        .arg("--out")
+        .arg(&out)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let text = std::fs::read_to_string(&out).unwrap();
+    let y: serde_norway::Value = serde_norway::from_str(&text).unwrap();
+    let jobs = y["scrape_configs"].as_sequence().unwrap();
+    assert_eq!(jobs[0]["job_name"].as_str(), Some("scalesim"));
+    assert_eq!(
+        jobs[0]["docker_sd_configs"][0]["filters"][0]["values"][0].as_str(),
+        Some("scalesim.service=scalesim-demo")
+    );
+    assert_eq!(y["global"]["scrape_interval"].as_str(), Some("5s"));
+    assert_eq!(
+        jobs[1]["static_configs"][0]["targets"][0].as_str(),
+        Some("127.0.0.1:9184")
+    );
+    // Prometheus's own checker, where it is installed (CI installs it).
+    match Command::new("promtool")
+        .args(["check", "config"])
+        .arg(&out)
+        .output()
+    {
+        Ok(o) => assert!(
+            o.status.success(),
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        ),
+        Err(_) if std::env::var("SCALESIM_REQUIRE_TOOLS").as_deref() == Ok("1") => {
+            panic!("promtool missing")
+        }
+        Err(_) => eprintln!("promtool not installed: syntax check only"),
+    }
+}
+
+#[test]
+fn grafana_dashboard_and_compose_file_parse() {
+    let d: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("deploy/live/grafana-dashboard.json")).unwrap(),
+    )
+    .unwrap();
+    let panels = d["panels"].as_array().unwrap();
+    let titles: Vec<&str> = panels
+        .iter()
+        .map(|p| p["title"].as_str().unwrap())
+        .collect();
+    for want in ["Demand", "Replicas", "p95 latency"] {
+        assert!(
+            titles.iter().any(|t| t.contains(want)),
+            "no {want} panel in {titles:?}"
+        );
+    }
+    let exprs: Vec<&str> = panels
+        .iter()
+        .flat_map(|p| p["targets"].as_array().unwrap())
+        .map(|t| t["expr"].as_str().unwrap())
+        .collect();
+    // Every metric the dashboard reads is one `sim serve` or the controller exports.
+    for m in [
+        "scalesim_requests_total",
+        "scalesim_request_duration_seconds_bucket",
+        "scalesim_live_forecast_rps",
+        "scalesim_live_desired_replicas",
+    ] {
+        assert!(
+            exprs.iter().any(|e| e.contains(m)),
+            "dashboard does not use {m}"
+        );
+    }
+    let c: serde_norway::Value = serde_norway::from_str(
+        &std::fs::read_to_string(root().join("deploy/live/compose.yaml")).unwrap(),
+    )
+    .unwrap();
+    for svc in ["prometheus", "grafana"] {
+        assert_eq!(
+            c["services"][svc]["network_mode"].as_str(),
+            Some("host"),
+            "{svc}"
+        );
+    }
+    for f in [
+        "deploy/live/grafana/datasources/prometheus.yaml",
+        "deploy/live/grafana/dashboards/scalesim.yaml",
+    ] {
+        let _: serde_norway::Value =
+            serde_norway::from_str(&std::fs::read_to_string(root().join(f)).unwrap()).unwrap();
+    }
+}
+
+fn refused(toml: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("live.toml");
+    std::fs::write(&p, toml).unwrap();
+    let out = Command::new(sim())
+        .args(["prometheus-config", "--config"])
+        .arg(&p)
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "accepted:\n{toml}");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn bad_configurations_name_the_problem() {
+    let ok_service = "[service]\nname = \"x\"\n";
+    let ok_policy = "[policy]\nkind = \"simple_ceiling\"\nmax_replicas = 5\n";
+    let ctl = "[controller]\ninterval_s = 15\ncapacity_per_replica_rps = 8\n";
+    let e = refused(&format!(
+        "{ok_service}{ok_policy}[controller]\ninterval_s = -1\ncapacity_per_replica_rps = 8\n"
+    ));
+    assert!(
+        e.contains("controller.interval_s must be a positive number"),
+        "{e}"
+    );
+    let e = refused(&format!(
+        "{ok_service}{ctl}[policy]\nkind = \"simple_ceiling\"\n"
+    ));
+    assert!(e.contains("exceeds service.port_span"), "{e}");
+    let e = refused(&format!("[service]\nname = \"bad name\"\n{ctl}{ok_policy}"));
+    assert!(e.contains("service.name"), "{e}");
+    let e = refused(&format!(
+        "{ok_service}{ctl}{ok_policy}[prometheus]\nscrape_interval_s = 10\nrate_window_s = 15\n"
+    ));
+    assert!(e.contains("at least two scrapes"), "{e}");
+    let e = refused(&format!(
+        "{ok_service}{ctl}{ok_policy}[forecaster]\nkind = \"file\"\npath = \"f.csv\"\n"
+    ));
+    assert!(e.contains("cannot run live"), "{e}");
+    let e = refused(&format!("{ok_service}{ctl}{ok_policy}[typo]\n"));
+    assert!(e.contains("malformed live configuration"), "{e}");
+    let e = refused(&format!(
+        "[service]\nname = \"x\"\nservice_time = \"uniform:9:1\"\n{ctl}{ok_policy}"
+    ));
+    assert!(e.contains("MIN exceeds MAX"), "{e}");
+    let out = Command::new(sim())
+        .args(["live", "--config", "/nonexistent/live.toml"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read live configuration"));
+}
+
+#[test]
+fn saved_prophet_model_forecasts_on_its_model_clock() {
+    use scalesim::forecast::prophet::{fit, ProphetConfig, ProphetModel};
+    use scalesim::live::config::LiveConfig;
+    use scalesim::live::forecast::LiveForecaster;
+    // A Prophet model on three days of a daily cycle, saved the way `sim train` saves one.
+    let start = chrono::DateTime::parse_from_rfc3339("2025-01-01T00:00:00Z")
+        .unwrap()
+        .naive_local()
+        .and_utc()
+        .timestamp_millis();
+    let ds: Vec<i64> = (0..3 * 1440).map(|i| start + i * 60_000).collect();
+    let y: Vec<f64> = (0..3 * 1440)
+        .map(|i| 100.0 + 50.0 * (2.0 * std::f64::consts::PI * (i % 1440) as f64 / 1440.0).sin())
+        .collect();
+    let model = fit(&ProphetConfig::default(), &ds, &y, &[]).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let model_path = dir.path().join("prophet.json");
+    let saved = serde_json::json!({ "kind": "prophet", "step_ms": 60_000, "model": model });
+    std::fs::write(&model_path, saved.to_string()).unwrap();
+    let toml = format!(
+        r#"
+[service]
+name = "p"
+[controller]
+interval_s = 15
+capacity_per_replica_rps = 8
+model_start = "2025-01-04T06:00:00Z"
+[forecaster]
+kind = "prophet"
+model_file = "{}"
+[policy]
+kind = "simple_ceiling"
+max_replicas = 5
+"#,
+        model_path.display()
+    );
+    let p = dir.path().join("live.toml");
+    std::fs::write(&p, toml).unwrap();
+    let cfg = LiveConfig::load(&p).unwrap();
+    let f = LiveForecaster::from_config(&cfg).unwrap();
+    // The model's own prediction at the model-clock timestamps of decision 3 after the
+    // start (one model minute per decision), 3 steps ahead.
+    let t0 = chrono::DateTime::parse_from_rfc3339("2025-01-04T06:00:00Z")
+        .unwrap()
+        .naive_local()
+        .and_utc()
+        .timestamp_millis();
+    let ds: Vec<i64> = (3..6).map(|k| t0 + k * 60_000).collect();
+    let model: ProphetModel = serde_json::from_value(saved["model"].clone()).unwrap();
+    let (yhat, _) = model.predict_point(&ds, &[]);
+    let t = f.forecast(&[1.0; 10], 7, 10, 3, 15_000).unwrap();
+    for (k, y) in yhat.iter().enumerate() {
+        assert!(
+            (t.point(10, k) - y.max(0.0)).abs() < 1e-9,
+            "{k}: {} vs {}",
+            t.point(10, k),
+            y
+        );
+    }
+    // 06:00 on a sine day peaking at 06:00: the forecast is near the daily peak, not the
+    // recorded history (1.0).
+    assert!(t.point(10, 0) > 140.0, "{}", t.point(10, 0));
+    // A model with regressors is refused: live mode cannot supply them.
+    let with_regs =
+        std::fs::read_to_string(root().join("models/prophet/prophet_native.json")).unwrap();
+    std::fs::write(&model_path, with_regs).unwrap();
+    let e = LiveForecaster::from_config(&cfg).unwrap_err().to_string();
+    assert!(e.contains("regressors"), "{e}");
+}

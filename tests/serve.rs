@@ -1,0 +1,164 @@
+//! `sim serve` as a process on loopback: statuses, limits and the metrics it exports.
+
+mod live_support;
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use live_support::{free_port, http_get, sim, wait_until};
+
+struct Server(Child);
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start(args: &[&str]) -> (Server, u16) {
+    let port = free_port();
+    let child = Command::new(sim())
+        .args(["serve", "--port", &port.to_string()])
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let url = format!("http://127.0.0.1:{port}/health");
+    assert!(wait_until(Duration::from_secs(10), || http_get(&url).is_some()));
+    (Server(child), port)
+}
+
+async fn post(c: &reqwest::Client, port: u16, body: Vec<u8>) -> u16 {
+    c.post(format!("http://127.0.0.1:{port}/predict"))
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .map(|r| r.status().as_u16())
+        .unwrap_or(0)
+}
+
+fn metric(text: &str, line_start: &str) -> f64 {
+    text.lines()
+        .find(|l| l.starts_with(line_start))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no {line_start} in\n{text}"))
+}
+
+#[test]
+fn statuses_limits_and_metrics() {
+    let (_s, port) = start(&[
+        "--service-time",
+        "deterministic:300",
+        "--concurrency",
+        "1",
+        "--queue",
+        "1",
+    ]);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let codes = rt.block_on(async {
+        let c = reqwest::Client::builder().no_proxy().build().unwrap();
+        // Bad JSON, a body over 1 MiB.
+        let bad = post(&c, port, b"{not json".to_vec()).await;
+        let big = post(&c, port, vec![b' '; (1 << 20) + 10]).await;
+        // One served, one queued, the third rejected (concurrency 1, queue 1).
+        let fut: Vec<_> = (0..3)
+            .map(|i| {
+                let c = c.clone();
+                async move {
+                    tokio::time::sleep(Duration::from_millis(50 * i)).await;
+                    post(&c, port, br#"{"inputs":[1,2,3]}"#.to_vec()).await
+                }
+            })
+            .collect();
+        let mut ok = futures_util::future::join_all(fut).await;
+        ok.sort_unstable();
+        (bad, big, ok)
+    });
+    assert_eq!(codes.0, 400, "malformed JSON");
+    assert_eq!(codes.1, 413, "body over 1 MiB");
+    assert_eq!(codes.2, vec![200, 200, 503], "concurrency 1 + queue 1");
+
+    let (code, text) = http_get(&format!("http://127.0.0.1:{port}/metrics")).unwrap();
+    assert_eq!(code, 200);
+    assert_eq!(
+        metric(&text, "scalesim_requests_total{status=\"200\"}"),
+        2.0
+    );
+    assert_eq!(
+        metric(&text, "scalesim_requests_total{status=\"503\"}"),
+        1.0
+    );
+    assert_eq!(
+        metric(&text, "scalesim_requests_total{status=\"400\"}"),
+        1.0
+    );
+    assert_eq!(
+        metric(&text, "scalesim_request_duration_seconds_count"),
+        2.0
+    );
+    // The queued request waited ~300 ms before its 300 ms of service.
+    let sum = metric(&text, "scalesim_request_duration_seconds_sum");
+    assert!((0.85..1.5).contains(&sum), "duration sum {sum}");
+    assert_eq!(metric(&text, "scalesim_in_flight_requests"), 0.0);
+    assert_eq!(metric(&text, "scalesim_queued_requests"), 0.0);
+    assert!(text.contains("process_cpu_seconds_total"));
+}
+
+#[test]
+fn idle_replica_exports_a_zero_rate_series() {
+    let (_s, port) = start(&[]);
+    let (_, text) = http_get(&format!("http://127.0.0.1:{port}/metrics")).unwrap();
+    assert_eq!(
+        metric(&text, "scalesim_requests_total{status=\"200\"}"),
+        0.0
+    );
+}
+
+#[test]
+fn bad_service_time_is_refused() {
+    let out = Command::new(sim())
+        .args(["serve", "--service-time", "uniform:200:50"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("MIN exceeds MAX"));
+}
+
+#[test]
+fn load_generator_against_fixed_ports_records_every_request() {
+    let (_s, port) = start(&["--service-time", "deterministic:5"]);
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("t.csv");
+    std::fs::write(&trace, "timestamp,requests\n0,100\n60,0\n120,100\n").unwrap();
+    let out_csv = dir.path().join("req.csv");
+    let out = Command::new(sim())
+        .args(["load", "--trace"])
+        .arg(&trace)
+        .args(["--speedup", "60", "--ports", &port.to_string(), "--out"])
+        .arg(&out_csv)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows: Vec<String> = std::fs::read_to_string(&out_csv)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(str::to_string)
+        .collect();
+    assert!((140..=260).contains(&rows.len()), "{} requests", rows.len());
+    assert!(rows.iter().all(|r| r.split(',').nth(2) == Some("200")));
+    // Nothing was sent during the empty middle step (1 s to 2 s).
+    assert!(rows.iter().all(|r| {
+        let at: f64 = r.split(',').next().unwrap().parse().unwrap();
+        !(1000.0..2000.0).contains(&at)
+    }));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("error_rate 0.0000"), "{stdout}");
+}
