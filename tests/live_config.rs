@@ -230,9 +230,11 @@ max_replicas = 5
     // recorded history (1.0).
     assert!(t.point(10, 0) > 140.0, "{}", t.point(10, 0));
     // A model with regressors is refused: live mode cannot supply them.
-    let with_regs =
-        std::fs::read_to_string(root().join("models/prophet/prophet_native.json")).unwrap();
-    std::fs::write(&model_path, with_regs).unwrap();
+    let mut with_regs = saved.clone();
+    with_regs["model"]["regressors"] = serde_json::json!([
+        { "name": "is_event", "mu": 0.0, "std": 1.0, "prior_scale": 10.0, "multiplicative": false }
+    ]);
+    std::fs::write(&model_path, with_regs.to_string()).unwrap();
     let e = LiveForecaster::from_config(&cfg).unwrap_err().to_string();
     assert!(e.contains("regressors"), "{e}");
 }
