@@ -26,7 +26,7 @@ cleanup() {
 }
 trap cleanup EXIT
 for _ in $(seq 1 60); do
-    curl -fs http://127.0.0.1:19090/-/ready >/dev/null 2>&1 && break
+    python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:19090/-/ready', timeout=2)" 2>/dev/null && break
     sleep 0.5
 done
 "$STATIC" live --config deploy/live/live.toml 2> >(tee "$OUT/controller.log" >&2) &
