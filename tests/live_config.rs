@@ -238,3 +238,48 @@ max_replicas = 5
     let e = LiveForecaster::from_config(&cfg).unwrap_err().to_string();
     assert!(e.contains("regressors"), "{e}");
 }
+
+#[cfg(feature = "lstm")]
+#[test]
+fn saved_lstm_forecasts_from_the_recorded_window() {
+    use scalesim::forecast::lstm::{LstmConfig, TrainedLstm};
+    use scalesim::live::config::LiveConfig;
+    use scalesim::live::forecast::LiveForecaster;
+    let y: Vec<f64> = (0..600)
+        .map(|i| 100.0 + 40.0 * (i as f64 / 30.0).sin())
+        .collect();
+    let config = LstmConfig {
+        epochs: 1,
+        ..LstmConfig::default()
+    };
+    let model = TrainedLstm::train(&y, &config).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    model.save(&dir.path().join("w.safetensors")).unwrap();
+    let card = serde_json::json!({
+        "kind": "lstm", "config": config, "training": model.report, "weights": "w.safetensors"
+    });
+    std::fs::write(dir.path().join("card.json"), card.to_string()).unwrap();
+    let p = dir.path().join("live.toml");
+    std::fs::write(
+        &p,
+        "[service]\nname = \"l\"\n[controller]\ninterval_s = 15\ncapacity_per_replica_rps = 8\n[forecaster]\nkind = \"lstm\"\nmodel_file = \"card.json\"\n[policy]\nkind = \"simple_ceiling\"\nmax_replicas = 5\n",
+    )
+    .unwrap();
+    let cfg = LiveConfig::load(&p).unwrap();
+    let f = LiveForecaster::from_config(&cfg).unwrap();
+    let hist = &y[..200];
+    let t = f.forecast(hist, 0, 200, 2, 15_000).unwrap();
+    let (point, _) = model.predict_windows(hist, 200..201);
+    assert!((t.point(200, 0) - point[0]).abs() < 1e-9);
+    assert_eq!(t.point(200, 1), t.point(200, 0));
+    // Fewer recorded steps than the window: persistence.
+    let t = f.forecast(&y[..10], 0, 10, 1, 15_000).unwrap();
+    assert_eq!(t.point(10, 0), y[9]);
+    // Without model_file the configuration is refused.
+    std::fs::write(
+        &p,
+        "[service]\nname = \"l\"\n[controller]\ninterval_s = 15\ncapacity_per_replica_rps = 8\n[forecaster]\nkind = \"lstm\"\n[policy]\nkind = \"simple_ceiling\"\nmax_replicas = 5\n",
+    )
+    .unwrap();
+    assert!(format!("{:#}", LiveConfig::load(&p).unwrap_err()).contains("saved weights only"));
+}

@@ -292,8 +292,8 @@ impl LiveConfig {
         }
         if let Some(f) = &self.forecaster {
             use crate::scenario::forecasters::ForecasterKind;
-            if f.kind == ForecasterKind::Lstm {
-                bail!("forecaster: kind 'lstm' is not available live yet; use prophet (model_file or online), holt_winters, ridge or a baseline");
+            if f.kind == ForecasterKind::Lstm && f.model_file.is_none() {
+                bail!("forecaster: kind 'lstm' runs live from saved weights only: set model_file to a card written by `sim train` (models/<scenario>/<name>.json)");
             }
             let mut check = f.clone();
             if f.kind == ForecasterKind::Prophet {

@@ -34,6 +34,47 @@ pub enum LiveForecaster {
         model: Box<ProphetModel>,
         clock: ModelClock,
     },
+    /// LSTM weights saved by `sim train` (`model_file`: its card), run on the last `past`
+    /// recorded steps (persistence until that many are recorded).
+    #[cfg(feature = "lstm")]
+    SavedLstm {
+        name: String,
+        model: Box<crate::forecast::lstm::TrainedLstm>,
+    },
+}
+
+#[cfg(feature = "lstm")]
+impl std::fmt::Debug for crate::forecast::lstm::TrainedLstm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "TrainedLstm({:?})", self.config)
+    }
+}
+
+/// Loads the LSTM a `sim train` card describes.
+#[cfg(feature = "lstm")]
+fn load_lstm(path: &std::path::Path, name: &str) -> Result<crate::forecast::lstm::TrainedLstm> {
+    use crate::forecast::lstm::{LstmConfig, TrainReport, TrainedLstm};
+    let text = std::fs::read_to_string(path).with_context(|| {
+        format!(
+            "forecaster '{name}': cannot read model_file {}: train it with `sim train`",
+            path.display()
+        )
+    })?;
+    let card: serde_json::Value = serde_json::from_str(&text)
+        .with_context(|| format!("{}: not a model card (JSON)", path.display()))?;
+    if card["kind"].as_str() != Some("lstm") {
+        bail!(
+            "{}: not an LSTM card written by `sim train`",
+            path.display()
+        );
+    }
+    let config: LstmConfig = serde_json::from_value(card["config"].clone())
+        .with_context(|| format!("{}: malformed lstm settings", path.display()))?;
+    let report: TrainReport = serde_json::from_value(card["training"].clone())
+        .with_context(|| format!("{}: malformed training report", path.display()))?;
+    let weights = path.with_file_name(card["weights"].as_str().unwrap_or_default());
+    TrainedLstm::load(&weights, &config, report)
+        .map_err(|e| anyhow::anyhow!("forecaster '{name}': {e}"))
 }
 
 impl LiveForecaster {
@@ -79,6 +120,18 @@ impl LiveForecaster {
                 clock: ModelClock { start_ms, step_ms },
             });
         }
+        if let (ForecasterKind::Lstm, Some(file)) = (spec.kind, &spec.model_file) {
+            #[cfg(feature = "lstm")]
+            return Ok(LiveForecaster::SavedLstm {
+                model: Box::new(load_lstm(&cfg.resolve(file), &name)?),
+                name,
+            });
+            #[cfg(not(feature = "lstm"))]
+            bail!(
+                "forecaster '{name}' ({}): this build has no LSTM: build with `--features lstm` (scripts/run.sh does)",
+                file.display()
+            );
+        }
         Ok(LiveForecaster::Online {
             fallback: Naive { name: name.clone() },
             name,
@@ -89,6 +142,8 @@ impl LiveForecaster {
     pub fn name(&self) -> &str {
         match self {
             LiveForecaster::Online { name, .. } | LiveForecaster::SavedProphet { name, .. } => name,
+            #[cfg(feature = "lstm")]
+            LiveForecaster::SavedLstm { name, .. } => name,
         }
     }
 
@@ -144,6 +199,25 @@ impl LiveForecaster {
                                 buf.quantiles.fill(last);
                             }
                         }
+                    }
+                }
+            }
+            #[cfg(feature = "lstm")]
+            LiveForecaster::SavedLstm { model, .. } => {
+                let n = history.len();
+                if n < model.config.past {
+                    // Not enough recorded steps for one window yet: persistence.
+                    let last = history.last().copied().unwrap_or(0.0).max(0.0);
+                    buf.point.fill(last);
+                    buf.quantiles.fill(last);
+                } else {
+                    // The network predicts the mean of the next `ahead` steps: every step
+                    // of the horizon gets it, as in sweeps.
+                    let (point, quantiles) = model.predict_windows(history, n..n + 1);
+                    let q = QUANTILES.len();
+                    for k in 0..horizon {
+                        buf.point[k] = point[0];
+                        buf.quantiles[k * q..(k + 1) * q].copy_from_slice(&quantiles[..q]);
                     }
                 }
             }
