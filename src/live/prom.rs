@@ -313,3 +313,82 @@ mod tests {
             .contains("count(up{job=\"scalesim\",service=\"demo\"} == 1)"));
     }
 }
+
+#[cfg(test)]
+mod client_tests {
+    use super::*;
+    use axum::extract::Query;
+    use axum::routing::get;
+    use std::collections::HashMap;
+
+    /// A stand-in for Prometheus's HTTP API with canned answers.
+    async fn fake() -> String {
+        let app = axum::Router::new()
+            .route(
+                "/api/v1/query",
+                get(|Query(q): Query<HashMap<String, String>>| async move {
+                    let query = q.get("query").cloned().unwrap_or_default();
+                    let body = match query.as_str() {
+                        "empty" => r#"{"status":"success","data":{"resultType":"vector","result":[]}}"#.to_string(),
+                        "nan" => r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1,"NaN"]}]}}"#.to_string(),
+                        "bad" => r#"{"status":"error","errorType":"bad_data","error":"parse error at char 1"}"#.to_string(),
+                        _ => r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1,"42.5"]}]}}"#.to_string(),
+                    };
+                    body
+                }),
+            )
+            .route(
+                "/api/v1/query_range",
+                get(|Query(q): Query<HashMap<String, String>>| async move {
+                    assert_eq!(q.get("step").map(String::as_str), Some("15"));
+                    r#"{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[[100,"1"],[115,"NaN"],[130,"3"]]}]}}"#
+                }),
+            )
+            .route(
+                "/api/v1/targets",
+                get(|| async {
+                    r#"{"status":"success","data":{"activeTargets":[
+                        {"labels":{"instance":"127.0.0.1:18080","service":"demo","container":"scalesim-demo-18080"},"health":"up"},
+                        {"labels":{"instance":"127.0.0.1:18081","service":"demo","container":"scalesim-demo-18081"},"health":"down"}]}}"#
+                }),
+            );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        url
+    }
+
+    #[test]
+    fn client_reads_scalars_ranges_targets_and_errors() {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let url = fake().await;
+            let p = Prometheus::new(&url, Duration::from_secs(2)).unwrap();
+            assert_eq!(p.scalar("up").await.unwrap(), Some(42.5));
+            assert_eq!(p.scalar("empty").await.unwrap(), None, "no series: no data");
+            assert_eq!(p.scalar("nan").await.unwrap(), None, "NaN: no data");
+            let e = p.scalar("bad").await.unwrap_err().to_string();
+            assert!(e.contains("parse error"), "{e}");
+            let r = p.range("x", 100.0, 130.0, 15.0).await.unwrap();
+            assert_eq!(
+                r,
+                vec![(100.0, 1.0), (130.0, 3.0)],
+                "NaN points are skipped"
+            );
+            let t = p.targets().await.unwrap();
+            assert_eq!(t.len(), 2);
+            assert!(t[0].up && !t[1].up);
+            assert_eq!(t[0].container.as_deref(), Some("scalesim-demo-18080"));
+            // Nothing listening: a clear error naming the address.
+            let dead = Prometheus::new("http://127.0.0.1:1", Duration::from_secs(1)).unwrap();
+            let e = format!("{:#}", dead.scalar("up").await.unwrap_err());
+            assert!(
+                e.contains("Prometheus at http://127.0.0.1:1 is unreachable"),
+                "{e}"
+            );
+        });
+    }
+}
