@@ -345,9 +345,10 @@ async fn decide(
     };
     let cap = cfg.controller.capacity_per_replica_rps * interval_s;
     let mut forecast_point = f64::NAN;
+    let mut held = false;
     let want = match reading {
         None => {
-            st.holds += 1;
+            held = true;
             st.desired
         }
         Some(r) => {
@@ -381,7 +382,7 @@ async fn decide(
                 None => None,
             };
             if lead.is_some() && table.is_none() {
-                st.holds += 1;
+                held = true;
                 st.desired
             } else {
                 if let Some(t) = &table {
@@ -446,7 +447,8 @@ async fn decide(
     st.desired = want;
     let e = &st.exported;
     e.decisions.inc();
-    if reading.is_none() {
+    if held {
+        st.holds += 1;
         e.holds.inc();
     }
     e.desired.set(want as i64);

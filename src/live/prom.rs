@@ -97,14 +97,6 @@ impl Queries {
             self.sel()
         )
     }
-    /// Requests per second arriving at the replicas (every status).
-    pub fn request_rate(&self) -> String {
-        format!(
-            "sum(rate(scalesim_requests_total{{{}}}[{}s]))",
-            self.sel(),
-            self.window_s
-        )
-    }
     /// 95th percentile latency of served requests, ms.
     pub fn latency_p95_ms(&self) -> String {
         format!(
@@ -303,10 +295,10 @@ mod tests {
             service: "demo".into(),
             window_s: 20.0,
         };
-        assert_eq!(
-            q.request_rate(),
-            "sum(rate(scalesim_requests_total{job=\"scalesim\",service=\"demo\"}[20s]))"
-        );
+        assert!(q.interval_requests(15.0).contains(
+            "last_over_time(scalesim_requests_total{job=\"scalesim\",service=\"demo\"}[15s])"
+        ));
+        assert!(q.live_series(15.0).starts_with("count(last_over_time("));
         assert!(q.latency_p95_ms().contains("histogram_quantile(0.95"));
         assert!(q
             .cpu_pct()
