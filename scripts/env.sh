@@ -26,6 +26,9 @@ ensure_torch() {
     local torch_dir
     torch_dir=$("$TORCH_VENV/bin/python" -c "import torch, os; print(os.path.dirname(torch.__file__))" 2>/dev/null)
     ln -sfn "$torch_dir" .libtorch
+    # The same absolute path from every clone (the .cargo/config.toml default is the clone's
+    # own .libtorch link): torch-sys is then not rebuilt for each fresh clone.
+    export LIBTORCH="$torch_dir"
 }
 
 # Docker (Debian's docker.io; dockerd started in the background when not running) and
