@@ -1,6 +1,7 @@
 //! `sim serve`, `sim live`, `sim load`, `sim image`, `sim prometheus-config` and
 //! `sim compare-live`: the live mode's commands.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -8,6 +9,7 @@ use anyhow::{bail, Context, Result};
 
 use crate::live::config::LiveConfig;
 use crate::live::service_time::ServiceTimeDist;
+use crate::trace::write::atomic_write;
 
 fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
@@ -138,8 +140,7 @@ pub fn load(a: LoadArgs) -> Result<()> {
         Duration::from_secs_f64(a.timeout_s),
     ))?;
     if let Some(path) = &a.out {
-        crate::trace::write::atomic_write(path, |f| {
-            use std::io::Write;
+        atomic_write(path, |f| {
             writeln!(f, "at_ms,latency_ms,status,port,attempts")?;
             for o in &outcomes {
                 writeln!(
@@ -197,10 +198,7 @@ pub fn prometheus_config(a: PromConfigArgs) -> Result<()> {
     let cfg = LiveConfig::load(&a.config)?;
     let text = crate::live::prom::scrape_config(&cfg, &a.docker_host);
     match &a.out {
-        Some(p) => crate::trace::write::atomic_write(p, |f| {
-            use std::io::Write;
-            f.write_all(text.as_bytes())
-        })?,
+        Some(p) => atomic_write(p, |f| f.write_all(text.as_bytes()))?,
         None => print!("{text}"),
     }
     Ok(())
@@ -252,12 +250,10 @@ pub fn compare_live(a: CompareArgs) -> Result<()> {
     std::fs::create_dir_all(&a.out)
         .with_context(|| format!("cannot create {}", a.out.display()))?;
     let json = serde_json::to_string_pretty(&c)?;
-    crate::trace::write::atomic_write(&a.out.join("comparison.json"), |f| {
-        use std::io::Write;
+    atomic_write(&a.out.join("comparison.json"), |f| {
         f.write_all(json.as_bytes())
     })?;
-    crate::trace::write::atomic_write(&a.out.join("comparison.csv"), |f| {
-        use std::io::Write;
+    atomic_write(&a.out.join("comparison.csv"), |f| {
         writeln!(
             f,
             "decision,trace_demand,live_demand,sim_desired,live_desired"

@@ -6,7 +6,7 @@ use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 
 use super::config::{LiveConfig, OnExit};
 use super::docker::{Engine, Replica};
@@ -170,18 +170,9 @@ async fn warm_up(prom: &Prometheus, q: &Queries, cfg: &LiveConfig) -> Vec<f64> {
 
 /// Writes the decision log (Parquet, the simulator's timeline schema, and a CSV twin).
 pub fn write_log(path: &Path, tl: &Timeline, step_ms: u64) -> Result<()> {
-    use polars::prelude::{CsvWriter, SerWriter};
     let mut df = crate::sweep::outputs::timeline_frame(path, tl, step_ms, 0)?;
     crate::trace::write::write_parquet(path, &mut df)?;
-    let csv = path.with_extension("csv");
-    let mut err = None;
-    crate::trace::write::atomic_write(&csv, |f| {
-        CsvWriter::new(f).finish(&mut df).map_err(|e| {
-            err = Some(e.to_string());
-            std::io::Error::other("CSV writer failed")
-        })
-    })
-    .with_context(|| err.unwrap_or_default())?;
+    crate::trace::write::write_csv(&path.with_extension("csv"), &mut df)?;
     Ok(())
 }
 
@@ -302,6 +293,90 @@ pub async fn run(cfg: LiveConfig, shutdown: impl Future<Output = ()>) -> Result<
     })
 }
 
+/// The policy's choice (plus the safety net) on a reading, and the point forecast it
+/// saw; `None` holds the count (the forecast failed).
+fn choose(
+    cfg: &LiveConfig,
+    st: &mut Loop,
+    r: &Reading,
+    tick: u64,
+    now: SimTime,
+    running: u32,
+    ready: u32,
+) -> Option<(u32, f64)> {
+    let interval_s = cfg.controller.interval_s;
+    let step_ms = (interval_s * 1000.0) as u64;
+    let cap = cfg.controller.capacity_per_replica_rps * interval_s;
+    let demand = r.rate_rps * interval_s;
+    st.history.push(demand);
+    let step = st.history.len();
+    let table = match st.policy.forecast_lead() {
+        None => None,
+        Some(lead) => {
+            say(format!(
+                "Generating forecast with {}...",
+                st.forecaster.name()
+            ));
+            match st
+                .forecaster
+                .forecast(&st.history, st.first_tick, step, lead + 1, step_ms)
+            {
+                Ok(t) => Some(t),
+                Err(e) => {
+                    say(format!(
+                        "forecast failed ({e:#}): holding at {} replicas",
+                        st.desired
+                    ));
+                    return None;
+                }
+            }
+        }
+    };
+    let forecast_point = table.as_ref().map_or(f64::NAN, |t| t.point(step, 0));
+    let obs = Observation {
+        tick,
+        now,
+        current: st.desired,
+        ready,
+        pending: running.saturating_sub(ready),
+        capacity_per_replica: cap,
+        step_ms,
+        forecast: table.as_ref().map(|t| ForecastView {
+            table: t,
+            step,
+            window: 1,
+        }),
+        observed: Some(Observed {
+            demand_per_step: demand,
+            utilization: if ready > 0 {
+                (demand / (ready as f64 * cap)).min(1.0)
+            } else {
+                1.0
+            },
+            latency_p95_ms: r.p95_ms,
+            cpu_pct: r.cpu_pct,
+        }),
+    };
+    let mut want = st.policy.decide(&obs);
+    say(format!(
+        "Policy '{}' chose {want} replicas (demand {demand:.1} requests per interval, forecast {forecast_point:.1})",
+        st.policy.name()
+    ));
+    let s = &cfg.safety;
+    if s.enabled
+        && st.policy.uses_safety_net()
+        && (r.p95_ms > s.latency_p95_ms || r.cpu_pct > s.cpu_pct)
+    {
+        want += 1;
+        st.policy.on_external_scale(tick);
+        say(format!(
+            "Safety net: p95 {:.0} ms, CPU {:.0} % -> {want} replicas",
+            r.p95_ms, r.cpu_pct
+        ));
+    }
+    Some((want.min(cfg.service.port_span as u32), forecast_point))
+}
+
 /// One decision: observe, forecast, decide, reconcile, record.
 #[allow(clippy::too_many_arguments)]
 async fn decide(
@@ -343,93 +418,12 @@ async fn decide(
             None
         }
     };
-    let cap = cfg.controller.capacity_per_replica_rps * interval_s;
-    let mut forecast_point = f64::NAN;
-    let mut held = false;
-    let want = match reading {
-        None => {
-            held = true;
-            st.desired
-        }
-        Some(r) => {
-            let demand = r.rate_rps * interval_s;
-            st.history.push(demand);
-            let step = st.history.len();
-            let lead = st.policy.forecast_lead();
-            let table = match lead {
-                Some(lead) => {
-                    say(format!(
-                        "Generating forecast with {}...",
-                        st.forecaster.name()
-                    ));
-                    match st.forecaster.forecast(
-                        &st.history,
-                        st.first_tick,
-                        step,
-                        lead + 1,
-                        (interval_s * 1000.0) as u64,
-                    ) {
-                        Ok(t) => Some(t),
-                        Err(e) => {
-                            say(format!(
-                                "forecast failed ({e:#}): holding at {} replicas",
-                                st.desired
-                            ));
-                            None
-                        }
-                    }
-                }
-                None => None,
-            };
-            if lead.is_some() && table.is_none() {
-                held = true;
-                st.desired
-            } else {
-                if let Some(t) = &table {
-                    forecast_point = t.point(step, 0);
-                }
-                let obs = Observation {
-                    tick,
-                    now,
-                    current: st.desired,
-                    ready,
-                    pending: running.saturating_sub(ready),
-                    capacity_per_replica: cap,
-                    step_ms: (interval_s * 1000.0) as u64,
-                    forecast: table.as_ref().map(|t| ForecastView {
-                        table: t,
-                        step,
-                        window: 1,
-                    }),
-                    observed: Some(Observed {
-                        demand_per_step: demand,
-                        utilization: if ready > 0 {
-                            (demand / (ready as f64 * cap)).min(1.0)
-                        } else {
-                            1.0
-                        },
-                        latency_p95_ms: r.p95_ms,
-                        cpu_pct: r.cpu_pct,
-                    }),
-                };
-                let mut want = st.policy.decide(&obs);
-                say(format!("Policy '{}' chose {want} replicas (demand {:.1} requests per interval, forecast {:.1})", st.policy.name(), demand, forecast_point));
-                let s = &cfg.safety;
-                if s.enabled
-                    && st.policy.uses_safety_net()
-                    && (r.p95_ms > s.latency_p95_ms || r.cpu_pct > s.cpu_pct)
-                {
-                    want += 1;
-                    st.policy.on_external_scale(tick);
-                    say(format!(
-                        "Safety net: p95 {:.0} ms, CPU {:.0} % -> {want} replicas",
-                        r.p95_ms, r.cpu_pct
-                    ));
-                }
-                want.min(cfg.service.port_span as u32)
-            }
-        }
+    let decided = match &reading {
+        Some(r) => choose(cfg, st, r, tick, now, running, ready),
+        None => None,
     };
+    let held = decided.is_none();
+    let (want, forecast_point) = decided.unwrap_or((st.desired, f64::NAN));
     if want != running {
         say(format!(
             "Scaling {svc} from {running} to {want} replicas..."

@@ -144,7 +144,7 @@ pub async fn run(arrivals: &[f64], targets: Targets, timeout: Duration) -> Resul
 
 async fn send(http: &reqwest::Client, pool: &Pool, at: f64) -> Outcome {
     let t0 = Instant::now();
-    let mut last = (0u16, 0u16);
+    let mut last_port = 0u16;
     // A replica that refuses the connection (stopping, or just killed) is skipped for the
     // next one, as a load balancer would.
     for attempt in 0..3u8 {
@@ -170,9 +170,9 @@ async fn send(http: &reqwest::Client, pool: &Pool, at: f64) -> Outcome {
                     attempts: attempt + 1,
                 };
             }
-            Err(e) if e.is_connect() || e.is_request() => last = (0, port),
+            Err(e) if e.is_connect() || e.is_request() => last_port = port,
             Err(_) => {
-                last = (0, port);
+                last_port = port;
                 break;
             }
         }
@@ -180,8 +180,8 @@ async fn send(http: &reqwest::Client, pool: &Pool, at: f64) -> Outcome {
     Outcome {
         at_ms: at,
         latency_ms: t0.elapsed().as_secs_f64() * 1000.0,
-        status: last.0,
-        port: last.1,
+        status: 0,
+        port: last_port,
         attempts: 3,
     }
 }

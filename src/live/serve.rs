@@ -236,8 +236,13 @@ async fn metrics_text(State(st): State<Arc<AppState>>) -> Response {
     st.metrics
         .queued
         .set(st.waiting.load(Ordering::SeqCst) as i64);
+    metrics_response(&st.registry)
+}
+
+/// A registry in the OpenMetrics text format, as a `/metrics` response.
+pub fn metrics_response(registry: &Registry) -> Response {
     let mut out = String::new();
-    if prometheus_client::encoding::text::encode(&mut out, &st.registry).is_err() {
+    if prometheus_client::encoding::text::encode(&mut out, registry).is_err() {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     }
     (

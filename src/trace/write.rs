@@ -57,6 +57,24 @@ pub fn write_parquet(path: &Path, df: &mut DataFrame) -> Result<()> {
     })
 }
 
+/// Writes a polars frame as CSV, atomically.
+pub fn write_csv(path: &Path, df: &mut DataFrame) -> Result<()> {
+    let mut err = None;
+    atomic_write(path, |f| {
+        CsvWriter::new(f).finish(df).map_err(|e| {
+            err = Some(e);
+            std::io::Error::other("CSV writer failed")
+        })
+    })
+    .map_err(|e| match err.take() {
+        Some(source) => Error::Polars {
+            path: path.to_path_buf(),
+            source,
+        },
+        None => e,
+    })
+}
+
 /// The prototype's columns for a generated workload:
 /// `timestamp,req_per_min,hour,dayofweek,is_event`.
 pub fn workload_frame(w: &Workload) -> Result<DataFrame> {
