@@ -2,7 +2,7 @@
 //! Run: `cargo bench --bench prophet`. Python side: validation/prophet/bench_python.py.
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use scalesim::forecast::prophet::config::Switch;
+use scalesim::forecast::prophet::config::{Optimizer, Switch};
 use scalesim::forecast::prophet::{fit, ProphetConfig};
 
 fn data() -> (Vec<i64>, Vec<f64>) {
@@ -25,6 +25,13 @@ fn prophet(c: &mut Criterion) {
     g.sample_size(20);
     g.bench_function("fit_10080_points_daily_weekly", |b| {
         b.iter(|| fit(&cfg, &ds, &y, &[]).unwrap())
+    });
+    let exact = ProphetConfig {
+        optimizer: Optimizer::Exact,
+        ..cfg.clone()
+    };
+    g.bench_function("fit_10080_points_daily_weekly_exact_optimum", |b| {
+        b.iter(|| fit(&exact, &ds, &y, &[]).unwrap())
     });
     let model = fit(&cfg, &ds, &y, &[]).unwrap();
     let future: Vec<i64> = (0..1440)

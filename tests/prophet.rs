@@ -4,7 +4,8 @@
 
 mod common;
 
-use scalesim::forecast::prophet::{config::RegressorConfig, fit, ProphetConfig};
+use scalesim::forecast::prophet::config::{Optimizer, RegressorConfig};
+use scalesim::forecast::prophet::{fit, fit_traced, ProphetConfig, ProphetModel};
 use scalesim::trace::parse_timestamp;
 
 struct Table {
@@ -138,46 +139,43 @@ fn nasa_five_minutes_fourteen_days_to_two() {
 
 #[test]
 fn wikipedia_hourly_three_weeks_to_one() {
-    // Known gap: 0.81 % here, against the 0.5 % target, because Stan stops before the
-    // optimum on this series (see native_fit_reaches_at_least_stans_map_objective and
-    // validation/prophet/README.md). Guarded at 1 % until the gap is closed.
-    let (err, ours, theirs) = compare("wikipedia", &[]);
-    assert!(
-        err <= 0.01,
-        "wikipedia: max |yhat − python| is {:.3} % of the series maximum",
-        100.0 * err
-    );
-    assert!(
-        (ours - theirs).abs() <= 0.03,
-        "wikipedia: coverage {ours:.3} vs python {theirs:.3}"
-    );
+    check("wikipedia", &[]);
 }
 
-/// Prophet stops L-BFGS early (Stan's default tolerances); the native fit reaches the
-/// optimum of the same objective. Our objective at Python's parameters equals Stan's
-/// lp__, and our own parameters score at least as well.
-#[test]
-fn native_fit_reaches_at_least_stans_map_objective() {
-    for (name, regressors) in [
-        ("run", vec![]),
-        ("run_is_event", vec!["is_event"]),
-        ("nasa_5min", vec![]),
-        ("wikipedia", vec![]),
-    ] {
-        let input = read(&format!("{name}_input.csv"));
-        let params: serde_json::Value = serde_json::from_str(
-            &std::fs::read_to_string(
-                common::root().join(format!("validation/prophet/{name}_params.json")),
-            )
-            .unwrap(),
+/// A validation dataset's training rows, settings and Python's fitted parameters.
+struct Training {
+    ds: Vec<i64>,
+    y: Vec<f64>,
+    regs: Vec<Vec<f64>>,
+    cfg: ProphetConfig,
+    params: serde_json::Value,
+}
+
+const DATASETS: [(&str, &[&str]); 4] = [
+    ("run", &[]),
+    ("run_is_event", &["is_event"]),
+    ("nasa_5min", &[]),
+    ("wikipedia", &[]),
+];
+
+fn training(name: &str, regressors: &[&str]) -> Training {
+    let input = read(&format!("{name}_input.csv"));
+    let params: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            common::root().join(format!("validation/prophet/{name}_params.json")),
         )
-        .unwrap();
-        let n = params["n_train"].as_u64().unwrap() as usize;
-        let ds = input.ms();
-        let y = input.num("y");
-        let regs: Vec<Vec<f64>> = regressors.iter().map(|r| input.num(r)).collect();
-        let refs: Vec<&[f64]> = regs.iter().map(|r| &r[..n]).collect();
-        let cfg = ProphetConfig {
+        .unwrap(),
+    )
+    .unwrap();
+    let n = params["n_train"].as_u64().unwrap() as usize;
+    Training {
+        ds: input.ms()[..n].to_vec(),
+        y: input.num("y")[..n].to_vec(),
+        regs: regressors
+            .iter()
+            .map(|r| input.num(r)[..n].to_vec())
+            .collect(),
+        cfg: ProphetConfig {
             regressors: regressors
                 .iter()
                 .map(|r| RegressorConfig {
@@ -188,32 +186,91 @@ fn native_fit_reaches_at_least_stans_map_objective() {
                 })
                 .collect(),
             ..ProphetConfig::default()
+        },
+        params,
+    }
+}
+
+impl Training {
+    fn refs(&self) -> Vec<&[f64]> {
+        self.regs.iter().map(|r| r.as_slice()).collect()
+    }
+    fn objective(&self, m: &ProphetModel) -> f64 {
+        m.neg_log_posterior(&self.ds, &self.y, &self.refs())
+    }
+    fn param(&self, k: &str) -> Vec<f64> {
+        self.params[k]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_f64().unwrap())
+            .collect()
+    }
+}
+
+/// Our objective is Stan's: at Python's fitted parameters it equals −lp__. The exact
+/// optimiser reaches at least as low; on Wikipedia Stan stops ≈ 2.3 units short.
+#[test]
+fn objective_is_stans_and_the_exact_optimiser_reaches_at_least_its_value() {
+    for (name, regressors) in DATASETS {
+        let tr = training(name, regressors);
+        let exact_cfg = ProphetConfig {
+            optimizer: Optimizer::Exact,
+            ..tr.cfg.clone()
         };
-        let ours = fit(&cfg, &ds[..n], &y[..n], &refs).unwrap();
-        let v = |k: &str| {
-            params[k]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|x| x.as_f64().unwrap())
-                .collect::<Vec<f64>>()
-        };
-        let mut stan = ours.clone();
-        (stan.k, stan.m, stan.sigma_obs) = (v("k")[0], v("m")[0], v("sigma_obs")[0]);
-        stan.delta = v("delta");
-        stan.beta = v("beta");
-        let lp = -v("lp__")[0];
-        let at_stan = stan.neg_log_posterior(&ds[..n], &y[..n], &refs);
-        let at_ours = ours.neg_log_posterior(&ds[..n], &y[..n], &refs);
-        eprintln!("{name}: −lp__ {lp:.3}, our objective at Stan's optimum {at_stan:.3}, at ours {at_ours:.3}");
-        // Same objective (Stan prints lp__ to 8 significant digits; the smoothed |δ| adds ~1e-4 per changepoint).
+        let exact = fit(&exact_cfg, &tr.ds, &tr.y, &tr.refs()).unwrap();
+        let mut stan = exact.clone();
+        (stan.k, stan.m, stan.sigma_obs) =
+            (tr.param("k")[0], tr.param("m")[0], tr.param("sigma_obs")[0]);
+        stan.delta = tr.param("delta");
+        stan.beta = tr.param("beta");
+        let lp = -tr.param("lp__")[0];
+        let (at_stan, at_exact) = (tr.objective(&stan), tr.objective(&exact));
+        eprintln!("{name}: −lp__ {lp:.4}, our objective at Stan's parameters {at_stan:.4}, exact optimum {at_exact:.4}");
+        // Stan writes parameters and lp__ to 8 significant digits.
         assert!(
-            (at_stan - lp).abs() < 1e-3 * lp.abs().max(1.0) + 0.05,
+            (at_stan - lp).abs() < 1e-6 * lp.abs(),
             "{name}: objective differs from Stan's"
         );
         assert!(
-            at_ours <= at_stan + 1e-6 * at_stan.abs(),
-            "{name}: {at_ours} > {at_stan}"
+            at_exact <= at_stan + 1e-6 * at_stan.abs(),
+            "{name}: {at_exact} > {at_stan}"
+        );
+    }
+}
+
+/// Prophet's L-BFGS step for step: the objective after each iteration against
+/// CmdStan's own iterations (validation/prophet/<name>_stan_trace.csv, written with
+/// save_iterations=1 from Prophet's Stan model and data). The paths agree to Stan's 8
+/// printed digits for the first tens of iterations; after that rounding differences
+/// (summation order) grow on this non-smooth objective and the paths part, to stop at
+/// objective values within 0.05 % of each other (0.005–0.03 % measured).
+#[test]
+fn lbfgs_follows_cmdstans_iterations() {
+    for (name, regressors) in DATASETS {
+        let tr = training(name, regressors);
+        let (model, ours) = fit_traced(&tr.cfg, &tr.ds, &tr.y, &tr.refs()).unwrap();
+        let stan = read(&format!("{name}_stan_trace.csv")).num("lp__");
+        // Row 0 is the initial point.
+        let agree = ours
+            .iter()
+            .zip(&stan[1..])
+            .take_while(|(o, s)| (-**o - **s).abs() <= 2e-7 * s.abs())
+            .count();
+        let (last_ours, last_stan) = (-ours[ours.len() - 1], stan[stan.len() - 1]);
+        eprintln!(
+            "{name}: first {agree} iterations agree with CmdStan; stops at {} vs {} iterations, lp {last_ours:.4} vs {last_stan:.4}",
+            ours.len(),
+            stan.len() - 1
+        );
+        assert_eq!(model.iterations, ours.len());
+        assert!(
+            agree >= 30,
+            "{name}: only {agree} iterations match CmdStan's"
+        );
+        assert!(
+            (last_ours - last_stan).abs() < 5e-4 * last_stan.abs(),
+            "{name}: {last_ours} vs {last_stan}"
         );
     }
 }

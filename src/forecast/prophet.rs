@@ -1,6 +1,7 @@
 //! Prophet (Taylor & Letham, 2018) implemented natively: the same model, priors and
-//! MAP objective as prophet 1.5.0, fitted in-process by L-BFGS with an analytic
-//! gradient, with Prophet's simulated-path uncertainty intervals. Validated against
+//! MAP objective as prophet 1.5.0, fitted in-process by Stan's L-BFGS (as Prophet runs
+//! it, `stan_lbfgs`) with an analytic gradient, with Prophet's simulated-path
+//! uncertainty intervals. Validated against
 //! Python Prophet in `validation/prophet/` and `tests/prophet.rs`.
 //!
 //! Timestamps are local wall-clock milliseconds (what Prophet sees in a naive `ds`).
@@ -11,11 +12,12 @@ pub mod model;
 mod objective;
 pub mod sample;
 mod solve;
+pub mod stan_lbfgs;
 
 use std::sync::Arc;
 
 pub use config::ProphetConfig;
-pub use model::{fit, ProphetModel};
+pub use model::{fit, fit_traced, ProphetModel};
 pub use sample::ProphetForecast;
 
 use super::{FittedModel, ForecastBuf, Forecaster, History, QUANTILES};

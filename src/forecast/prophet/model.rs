@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::config::{Growth, Mode, ProphetConfig, Scaling, Switch};
+use super::config::{Growth, Mode, Optimizer, ProphetConfig, Scaling, Switch};
 
 const DAY_MS: f64 = 86_400_000.0;
 
@@ -49,7 +49,7 @@ pub struct ProphetModel {
     pub delta: Vec<f64>,
     pub beta: Vec<f64>,
     pub sigma_obs: f64,
-    /// L-BFGS iterations the fit took.
+    /// Optimiser iterations the fit took.
     pub iterations: usize,
 }
 
@@ -211,6 +211,7 @@ impl ProphetModel {
             tau: self.config.changepoint_prior_scale,
             growth: self.config.growth,
             cap: self.cap_scaled(),
+            smooth: false,
         };
         let mut p = vec![self.k, self.m];
         p.extend(&self.delta);
@@ -313,17 +314,17 @@ pub fn fit(
     y: &[f64],
     regs: &[&[f64]],
 ) -> Result<ProphetModel, String> {
-    fit_with(cfg, ds_ms, y, regs, false)
+    fit_traced(cfg, ds_ms, y, regs).map(|(m, _)| m)
 }
 
-/// [`fit`], optionally forcing the general L-BFGS path (for cross-checks).
-pub fn fit_with(
+/// [`fit`], also returning the objective after every optimiser iteration (the
+/// negative of CmdStan's "log prob" column; empty for the exact additive solver).
+pub fn fit_traced(
     cfg: &ProphetConfig,
     ds_ms: &[i64],
     y: &[f64],
     regs: &[&[f64]],
-    force_lbfgs: bool,
-) -> Result<ProphetModel, String> {
+) -> Result<(ProphetModel, Vec<f64>), String> {
     cfg.validate()?;
     let n = y.len();
     if n < 2 || ds_ms.len() != n {
@@ -426,13 +427,24 @@ pub fn fit_with(
         tau: cfg.changepoint_prior_scale,
         growth: cfg.growth,
         cap: model.cap_scaled(),
+        smooth: false,
     };
-    let additive =
-        !force_lbfgs && !design.mult.iter().any(|&m| m) && cfg.growth != Growth::Logistic;
-    let (p, iters) = if additive {
-        super::solve::fit_gaussian(&obj, &x0)
+    let linear = !design.mult.iter().any(|&m| m) && cfg.growth != Growth::Logistic;
+    // Prophet optimises with Newton below 100 rows; Newton converges to the optimum.
+    let (p, iters, trace) = if cfg.optimizer == Optimizer::StanLbfgs && n >= 100 {
+        super::solve::fit_stan(&obj, x0, linear)?
+    } else if linear {
+        let (p, iters) = super::solve::fit_gaussian(&obj, &x0);
+        (p, iters, vec![])
     } else {
-        super::solve::fit_lbfgs(&obj, x0)
+        let (p, iters) = super::solve::fit_lbfgs(
+            &Objective {
+                smooth: true,
+                ..obj
+            },
+            x0,
+        );
+        (p, iters, vec![])
     };
     model.k = p[0];
     model.m = p[1];
@@ -440,7 +452,7 @@ pub fn fit_with(
     model.beta = p[2 + s..2 + s + f].to_vec();
     model.sigma_obs = p[2 + s + f].exp();
     model.iterations = iters;
-    Ok(model)
+    Ok((model, trace))
 }
 
 /// Prophet's initial k and m: the line through the first and last points (linear), the
@@ -470,7 +482,7 @@ fn init_trend(model: &ProphetModel, t: &[f64], ys: &[f64]) -> (f64, f64) {
     }
 }
 
-pub(crate) use super::objective::{smooth_abs, Objective};
+pub(crate) use super::objective::Objective;
 
 #[cfg(test)]
 mod tests {
@@ -508,6 +520,7 @@ mod tests {
                 tau: 0.05,
                 growth: Growth::Linear,
                 cap: 1.0,
+                smooth: false,
             };
             let p: Vec<f64> = (0..2 + model.changepoints_t.len() + design.f + 1)
                 .map(|i| 0.01 * ((i * 37 % 11) as f64 - 5.0))
@@ -536,8 +549,11 @@ mod tests {
         }
     }
 
+    /// Stan's L-BFGS stops at or above the optimum the exact solvers find; on this
+    /// well-conditioned series both forecasts agree closely. Multiplicative models go
+    /// through the other exact solver (preconditioned L-BFGS).
     #[test]
-    fn gaussian_solver_and_lbfgs_reach_the_same_optimum() {
+    fn stan_lbfgs_stops_near_the_exact_optimum() {
         let n = 24 * 20;
         let ds: Vec<i64> = (0..n as i64)
             .map(|i| 1_700_000_000_000 + i * 3_600_000)
@@ -550,18 +566,45 @@ mod tests {
                     + ((i * 7919) % 17) as f64
             })
             .collect();
-        let cfg = ProphetConfig::default();
-        let a = fit_with(&cfg, &ds, &y, &[], false).unwrap();
-        let b = fit_with(&cfg, &ds, &y, &[], true).unwrap();
-        let (fa, fb) = (
-            a.neg_log_posterior(&ds, &y, &[]),
-            b.neg_log_posterior(&ds, &y, &[]),
-        );
-        assert!((fa - fb).abs() < 1e-4 * fa.abs(), "{fa} vs {fb}");
-        let (pa, _) = a.predict_point(&ds[n - 48..], &[]);
-        let (pb, _) = b.predict_point(&ds[n - 48..], &[]);
-        for (x, z) in pa.iter().zip(&pb) {
-            assert!((x - z).abs() < 1e-3 * x.abs(), "{x} vs {z}");
+        for mode in [Mode::Additive, Mode::Multiplicative] {
+            let cfg = ProphetConfig {
+                seasonality_mode: mode,
+                ..ProphetConfig::default()
+            };
+            let (stan, trace) = fit_traced(&cfg, &ds, &y, &[]).unwrap();
+            let exact = fit(
+                &ProphetConfig {
+                    optimizer: Optimizer::Exact,
+                    ..cfg.clone()
+                },
+                &ds,
+                &y,
+                &[],
+            )
+            .unwrap();
+            let (fs, fe) = (
+                stan.neg_log_posterior(&ds, &y, &[]),
+                exact.neg_log_posterior(&ds, &y, &[]),
+            );
+            assert_eq!(trace.len(), stan.iterations);
+            assert!(
+                (trace[trace.len() - 1] - fs).abs() < 1e-6 * fs.abs(),
+                "{mode:?}"
+            );
+            assert!(
+                fe <= fs + 1e-6 * fs.abs(),
+                "{mode:?}: exact {fe} > L-BFGS {fs}"
+            );
+            assert!(fs - fe < 1e-2 * fs.abs(), "{mode:?}: {fs} vs {fe}");
+            eprintln!(
+                "{mode:?}: L-BFGS {fs:.3} ({} iterations), exact {fe:.3}",
+                stan.iterations
+            );
+            let (pa, _) = stan.predict_point(&ds[n - 48..], &[]);
+            let (pb, _) = exact.predict_point(&ds[n - 48..], &[]);
+            for (x, z) in pa.iter().zip(&pb) {
+                assert!((x - z).abs() < 2e-2 * x.abs(), "{mode:?}: {x} vs {z}");
+            }
         }
     }
 

@@ -9,6 +9,7 @@ use super::model::{components, piecewise_logistic, Design};
 
 /// Negative log posterior of prophet.stan (constants dropped), over
 /// [k, m, delta(S), beta(F), log sigma], with its gradient.
+#[derive(Clone)]
 pub(crate) struct Objective<'a> {
     pub(crate) d: &'a Design,
     pub(crate) y: &'a [f64],
@@ -17,6 +18,9 @@ pub(crate) struct Objective<'a> {
     pub(crate) tau: f64,
     pub(crate) growth: Growth,
     pub(crate) cap: f64,
+    /// |δ| smoothed at the origin (for the exact solver's L-BFGS), or exact with Stan's
+    /// derivative sign(0) = 0.
+    pub(crate) smooth: bool,
 }
 
 /// |x| smoothed at the origin (width 1e-6 in scaled units) so L-BFGS converges on the
@@ -27,7 +31,28 @@ pub(crate) fn smooth_abs(x: f64) -> (f64, f64) {
     (r, x / r)
 }
 
+/// |x| and Stan's derivative of it (0 at 0).
+pub(crate) fn exact_abs(x: f64) -> (f64, f64) {
+    let sign = if x > 0.0 {
+        1.0
+    } else if x < 0.0 {
+        -1.0
+    } else {
+        0.0
+    };
+    (x.abs(), sign)
+}
+
 impl Objective<'_> {
+    /// The Laplace prior's |δ| term and its derivative.
+    pub(crate) fn abs(&self, x: f64) -> (f64, f64) {
+        if self.smooth {
+            smooth_abs(x)
+        } else {
+            exact_abs(x)
+        }
+    }
+
     pub(crate) fn eval(&self, p: &[f64], grad: &mut [f64]) -> f64 {
         if self.growth == Growth::Logistic {
             return self.eval_numeric(p, grad);
@@ -102,7 +127,7 @@ impl Objective<'_> {
         grad[0] += k / 25.0;
         grad[1] += m / 25.0;
         for (j, &dj) in delta.iter().enumerate() {
-            let (a, da) = smooth_abs(dj);
+            let (a, da) = self.abs(dj);
             value += a / self.tau;
             grad[2 + j] += da / self.tau;
         }
@@ -132,7 +157,7 @@ impl Objective<'_> {
             + 0.5 * (p[0] / 5.0).powi(2)
             + 0.5 * (p[1] / 5.0).powi(2)
             + 2.0 * sigma2;
-        v += p[2..2 + s].iter().map(|&x| smooth_abs(x).0).sum::<f64>() / self.tau;
+        v += p[2..2 + s].iter().map(|&x| self.abs(x).0).sum::<f64>() / self.tau;
         v += beta
             .iter()
             .zip(&self.prior)

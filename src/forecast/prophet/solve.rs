@@ -1,12 +1,15 @@
-//! Solvers for Prophet's MAP problem: a majorise-minimise scheme for additive models
-//! and diagonally preconditioned L-BFGS for the rest.
+//! Solvers for Prophet's MAP problem: Stan's L-BFGS (what Prophet runs) and, for the
+//! exact optimum, a majorise-minimise scheme for additive models and diagonally
+//! preconditioned L-BFGS for the rest.
 
 // Loops index several parallel arrays (times, rows, trend) at once.
 #![allow(clippy::needless_range_loop)]
 
 use super::config::Growth;
 use super::lbfgs;
-use super::model::{piecewise_linear, smooth_abs, Objective};
+use super::model::{piecewise_linear, Objective};
+use super::objective::smooth_abs;
+use super::stan_lbfgs::{minimize, Settings, Termination};
 
 /// L-BFGS on z = p / scale, with scale_i ≈ H_ii^(−1/2) at the start (σ from a
 /// changepoint-free fit): thousands of iterations on this ill-conditioned problem become
@@ -35,73 +38,167 @@ pub(crate) fn fit_lbfgs(obj: &Objective<'_>, x0: Vec<f64>) -> (Vec<f64>, usize) 
     )
 }
 
+/// Normal equations of an additive model with linear or flat growth: given σ the mean
+/// is linear in θ = (k, m, δ, β) with rows a = [t, 1, (t − c)+, x], so the sum of
+/// squared residuals is yᵀy − 2 bᵀθ + θᵀGθ with G = AᵀA and b = Aᵀy, and the objective
+/// costs O(p²) per evaluation whatever the number of rows.
+struct Gram {
+    g: Vec<f64>,
+    b: Vec<f64>,
+    yy: f64,
+    p: usize,
+    n: usize,
+}
+
+impl Gram {
+    fn new(obj: &Objective<'_>) -> Gram {
+        let d = obj.d;
+        let n = obj.y.len();
+        let s = obj.cps.len();
+        let f = d.f;
+        let p = 2 + s + f;
+        let flat = obj.growth == Growth::Flat;
+        let mut g = vec![0.0; p * p];
+        let mut b = vec![0.0; p];
+        let mut yy = 0.0;
+        let mut a = vec![0.0; p];
+        for i in 0..n {
+            let t = d.t[i];
+            a[0] = if flat { 0.0 } else { t };
+            a[1] = 1.0;
+            for (j, &c) in obj.cps.iter().enumerate() {
+                a[2 + j] = if !flat && t >= c { t - c } else { 0.0 };
+            }
+            a[2 + s..].copy_from_slice(&d.x[i * f..(i + 1) * f]);
+            let y = obj.y[i];
+            yy += y * y;
+            for r in 0..p {
+                if a[r] == 0.0 {
+                    continue;
+                }
+                b[r] += a[r] * y;
+                let ar = a[r];
+                let row = &mut g[r * p..(r + 1) * p];
+                for c in r..p {
+                    row[c] += ar * a[c];
+                }
+            }
+        }
+        for r in 0..p {
+            for c in 0..r {
+                g[r * p + c] = g[c * p + r];
+            }
+        }
+        Gram { g, b, yy, p, n }
+    }
+
+    /// Sum of squared residuals at θ; `gθ` receives Gθ − b (half its gradient).
+    fn sse(&self, th: &[f64], g_th: &mut [f64]) -> f64 {
+        let p = self.p;
+        let mut q = 0.0;
+        let mut lin = 0.0;
+        for r in 0..p {
+            let gr = &self.g[r * p..(r + 1) * p];
+            let v = gr.iter().zip(th).map(|(x, y)| x * y).sum::<f64>();
+            g_th[r] = v - self.b[r];
+            q += th[r] * v;
+            lin += th[r] * self.b[r];
+        }
+        (self.yy - 2.0 * lin + q).max(0.0)
+    }
+
+    /// The exact objective (Stan's |δ|) over [θ, log σ] and its gradient.
+    fn eval(&self, obj: &Objective<'_>, x: &[f64], grad: &mut [f64]) -> f64 {
+        let p = self.p;
+        let s = obj.cps.len();
+        let u = x[p];
+        let sigma2 = (2.0 * u).exp();
+        let e = self.sse(&x[..p], &mut grad[..p]);
+        for v in &mut grad[..p] {
+            *v /= sigma2;
+        }
+        let (k, m) = (x[0], x[1]);
+        let mut value = self.n as f64 * u
+            + e / (2.0 * sigma2)
+            + 0.5 * (k / 5.0).powi(2)
+            + 0.5 * (m / 5.0).powi(2)
+            + 2.0 * sigma2;
+        grad[p] = self.n as f64 - e / sigma2 + 4.0 * sigma2;
+        grad[0] += k / 25.0;
+        grad[1] += m / 25.0;
+        for j in 0..s {
+            let (a, da) = obj.abs(x[2 + j]);
+            value += a / obj.tau;
+            grad[2 + j] += da / obj.tau;
+        }
+        for (j, &ps) in obj.prior.iter().enumerate() {
+            let bj = x[2 + s + j];
+            value += 0.5 * (bj / ps).powi(2);
+            grad[2 + s + j] += bj / (ps * ps);
+        }
+        value
+    }
+}
+
+/// Prophet's own fit: Stan's L-BFGS (CmdStan defaults) from Prophet's initial point, on
+/// the exact objective; `linear` models evaluate it through the normal equations.
+/// Returns the parameters, the iterations and the objective after each iteration. A
+/// failed line search (where CmdStan errors and Prophet retries with Newton) falls back
+/// to the exact optimum.
+pub(crate) fn fit_stan(
+    obj: &Objective<'_>,
+    x0: Vec<f64>,
+    linear: bool,
+) -> Result<(Vec<f64>, usize, Vec<f64>), String> {
+    let settings = Settings::default();
+    let out = if linear {
+        let gram = Gram::new(obj);
+        minimize(|x, g| gram.eval(obj, x, g), x0.clone(), &settings)
+    } else {
+        minimize(|x, g| obj.eval(x, g), x0.clone(), &settings)
+    }
+    .map_err(|e| format!("Prophet fit: {e}"))?;
+    if out.termination != Termination::LineSearchFailed {
+        return Ok((out.x, out.iterations, out.trace));
+    }
+    let (p, iters) = if linear {
+        fit_gaussian(obj, &x0)
+    } else {
+        fit_lbfgs(
+            &Objective {
+                smooth: true,
+                ..obj.clone()
+            },
+            x0,
+        )
+    };
+    Ok((p, out.iterations + iters, out.trace))
+}
+
 /// MAP fit of an additive model with linear or flat growth. Given σ the likelihood is
 /// Gaussian and linear in θ = (k, m, δ, β), so the optimum of the (smoothed) objective
 /// is found by alternating the closed-form σ step with iteratively reweighted ridge
 /// steps for the Laplace prior — a majorise-minimise scheme that decreases the same
 /// objective as the L-BFGS path at every step, in tens of small dense solves.
 pub(crate) fn fit_gaussian(obj: &Objective<'_>, x0: &[f64]) -> (Vec<f64>, usize) {
-    let d = obj.d;
-    let n = obj.y.len();
-    let s = obj.cps.len();
-    let f = d.f;
-    let p = 2 + s + f;
-    let flat = obj.growth == Growth::Flat;
-    // Normal equations G = AᵀA, b = Aᵀy, with rows a = [t, 1, (t − c)+, x].
-    let mut g = vec![0.0; p * p];
-    let mut b = vec![0.0; p];
-    let mut yy = 0.0;
-    let mut a = vec![0.0; p];
-    for i in 0..n {
-        let t = d.t[i];
-        a[0] = if flat { 0.0 } else { t };
-        a[1] = 1.0;
-        for (j, &c) in obj.cps.iter().enumerate() {
-            a[2 + j] = if !flat && t >= c { t - c } else { 0.0 };
-        }
-        a[2 + s..].copy_from_slice(&d.x[i * f..(i + 1) * f]);
-        let y = obj.y[i];
-        yy += y * y;
-        for r in 0..p {
-            if a[r] == 0.0 {
-                continue;
-            }
-            b[r] += a[r] * y;
-            let ar = a[r];
-            let row = &mut g[r * p..(r + 1) * p];
-            for c in r..p {
-                row[c] += ar * a[c];
-            }
-        }
-    }
-    for r in 0..p {
-        for c in 0..r {
-            g[r * p + c] = g[c * p + r];
-        }
-    }
+    let gram = Gram::new(obj);
+    let (n, p, s, f) = (gram.n, gram.p, obj.cps.len(), obj.d.f);
     let mut theta = x0[..p].to_vec();
-    let sse = |th: &[f64]| {
-        let mut q = 0.0;
-        for r in 0..p {
-            let gr = &g[r * p..(r + 1) * p];
-            q += th[r] * gr.iter().zip(th).map(|(x, y)| x * y).sum::<f64>();
-        }
-        (yy - 2.0 * th.iter().zip(&b).map(|(x, y)| x * y).sum::<f64>() + q).max(0.0)
-    };
+    let mut scratch = vec![0.0; p];
     let mut m = vec![0.0; p * p];
     let mut rhs = vec![0.0; p];
     let mut iters = 0;
     for it in 0..2000 {
         iters = it + 1;
-        let e = sse(&theta);
+        let e = gram.sse(&theta, &mut scratch);
         // ∂/∂ log σ = N − SSE/σ² + 4σ² = 0  ⇒  σ² = (√(N² + 16·SSE) − N) / 8.
         let sigma2 = (((n * n) as f64 + 16.0 * e).sqrt() - n as f64) / 8.0;
         let sigma2 = sigma2.max(1e-300);
         for r in 0..p {
             for c in 0..p {
-                m[r * p + c] = g[r * p + c] / sigma2;
+                m[r * p + c] = gram.g[r * p + c] / sigma2;
             }
-            rhs[r] = b[r] / sigma2;
+            rhs[r] = gram.b[r] / sigma2;
         }
         m[0] += 1.0 / 25.0;
         m[p + 1] += 1.0 / 25.0;
@@ -125,7 +222,7 @@ pub(crate) fn fit_gaussian(obj: &Objective<'_>, x0: &[f64]) -> (Vec<f64>, usize)
             break;
         }
     }
-    let e = sse(&theta);
+    let e = gram.sse(&theta, &mut scratch);
     let sigma2 = (((n * n) as f64 + 16.0 * e).sqrt() - n as f64) / 8.0;
     theta.push(0.5 * sigma2.max(1e-300).ln());
     (theta, iters)

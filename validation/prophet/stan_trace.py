@@ -1,0 +1,47 @@
+"""CmdStan's L-BFGS path inside Python Prophet 1.5.0: the log posterior after every
+iteration, for tests/prophet.rs (lbfgs_follows_cmdstans_iterations).
+
+Prophet is fitted exactly as make_reference.py does, except that its Stan call also
+saves every iteration (save_iterations=1, which does not change the path). Writes
+<name>_stan_trace.csv (iter, lp__; iteration 0 is Prophet's initial point).
+Run with the venv of make_reference.sh: $VENV/bin/python stan_trace.py
+"""
+import logging
+import os
+
+import numpy as np
+import pandas as pd
+from prophet import Prophet
+from prophet.models import CmdStanPyBackend
+
+logging.getLogger("cmdstanpy").setLevel(logging.WARNING)
+HERE = os.path.dirname(os.path.abspath(__file__))
+DATASETS = [("run", []), ("run_is_event", ["is_event"]), ("nasa_5min", []), ("wikipedia", [])]
+N_TRAIN = {"run": 10080, "run_is_event": 10080, "nasa_5min": 4032, "wikipedia": 504}
+
+
+def main():
+    traces = {}
+    original = CmdStanPyBackend.fit
+
+    def traced_fit(self, stan_init, stan_data, **kwargs):
+        inits, data = self.prepare_data(stan_init, stan_data)
+        mle = self.model.optimize(data=data, inits=inits, algorithm="LBFGS", iter=int(1e4), save_iterations=True)
+        traces["lp"] = mle.optimized_iterations_pd["lp__"].to_numpy()
+        return original(self, stan_init, stan_data, **kwargs)
+
+    CmdStanPyBackend.fit = traced_fit
+    for name, regs in DATASETS:
+        df = pd.read_csv(os.path.join(HERE, f"{name}_input.csv"), parse_dates=["ds"]).iloc[: N_TRAIN[name]]
+        m = Prophet()
+        for r in regs:
+            m.add_regressor(r)
+        m.fit(df)
+        lp = traces["lp"]
+        pd.DataFrame({"iter": np.arange(len(lp)), "lp__": lp}).to_csv(
+            os.path.join(HERE, f"{name}_stan_trace.csv"), index=False, float_format="%.8g")
+        print(name, len(lp) - 1, "iterations, final lp__", lp[-1])
+
+
+if __name__ == "__main__":
+    main()
