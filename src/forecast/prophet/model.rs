@@ -498,7 +498,12 @@ mod tests {
             .map(|i| 50.0 + 0.1 * i as f64 + 10.0 * (i as f64 / 24.0 * std::f64::consts::TAU).sin())
             .collect();
         let reg: Vec<f64> = (0..n).map(|i| ((i * 7) % 5) as f64).collect();
-        for mode in [Mode::Additive, Mode::Multiplicative] {
+        for (mode, growth) in [
+            (Mode::Additive, Growth::Linear),
+            (Mode::Multiplicative, Growth::Linear),
+            (Mode::Additive, Growth::Logistic),
+            (Mode::Multiplicative, Growth::Logistic),
+        ] {
             let cfg = ProphetConfig {
                 seasonality_mode: mode,
                 regressors: vec![super::super::config::RegressorConfig {
@@ -518,13 +523,17 @@ mod tests {
                 cps: &model.changepoints_t,
                 prior: model.prior_scales(),
                 tau: 0.05,
-                growth: Growth::Linear,
-                cap: 1.0,
+                growth,
+                cap: 1.5,
                 smooth: false,
             };
-            let p: Vec<f64> = (0..2 + model.changepoints_t.len() + design.f + 1)
+            let mut p: Vec<f64> = (0..2 + model.changepoints_t.len() + design.f + 1)
                 .map(|i| 0.01 * ((i * 37 % 11) as f64 - 5.0))
                 .collect();
+            if growth == Growth::Logistic {
+                // A growing curve well inside the cap: rate 2, midpoint 0.3.
+                (p[0], p[1]) = (2.0, 0.3);
+            }
             let mut g = vec![0.0; p.len()];
             obj.eval(&p, &mut g);
             let mut gn = vec![0.0; p.len()];
@@ -541,7 +550,7 @@ mod tests {
             for i in 0..p.len() {
                 assert!(
                     (g[i] - gn[i]).abs() < 1e-3 * gn[i].abs().max(1.0),
-                    "{mode:?} param {i}: {} vs {}",
+                    "{mode:?} {growth:?} param {i}: {} vs {}",
                     g[i],
                     gn[i]
                 );

@@ -5,7 +5,7 @@
 #![allow(clippy::needless_range_loop)]
 
 use super::config::Growth;
-use super::model::{components, piecewise_logistic, Design};
+use super::model::{components, Design};
 
 /// Negative log posterior of prophet.stan (constants dropped), over
 /// [k, m, delta(S), beta(F), log sigma], with its gradient.
@@ -54,9 +54,6 @@ impl Objective<'_> {
     }
 
     pub(crate) fn eval(&self, p: &[f64], grad: &mut [f64]) -> f64 {
-        if self.growth == Growth::Logistic {
-            return self.eval_numeric(p, grad);
-        }
         let d = self.d;
         let n = self.y.len();
         let s = self.cps.len();
@@ -67,6 +64,8 @@ impl Objective<'_> {
         let u = p[2 + s + f];
         let sigma2 = (2.0 * u).exp();
         grad.iter_mut().for_each(|g| *g = 0.0);
+        let logistic =
+            (self.growth == Growth::Logistic).then(|| Logistic::new(k, m, delta, self.cps));
         // Trend by walking the (sorted) changepoints along the (sorted) times.
         let mut trend = vec![0.0; n];
         let (mut kk, mut mm, mut next) = (k, m, 0usize);
@@ -80,9 +79,13 @@ impl Objective<'_> {
                 mm -= delta[next] * self.cps[next];
                 next += 1;
             }
-            trend[i] = kk * d.t[i] + mm;
+            trend[i] = match &logistic {
+                Some(l) => self.cap * l.sigmoid(next, d.t[i]),
+                None => kk * d.t[i] + mm,
+            };
         }
         let mut sse = 0.0;
+        // h = ∂objective/∂trend per row.
         let mut h = vec![0.0; n];
         let (gbeta_start, gbeta_end) = (2 + s, 2 + s + f);
         for i in 0..n {
@@ -103,7 +106,9 @@ impl Objective<'_> {
             + 0.5 * (m / 5.0).powi(2)
             + 2.0 * sigma2;
         grad[2 + s + f] = n as f64 - sse / sigma2 + 4.0 * sigma2;
-        if self.growth == Growth::Flat {
+        if let Some(l) = &logistic {
+            l.backward(&d.t, &trend, &h, self.cap, self.cps, &mut grad[..2 + s]);
+        } else if self.growth == Growth::Flat {
             grad[1] = h.iter().sum::<f64>();
         } else {
             // Suffix sums give every changepoint's gradient in one pass.
@@ -137,47 +142,76 @@ impl Objective<'_> {
         }
         value
     }
+}
 
-    fn value(&self, p: &[f64]) -> f64 {
-        let d = self.d;
-        let s = self.cps.len();
-        let f = d.f;
-        let beta = &p[2 + s..2 + s + f];
-        let u = p[2 + s + f];
-        let sigma2 = (2.0 * u).exp();
-        let trend = piecewise_logistic(&d.t, self.cap, p[0], p[1], self.cps, &p[2..2 + s]);
-        let sse: f64 = (0..self.y.len())
-            .map(|i| {
-                let (xa, xm) = components(d, i, beta);
-                (self.y[i] - (trend[i] * (1.0 + xm) + xa)).powi(2)
-            })
-            .sum();
-        let mut v = self.y.len() as f64 * u
-            + sse / (2.0 * sigma2)
-            + 0.5 * (p[0] / 5.0).powi(2)
-            + 0.5 * (p[1] / 5.0).powi(2)
-            + 2.0 * sigma2;
-        v += p[2..2 + s].iter().map(|&x| self.abs(x).0).sum::<f64>() / self.tau;
-        v += beta
-            .iter()
-            .zip(&self.prior)
-            .map(|(b, ps)| 0.5 * (b / ps).powi(2))
-            .sum::<f64>();
-        v
+/// prophet.stan's logistic trend: rate k_s[j] and offset m_s[j] in segment j (after j
+/// changepoints), with the offsets γ that keep the curve continuous.
+struct Logistic {
+    k_s: Vec<f64>,
+    m_s: Vec<f64>,
+}
+
+impl Logistic {
+    fn new(k: f64, m: f64, delta: &[f64], cps: &[f64]) -> Logistic {
+        let s = delta.len();
+        let mut k_s = Vec::with_capacity(s + 1);
+        k_s.push(k);
+        for d in delta {
+            k_s.push(k_s[k_s.len() - 1] + d);
+        }
+        let mut m_s = Vec::with_capacity(s + 1);
+        m_s.push(m);
+        for j in 0..s {
+            let gamma = (cps[j] - m_s[j]) * (1.0 - k_s[j] / k_s[j + 1]);
+            m_s.push(m_s[j] + gamma);
+        }
+        Logistic { k_s, m_s }
     }
 
-    /// Central differences (logistic growth only; its trend gradient is intricate).
-    fn eval_numeric(&self, p: &[f64], grad: &mut [f64]) -> f64 {
-        let mut q = p.to_vec();
-        for i in 0..p.len() {
-            let h = 1e-6 * p[i].abs().max(1e-3);
-            q[i] = p[i] + h;
-            let up = self.value(&q);
-            q[i] = p[i] - h;
-            let down = self.value(&q);
-            q[i] = p[i];
-            grad[i] = (up - down) / (2.0 * h);
+    /// inv_logit(k_s (t − m_s)) in segment `seg`.
+    fn sigmoid(&self, seg: usize, t: f64) -> f64 {
+        1.0 / (1.0 + (-self.k_s[seg] * (t - self.m_s[seg])).exp())
+    }
+
+    /// Adds ∂objective/∂(k, m, δ) into `grad` (length 2 + S) given h = ∂objective/∂trend,
+    /// by reverse accumulation through the segment recursion.
+    fn backward(
+        &self,
+        t: &[f64],
+        trend: &[f64],
+        h: &[f64],
+        cap: f64,
+        cps: &[f64],
+        grad: &mut [f64],
+    ) {
+        let s = cps.len();
+        let mut kbar = vec![0.0; s + 1];
+        let mut mbar = vec![0.0; s + 1];
+        let mut seg = 0usize;
+        for i in 0..t.len() {
+            while seg < s && t[i] >= cps[seg] {
+                seg += 1;
+            }
+            let sig = trend[i] / cap;
+            let dz = h[i] * cap * sig * (1.0 - sig);
+            kbar[seg] += dz * (t[i] - self.m_s[seg]);
+            mbar[seg] -= dz * self.k_s[seg];
         }
-        self.value(p)
+        for j in (0..s).rev() {
+            // m_s[j+1] = m_s[j] + γ_j, γ_j = (c_j − m_s[j]) (1 − k_s[j] / k_s[j+1]).
+            let gbar = mbar[j + 1];
+            mbar[j] += gbar;
+            let (kj, kj1) = (self.k_s[j], self.k_s[j + 1]);
+            let q = 1.0 - kj / kj1;
+            let c = cps[j] - self.m_s[j];
+            mbar[j] -= gbar * q;
+            kbar[j] -= gbar * c / kj1;
+            kbar[j + 1] += gbar * c * kj / (kj1 * kj1);
+            // k_s[j+1] = k_s[j] + δ_j.
+            grad[2 + j] += kbar[j + 1];
+            kbar[j] += kbar[j + 1];
+        }
+        grad[0] += kbar[0];
+        grad[1] += mbar[0];
     }
 }
