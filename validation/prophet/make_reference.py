@@ -1,6 +1,7 @@
 """Reference forecasts from Python Prophet 1.5.0 for the Rust Prophet validation.
 
-Run: validation/prophet/make_reference.sh (creates a venv with prophet==1.5.0 from PyPI).
+Run: validation/prophet/make_reference.sh [dataset ...] (creates a venv with prophet==1.5.0
+from PyPI; with names, only those datasets are refitted).
 Writes, per dataset, <name>_input.csv (ds, y[, is_event]: the whole series, training rows
 first), <name>_reference.csv (ds, y, yhat, yhat_lower, yhat_upper, trend over the
 forecast window), <name>_params.json (fitted parameters, train size) and timings.json.
@@ -39,29 +40,45 @@ def load_wiki():
 
 
 DATASETS = [
-    # name, loader, training rows, forecast rows, regressors
-    ("run", load_run, 10080, 10080, []),
-    ("run_is_event", load_run, 10080, 10080, ["is_event"]),
-    ("nasa_5min", load_nasa, 14 * 288, 2 * 288, []),
-    ("wikipedia", load_wiki, 21 * 24, 7 * 24, []),
+    # name, loader, training rows, forecast rows, regressors, Prophet settings, cap
+    ("run", load_run, 10080, 10080, [], {}, None),
+    ("run_is_event", load_run, 10080, 10080, ["is_event"], {}, None),
+    ("nasa_5min", load_nasa, 14 * 288, 2 * 288, [], {}, None),
+    ("wikipedia", load_wiki, 21 * 24, 7 * 24, [], {}, None),
+    # Beyond the issue's four: the other seasonality mode and the other growth.
+    ("nasa_5min_multiplicative", load_nasa, 14 * 288, 2 * 288, [], {"seasonality_mode": "multiplicative"}, None),
+    ("wikipedia_logistic", load_wiki, 21 * 24, 7 * 24, [], {"growth": "logistic"}, 12e6),
 ]
 
 
+def prophet_for(regs, settings):
+    m = Prophet(**settings)
+    for r in regs:
+        m.add_regressor(r)
+    return m
+
+
+def with_cap(df, cap):
+    return df if cap is None else df.assign(cap=cap)
+
+
 def main():
-    timings = {}
-    for name, loader, n_train, n_test, regs in DATASETS:
+    timings_path = os.path.join(HERE, "timings.json")
+    timings = json.load(open(timings_path)) if os.path.exists(timings_path) else {}
+    only = set(sys.argv[1:])
+    for name, loader, n_train, n_test, regs, settings, cap in DATASETS:
+        if only and name not in only:
+            continue
         df = loader().iloc[: n_train + n_test].reset_index(drop=True)
         cols = ["ds", "y"] + regs
         df[cols].assign(ds=df["ds"].dt.strftime("%Y-%m-%d %H:%M:%S")).to_csv(os.path.join(HERE, f"{name}_input.csv"), index=False)
-        train, test = df.iloc[:n_train], df.iloc[n_train:]
-        m = Prophet()
-        for r in regs:
-            m.add_regressor(r)
+        train, test = with_cap(df.iloc[:n_train], cap), with_cap(df.iloc[n_train:], cap)
+        m = prophet_for(regs, settings)
         t0 = time.perf_counter()
-        m.fit(train[cols])
+        m.fit(train[cols + ([] if cap is None else ["cap"])])
         fit_s = time.perf_counter() - t0
         t0 = time.perf_counter()
-        fc = m.predict(test[["ds"] + regs])
+        fc = m.predict(test[["ds"] + regs + ([] if cap is None else ["cap"])])
         predict_s = time.perf_counter() - t0
         out = pd.DataFrame({
             "ds": test["ds"].dt.strftime("%Y-%m-%d %H:%M:%S").values,
@@ -78,6 +95,8 @@ def main():
             "changepoints_t": m.changepoints_t.tolist(),
             "n_train": n_train,
             "seasonalities": sorted(m.seasonalities),
+            "settings": settings,
+            "cap": cap,
         })
         with open(os.path.join(HERE, f"{name}_params.json"), "w") as f:
             json.dump(p, f, indent=1)

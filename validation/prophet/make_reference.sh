@@ -7,5 +7,5 @@ if ! "$VENV/bin/python" -c "import prophet, sys; sys.exit(prophet.__version__ !=
     python3 -m venv "$VENV"
     "$VENV/bin/pip" install -q prophet==1.5.0
 fi
-"$VENV/bin/python" make_reference.py
-"$VENV/bin/python" stan_trace.py
+"$VENV/bin/python" make_reference.py "$@"
+"$VENV/bin/python" stan_trace.py "$@"

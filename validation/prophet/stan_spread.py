@@ -19,14 +19,15 @@ import tempfile
 
 import numpy as np
 import pandas as pd
-from prophet import Prophet
 import logging
+
+from make_reference import DATASETS, prophet_for, with_cap
 
 logging.getLogger("cmdstanpy").setLevel(logging.WARNING)
 HERE = os.path.dirname(os.path.abspath(__file__))
 SIM = sys.argv[1]
-# dataset, training rows, forecast rows, perturbations
-RUNS = [("wikipedia", 504, 168, 20), ("nasa_5min", 4032, 576, 10), ("run", 10080, 10080, 4)]
+# dataset: perturbations
+RUNS = {"wikipedia": 20, "nasa_5min": 10, "run": 4, "nasa_5min_multiplicative": 10, "wikipedia_logistic": 10}
 
 
 def err(yhat, ref, ymax):
@@ -35,7 +36,10 @@ def err(yhat, ref, ymax):
 
 def main():
     rows = []
-    for name, n_train, n_test, n_pert in RUNS:
+    for name, _, n_train, n_test, regs, settings, cap in DATASETS:
+        if name not in RUNS:
+            continue
+        n_pert = RUNS[name]
         df = pd.read_csv(os.path.join(HERE, f"{name}_input.csv"))[["ds", "y"]]
         ref = pd.read_csv(os.path.join(HERE, f"{name}_reference.csv"))
         ymax = float(df["y"].iloc[: n_train + n_test].max())
@@ -50,15 +54,22 @@ def main():
                 path = os.path.join(tmp, "in.csv")
                 pert.iloc[: n_train + n_test].to_csv(path, index=False, float_format="%.17g")
                 train = pd.read_csv(path, parse_dates=["ds"]).iloc[:n_train]
-                m = Prophet()
-                m.fit(train)
-                future = pd.DataFrame({"ds": pd.to_datetime(ref["ds"])})
+                m = prophet_for(regs, settings)
+                m.fit(with_cap(train, cap))
+                future = with_cap(pd.DataFrame({"ds": pd.to_datetime(ref["ds"])}), cap)
                 py = m.predict(future)["yhat"].values
                 out = os.path.join(tmp, "out.csv")
+                config = os.path.join(tmp, "prophet.toml")
+                with open(config, "w") as f:
+                    f.write("[prophet]\n")
+                    for k, v in settings.items():
+                        f.write(f'{k} = "{v}"\n')
+                    if cap is not None:
+                        f.write(f"cap = {cap}\n")
                 subprocess.run(
                     [SIM, "forecast", "--model", "prophet", "--input", path, "--timestamp-column", "ds",
                      "--value-column", "y", "--train-until", ref["ds"].iloc[0], "--horizon", str(n_test),
-                     "--out", out],
+                     "--config", config, "--out", out],
                     check=True, capture_output=True,
                 )
                 rs = pd.read_csv(out)["yhat"].values

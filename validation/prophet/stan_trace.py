@@ -4,20 +4,20 @@ iteration, for tests/prophet.rs (lbfgs_follows_cmdstans_iterations).
 Prophet is fitted exactly as make_reference.py does, except that its Stan call also
 saves every iteration (save_iterations=1, which does not change the path). Writes
 <name>_stan_trace.csv (iter, lp__; iteration 0 is Prophet's initial point).
-Run with the venv of make_reference.sh: $VENV/bin/python stan_trace.py
+Run with the venv of make_reference.sh: $VENV/bin/python stan_trace.py [dataset ...]
 """
 import logging
 import os
+import sys
 
 import numpy as np
 import pandas as pd
-from prophet import Prophet
 from prophet.models import CmdStanPyBackend
+
+from make_reference import DATASETS, prophet_for, with_cap
 
 logging.getLogger("cmdstanpy").setLevel(logging.WARNING)
 HERE = os.path.dirname(os.path.abspath(__file__))
-DATASETS = [("run", []), ("run_is_event", ["is_event"]), ("nasa_5min", []), ("wikipedia", [])]
-N_TRAIN = {"run": 10080, "run_is_event": 10080, "nasa_5min": 4032, "wikipedia": 504}
 
 
 def main():
@@ -31,12 +31,12 @@ def main():
         return original(self, stan_init, stan_data, **kwargs)
 
     CmdStanPyBackend.fit = traced_fit
-    for name, regs in DATASETS:
-        df = pd.read_csv(os.path.join(HERE, f"{name}_input.csv"), parse_dates=["ds"]).iloc[: N_TRAIN[name]]
-        m = Prophet()
-        for r in regs:
-            m.add_regressor(r)
-        m.fit(df)
+    only = set(sys.argv[1:])
+    for name, _, n_train, _, regs, settings, cap in DATASETS:
+        if only and name not in only:
+            continue
+        df = pd.read_csv(os.path.join(HERE, f"{name}_input.csv"), parse_dates=["ds"]).iloc[:n_train]
+        prophet_for(regs, settings).fit(with_cap(df, cap))
         lp = traces["lp"]
         pd.DataFrame({"iter": np.arange(len(lp)), "lp__": lp}).to_csv(
             os.path.join(HERE, f"{name}_stan_trace.csv"), index=False, float_format="%.8g")
