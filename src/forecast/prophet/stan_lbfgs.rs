@@ -497,6 +497,20 @@ mod tests {
     }
 
     #[test]
+    fn a_gradient_that_lies_ends_in_a_failed_line_search() {
+        // The gradient claims descent along +x but the value rises: no step satisfies
+        // sufficient decrease, the reset does not help, and the start is returned.
+        let f = |p: &[f64], g: &mut [f64]| {
+            g[0] = -1.0;
+            (p[0] - 1.0).powi(2)
+        };
+        let out = minimize(f, vec![1.0], &Settings::default()).unwrap();
+        assert_eq!(out.termination, Termination::LineSearchFailed);
+        assert_eq!(out.x, vec![1.0]);
+        assert_eq!(out.iterations, 0);
+    }
+
+    #[test]
     fn failed_evaluations_shorten_the_step() {
         // log barrier: undefined for x ≤ 0; the minimum of x − log x is at 1.
         let f = |p: &[f64], g: &mut [f64]| {
