@@ -373,9 +373,10 @@ pub fn load(path: &Path) -> Result<Scenario> {
     let sim_table = top.simulation.clone().unwrap_or_default();
     let mut sims = Vec::new();
     for (params, t) in axes::expand(&sim_table) {
+        let hint = axes::sweep_hint(&t);
         let sim: SimToml = Value::Table(t)
             .try_into()
-            .map_err(|e: toml::de::Error| err(format!("[simulation]: {}", e.message())))?;
+            .map_err(|e: toml::de::Error| err(format!("[simulation]: {}{hint}", e.message())))?;
         sim.to_config(60_000)
             .map_err(|m| err(format!("[simulation]: {m}")))?;
         sims.push(SimVariant {
@@ -387,9 +388,11 @@ pub fn load(path: &Path) -> Result<Scenario> {
     let mut entry_names: Vec<String> = Vec::new();
     for (i, t) in top.forecasters.iter().enumerate() {
         for (params, t) in axes::expand(t) {
-            let spec: ForecasterSpec = Value::Table(t)
-                .try_into()
-                .map_err(|e: toml::de::Error| err(format!("forecasters[{i}]: {}", e.message())))?;
+            let hint = axes::sweep_hint(&t);
+            let spec: ForecasterSpec =
+                Value::Table(t).try_into().map_err(|e: toml::de::Error| {
+                    err(format!("forecasters[{i}]: {}{hint}", e.message()))
+                })?;
             spec.validate()
                 .map_err(|m| err(format!("forecasters[{i}]: {m}")))?;
             if entry_names.len() == i {
@@ -405,9 +408,10 @@ pub fn load(path: &Path) -> Result<Scenario> {
     let mut policies = Vec::new();
     for (i, t) in top.policies.iter().enumerate() {
         for (params, t) in axes::expand(t) {
-            let spec: PolicySpec = Value::Table(t)
-                .try_into()
-                .map_err(|e: toml::de::Error| err(format!("policies[{i}]: {}", e.message())))?;
+            let hint = axes::sweep_hint(&t);
+            let spec: PolicySpec = Value::Table(t).try_into().map_err(|e: toml::de::Error| {
+                err(format!("policies[{i}]: {}{hint}", e.message()))
+            })?;
             spec.validate()
                 .map_err(|m| err(format!("policies[{i}]: {m}")))?;
             policies.push((prefixed("policy", params), spec));

@@ -349,6 +349,26 @@ mod cli {
             .assert()
             .failure()
             .stderr(predicate::str::contains("not known in advance"));
+        // A list of strings is not a sweep axis: the error says so and names the key.
+        let strings = write(
+            d.path(),
+            "s.toml",
+            &SC.replace(
+                "[0.05, 0.5]",
+                "0.05, optimizer = [\"stan_lbfgs\", \"exact\"]",
+            ),
+        );
+        sim()
+            .arg("sweep")
+            .arg(&strings)
+            .args(["-q", "--out"])
+            .arg(d.path().join("o"))
+            .assert()
+            .failure()
+            .stderr(predicate::str::contains(
+                "only lists of numbers are sweep axes",
+            ))
+            .stderr(predicate::str::contains("`prophet.optimizer`"));
     }
 
     #[test]

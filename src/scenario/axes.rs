@@ -56,6 +56,37 @@ fn set_path(table: &mut Table, path: &str, value: Value) {
     }
 }
 
+/// Paths (dotted) of lists of strings inside `table`.
+fn string_lists(table: &Table, prefix: &str, out: &mut Vec<String>) {
+    for (k, v) in table {
+        let key = if prefix.is_empty() {
+            k.clone()
+        } else {
+            format!("{prefix}.{k}")
+        };
+        match v {
+            Value::Table(t) => string_lists(t, &key, out),
+            Value::Array(a) if !a.is_empty() && a.iter().all(Value::is_str) => out.push(key),
+            _ => {}
+        }
+    }
+}
+
+/// For an entry that failed to parse: a note when it holds lists of strings, which
+/// might be meant as sweeps (only numeric lists are axes). Empty otherwise.
+pub fn sweep_hint(table: &Table) -> String {
+    let mut paths = Vec::new();
+    string_lists(table, "", &mut paths);
+    if paths.is_empty() {
+        return String::new();
+    }
+    format!(
+        " (only lists of numbers are sweep axes; lists of strings here: `{}` — to compare \
+         string settings, give one entry per value)",
+        paths.join("`, `")
+    )
+}
+
 /// Expands `table` into one table per combination of its numeric lists. Lists of one
 /// value become scalars and are not reported as axes.
 pub fn expand(table: &Table) -> Vec<(Assignment, Table)> {
@@ -98,5 +129,15 @@ mod tests {
         assert_eq!(cells[5].1["n"]["c"].as_float(), Some(0.99));
         assert!(cells[5].1["n"]["names"].is_array());
         assert_eq!(cells[5].1["a"].as_integer(), Some(2));
+    }
+
+    #[test]
+    fn string_lists_get_a_sweep_hint() {
+        let t: Table =
+            toml::from_str("kind = 'prophet'\n[prophet]\noptimizer = ['a', 'b']").unwrap();
+        let hint = sweep_hint(&t);
+        assert!(hint.contains("`prophet.optimizer`"), "{hint}");
+        let t: Table = toml::from_str("a = [1, 2]\nb = 'x'").unwrap();
+        assert_eq!(sweep_hint(&t), "");
     }
 }
