@@ -335,40 +335,37 @@ mod cli {
             .unwrap()
             .contains("forecaster.prophet.changepoint_prior_scale"));
         assert_eq!(summary.lines().count(), 3);
+        let refused = |file: &str, scenario: &str, messages: &[&str]| {
+            let sc = write(d.path(), file, scenario);
+            let mut out = sim()
+                .arg("sweep")
+                .arg(&sc)
+                .args(["-q", "--out"])
+                .arg(d.path().join("o"))
+                .assert()
+                .failure();
+            for m in messages {
+                out = out.stderr(predicate::str::contains(*m));
+            }
+        };
         // A regressor the trace does not declare known in advance is refused.
-        let undeclared = write(
-            d.path(),
+        refused(
             "u.toml",
             &SC.replace("regressors = [\"is_event\"]\n[window]", "[window]"),
+            &["not known in advance"],
         );
-        sim()
-            .arg("sweep")
-            .arg(&undeclared)
-            .args(["-q", "--out"])
-            .arg(d.path().join("o"))
-            .assert()
-            .failure()
-            .stderr(predicate::str::contains("not known in advance"));
         // A list of strings is not a sweep axis: the error says so and names the key.
-        let strings = write(
-            d.path(),
+        refused(
             "s.toml",
             &SC.replace(
                 "[0.05, 0.5]",
                 "0.05, optimizer = [\"stan_lbfgs\", \"exact\"]",
             ),
-        );
-        sim()
-            .arg("sweep")
-            .arg(&strings)
-            .args(["-q", "--out"])
-            .arg(d.path().join("o"))
-            .assert()
-            .failure()
-            .stderr(predicate::str::contains(
+            &[
                 "only lists of numbers are sweep axes",
-            ))
-            .stderr(predicate::str::contains("`prophet.optimizer`"));
+                "`prophet.optimizer`",
+            ],
+        );
     }
 
     #[test]

@@ -25,8 +25,9 @@ fn as_f64(v: &Value) -> f64 {
     }
 }
 
-/// Paths (dotted) of the numeric lists inside `table`, depth-first in key order.
-fn find_axes(table: &Table, prefix: &str, out: &mut Vec<(String, Vec<Value>)>) {
+/// Calls `f` with the dotted path and value of every non-table value inside `table`,
+/// depth-first in key order.
+fn walk(table: &Table, prefix: &str, f: &mut impl FnMut(String, &Value)) {
     for (k, v) in table {
         let key = if prefix.is_empty() {
             k.clone()
@@ -34,11 +35,21 @@ fn find_axes(table: &Table, prefix: &str, out: &mut Vec<(String, Vec<Value>)>) {
             format!("{prefix}.{k}")
         };
         match v {
-            Value::Table(t) => find_axes(t, &key, out),
-            v if is_numeric_list(v) => out.push((key, v.as_array().unwrap().clone())),
-            _ => {}
+            Value::Table(t) => walk(t, &key, f),
+            v => f(key, v),
         }
     }
+}
+
+/// Paths (dotted) of the numeric lists inside `table`, with their values.
+fn find_axes(table: &Table) -> Vec<(String, Vec<Value>)> {
+    let mut out = Vec::new();
+    walk(table, "", &mut |key, v| {
+        if is_numeric_list(v) {
+            out.push((key, v.as_array().unwrap().clone()));
+        }
+    });
+    out
 }
 
 fn set_path(table: &mut Table, path: &str, value: Value) {
@@ -56,27 +67,15 @@ fn set_path(table: &mut Table, path: &str, value: Value) {
     }
 }
 
-/// Paths (dotted) of lists of strings inside `table`.
-fn string_lists(table: &Table, prefix: &str, out: &mut Vec<String>) {
-    for (k, v) in table {
-        let key = if prefix.is_empty() {
-            k.clone()
-        } else {
-            format!("{prefix}.{k}")
-        };
-        match v {
-            Value::Table(t) => string_lists(t, &key, out),
-            Value::Array(a) if !a.is_empty() && a.iter().all(Value::is_str) => out.push(key),
-            _ => {}
-        }
-    }
-}
-
 /// For an entry that failed to parse: a note when it holds lists of strings, which
 /// might be meant as sweeps (only numeric lists are axes). Empty otherwise.
 pub fn sweep_hint(table: &Table) -> String {
     let mut paths = Vec::new();
-    string_lists(table, "", &mut paths);
+    walk(table, "", &mut |key, v| {
+        if matches!(v, Value::Array(a) if !a.is_empty() && a.iter().all(Value::is_str)) {
+            paths.push(key);
+        }
+    });
     if paths.is_empty() {
         return String::new();
     }
@@ -90,8 +89,7 @@ pub fn sweep_hint(table: &Table) -> String {
 /// Expands `table` into one table per combination of its numeric lists. Lists of one
 /// value become scalars and are not reported as axes.
 pub fn expand(table: &Table) -> Vec<(Assignment, Table)> {
-    let mut axes = Vec::new();
-    find_axes(table, "", &mut axes);
+    let axes = find_axes(table);
     let mut out: Vec<(Assignment, Table)> = vec![(Vec::new(), table.clone())];
     for (path, values) in axes {
         let mut next = Vec::with_capacity(out.len() * values.len());
