@@ -5,11 +5,19 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use scalesim::forecast::prophet::config::{Optimizer, Switch};
 use scalesim::forecast::prophet::{fit, ProphetConfig};
 
+/// The prototype's run.csv, first 7 days at 1 minute — the data bench_python.py uses.
 fn data() -> (Vec<i64>, Vec<f64>) {
-    let w = scalesim::workload::generator::generate("b", &Default::default()).unwrap();
-    let start = w.start.unwrap().timestamp_millis();
-    let ds = (0..10_080).map(|i| start + i as i64 * 60_000).collect();
-    (ds, w.demand[..10_080].to_vec())
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/seed/run.csv");
+    let text = std::fs::read_to_string(path).expect("data/seed/run.csv");
+    text.lines()
+        .skip(1)
+        .take(10_080)
+        .map(|line| {
+            let mut cols = line.split(',');
+            let ts = scalesim::trace::parse_timestamp(cols.next().unwrap()).unwrap();
+            (ts.ms(), cols.next().unwrap().parse::<f64>().unwrap())
+        })
+        .unzip()
 }
 
 fn prophet(c: &mut Criterion) {

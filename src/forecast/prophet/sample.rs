@@ -10,7 +10,7 @@ use rayon::prelude::*;
 
 use super::config::Growth;
 use super::model::{components, piecewise_logistic, ProphetModel};
-use crate::forecast::residual::empirical_quantile;
+use crate::forecast::residual::empirical_quantiles;
 use crate::forecast::QUANTILES;
 
 /// A forecast with Prophet's intervals.
@@ -90,6 +90,8 @@ impl ProphetModel {
                     self.config.seed ^ crate::rng::mix64(c as u64 + 1),
                 ));
                 let mut buf = vec![0.0; samples];
+                let levels: Vec<f64> = [lo_q, hi_q].into_iter().chain(QUANTILES).collect();
+                let mut at = vec![0.0; levels.len()];
                 let (mut lo, mut hi, mut qs) = (Vec::new(), Vec::new(), Vec::new());
                 for i in c * CHUNK..((c + 1) * CHUNK).min(n) {
                     let (xa, xm) = components(&d, i, &self.beta);
@@ -112,10 +114,10 @@ impl ProphetModel {
                             + xa * self.y_scale
                             + noise * sigma;
                     }
-                    buf.sort_unstable_by(|a, b| a.total_cmp(b));
-                    lo.push(empirical_quantile(&buf, lo_q));
-                    hi.push(empirical_quantile(&buf, hi_q));
-                    qs.extend(QUANTILES.iter().map(|&l| empirical_quantile(&buf, l)));
+                    empirical_quantiles(&mut buf, &levels, &mut at);
+                    lo.push(at[0]);
+                    hi.push(at[1]);
+                    qs.extend_from_slice(&at[2..]);
                 }
                 (lo, hi, qs)
             })
