@@ -252,7 +252,37 @@ pub(crate) fn piecewise_linear(t: &[f64], k: f64, m: f64, cps: &[f64], deltas: &
         .collect()
 }
 
-/// Prophet's `piecewise_logistic`.
+/// prophet.stan's logistic trend: rate k_s[j] and offset m_s[j] in segment j (after j
+/// changepoints, which are sorted), with the offsets γ that keep the curve continuous.
+pub(crate) struct Logistic {
+    pub(crate) k_s: Vec<f64>,
+    pub(crate) m_s: Vec<f64>,
+}
+
+impl Logistic {
+    pub(crate) fn new(k: f64, m: f64, delta: &[f64], cps: &[f64]) -> Logistic {
+        let s = delta.len();
+        let mut k_s = Vec::with_capacity(s + 1);
+        k_s.push(k);
+        for d in delta {
+            k_s.push(k_s[k_s.len() - 1] + d);
+        }
+        let mut m_s = Vec::with_capacity(s + 1);
+        m_s.push(m);
+        for j in 0..s {
+            let gamma = (cps[j] - m_s[j]) * (1.0 - k_s[j] / k_s[j + 1]);
+            m_s.push(m_s[j] + gamma);
+        }
+        Logistic { k_s, m_s }
+    }
+
+    /// inv_logit(k_s (t − m_s)) in segment `seg`.
+    pub(crate) fn sigmoid(&self, seg: usize, t: f64) -> f64 {
+        1.0 / (1.0 + (-self.k_s[seg] * (t - self.m_s[seg])).exp())
+    }
+}
+
+/// Prophet's `piecewise_logistic` (changepoints sorted).
 pub(crate) fn piecewise_logistic(
     t: &[f64],
     cap: f64,
@@ -261,27 +291,9 @@ pub(crate) fn piecewise_logistic(
     cps: &[f64],
     deltas: &[f64],
 ) -> Vec<f64> {
-    let mut k_cum = vec![k];
-    for d in deltas {
-        k_cum.push(k_cum.last().unwrap() + d);
-    }
-    let mut gammas = vec![0.0; cps.len()];
-    let mut gsum = 0.0;
-    for (i, &c) in cps.iter().enumerate() {
-        gammas[i] = (c - m - gsum) * (1.0 - k_cum[i] / k_cum[i + 1]);
-        gsum += gammas[i];
-    }
+    let l = Logistic::new(k, m, deltas, cps);
     t.iter()
-        .map(|&ti| {
-            let (mut kt, mut mt) = (k, m);
-            for (s, &c) in cps.iter().enumerate() {
-                if ti >= c {
-                    kt += deltas[s];
-                    mt += gammas[s];
-                }
-            }
-            cap / (1.0 + (-kt * (ti - mt)).exp())
-        })
+        .map(|&ti| cap * l.sigmoid(cps.partition_point(|&c| c <= ti), ti))
         .collect()
 }
 
@@ -433,17 +445,8 @@ pub fn fit_traced(
     // Prophet optimises with Newton below 100 rows; Newton converges to the optimum.
     let (p, iters, trace) = if cfg.optimizer == Optimizer::StanLbfgs && n >= 100 {
         super::solve::fit_stan(&obj, x0, linear)?
-    } else if linear {
-        let (p, iters) = super::solve::fit_gaussian(&obj, &x0);
-        (p, iters, vec![])
     } else {
-        let (p, iters) = super::solve::fit_lbfgs(
-            &Objective {
-                smooth: true,
-                ..obj
-            },
-            x0,
-        );
+        let (p, iters) = super::solve::fit_exact(&obj, x0, linear);
         (p, iters, vec![])
     };
     model.k = p[0];

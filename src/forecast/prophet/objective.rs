@@ -5,7 +5,7 @@
 #![allow(clippy::needless_range_loop)]
 
 use super::config::Growth;
-use super::model::{components, Design};
+use super::model::{components, Design, Logistic};
 
 /// Negative log posterior of prophet.stan (constants dropped), over
 /// [k, m, delta(S), beta(F), log sigma], with its gradient.
@@ -144,35 +144,7 @@ impl Objective<'_> {
     }
 }
 
-/// prophet.stan's logistic trend: rate k_s[j] and offset m_s[j] in segment j (after j
-/// changepoints), with the offsets γ that keep the curve continuous.
-struct Logistic {
-    k_s: Vec<f64>,
-    m_s: Vec<f64>,
-}
-
 impl Logistic {
-    fn new(k: f64, m: f64, delta: &[f64], cps: &[f64]) -> Logistic {
-        let s = delta.len();
-        let mut k_s = Vec::with_capacity(s + 1);
-        k_s.push(k);
-        for d in delta {
-            k_s.push(k_s[k_s.len() - 1] + d);
-        }
-        let mut m_s = Vec::with_capacity(s + 1);
-        m_s.push(m);
-        for j in 0..s {
-            let gamma = (cps[j] - m_s[j]) * (1.0 - k_s[j] / k_s[j + 1]);
-            m_s.push(m_s[j] + gamma);
-        }
-        Logistic { k_s, m_s }
-    }
-
-    /// inv_logit(k_s (t − m_s)) in segment `seg`.
-    fn sigmoid(&self, seg: usize, t: f64) -> f64 {
-        1.0 / (1.0 + (-self.k_s[seg] * (t - self.m_s[seg])).exp())
-    }
-
     /// Adds ∂objective/∂(k, m, δ) into `grad` (length 2 + S) given h = ∂objective/∂trend,
     /// by reverse accumulation through the segment recursion.
     fn backward(

@@ -14,7 +14,7 @@ use super::stan_lbfgs::{minimize, Settings, Termination};
 /// L-BFGS on z = p / scale, with scale_i ≈ H_ii^(−1/2) at the start (σ from a
 /// changepoint-free fit): thousands of iterations on this ill-conditioned problem become
 /// a few hundred. Returns the parameters and the iterations used.
-pub(crate) fn fit_lbfgs(obj: &Objective<'_>, x0: Vec<f64>) -> (Vec<f64>, usize) {
+fn fit_lbfgs(obj: &Objective<'_>, x0: Vec<f64>) -> (Vec<f64>, usize) {
     let scale = preconditioner(obj, &x0);
     let z0: Vec<f64> = x0.iter().zip(&scale).map(|(p, s)| p / s).collect();
     let mut buf = vec![0.0; x0.len()];
@@ -161,18 +161,22 @@ pub(crate) fn fit_stan(
     if out.termination != Termination::LineSearchFailed {
         return Ok((out.x, out.iterations, out.trace));
     }
-    let (p, iters) = if linear {
+    let (p, iters) = fit_exact(obj, x0, linear);
+    Ok((p, out.iterations + iters, out.trace))
+}
+
+/// The optimum of the objective: majorise-minimise for `linear` (additive, linear or
+/// flat growth) models, preconditioned L-BFGS on the smoothed objective otherwise.
+pub(crate) fn fit_exact(obj: &Objective<'_>, x0: Vec<f64>, linear: bool) -> (Vec<f64>, usize) {
+    if linear {
         fit_gaussian(obj, &x0)
     } else {
-        fit_lbfgs(
-            &Objective {
-                smooth: true,
-                ..obj.clone()
-            },
-            x0,
-        )
-    };
-    Ok((p, out.iterations + iters, out.trace))
+        let smooth = Objective {
+            smooth: true,
+            ..obj.clone()
+        };
+        fit_lbfgs(&smooth, x0)
+    }
 }
 
 /// MAP fit of an additive model with linear or flat growth. Given σ the likelihood is
@@ -180,7 +184,7 @@ pub(crate) fn fit_stan(
 /// is found by alternating the closed-form σ step with iteratively reweighted ridge
 /// steps for the Laplace prior — a majorise-minimise scheme that decreases the same
 /// objective as the L-BFGS path at every step, in tens of small dense solves.
-pub(crate) fn fit_gaussian(obj: &Objective<'_>, x0: &[f64]) -> (Vec<f64>, usize) {
+fn fit_gaussian(obj: &Objective<'_>, x0: &[f64]) -> (Vec<f64>, usize) {
     let gram = Gram::new(obj);
     let (n, p, s, f) = (gram.n, gram.p, obj.cps.len(), obj.d.f);
     let mut theta = x0[..p].to_vec();
@@ -266,7 +270,7 @@ fn cholesky_solve(m: &mut [f64], rhs: &[f64], p: usize) -> Option<Vec<f64>> {
 
 /// Inverse square roots of the objective's Hessian diagonal at `x0`, with σ set to the
 /// residual scale of the trend-and-seasonality fit at `x0`.
-pub(crate) fn preconditioner(obj: &Objective<'_>, x0: &[f64]) -> Vec<f64> {
+fn preconditioner(obj: &Objective<'_>, x0: &[f64]) -> Vec<f64> {
     let d = obj.d;
     let n = obj.y.len();
     let s = obj.cps.len();

@@ -70,7 +70,7 @@ const MAX_LS_ITS: usize = 20;
 const MAX_LS_RESTARTS: usize = 10;
 const MIN_RANGE: f64 = 1e-16;
 
-/// A point on the line x0 + α p: value, gradient and the directional derivative.
+/// An accepted point on the line x0 + α p, with its value and gradient.
 struct Trial {
     alpha: f64,
     x: Vec<f64>,
