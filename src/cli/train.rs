@@ -97,13 +97,8 @@ fn save_lstm(
     scenario: &str,
     step_ms: u64,
 ) -> Result<()> {
-    use crate::forecast::lstm::{LstmConfig, TrainedLstm};
-    let config: LstmConfig = match &spec.lstm {
-        Some(t) => toml::Value::Table(t.clone())
-            .try_into()
-            .map_err(|e: toml::de::Error| anyhow::anyhow!("lstm settings: {}", e.message()))?,
-        None => LstmConfig::default(),
-    };
+    use crate::forecast::lstm::TrainedLstm;
+    let config = spec.lstm_config().map_err(|m| anyhow::anyhow!(m))?;
     let model = TrainedLstm::train(y, &config)
         .map_err(|m| anyhow::anyhow!("{}: {m}", spec.display_name()))?;
     let weights = with_suffix(stem, "safetensors");

@@ -50,24 +50,37 @@ impl std::fmt::Debug for crate::forecast::lstm::TrainedLstm {
     }
 }
 
-/// Loads the LSTM a `sim train` card describes.
-#[cfg(feature = "lstm")]
-fn load_lstm(path: &std::path::Path, name: &str) -> Result<crate::forecast::lstm::TrainedLstm> {
-    use crate::forecast::lstm::{LstmConfig, TrainReport, TrainedLstm};
+/// Reads a JSON file written by `sim train` and checks that its `kind` is `kind`
+/// (`what` names it in the error).
+fn read_saved(
+    path: &std::path::Path,
+    name: &str,
+    kind: &str,
+    what: &str,
+) -> Result<serde_json::Value> {
     let text = std::fs::read_to_string(path).with_context(|| {
         format!(
             "forecaster '{name}': cannot read model_file {}: train it with `sim train`",
             path.display()
         )
     })?;
-    let card: serde_json::Value = serde_json::from_str(&text)
-        .with_context(|| format!("{}: not a model card (JSON)", path.display()))?;
-    if card["kind"].as_str() != Some("lstm") {
-        bail!(
-            "{}: not an LSTM card written by `sim train`",
+    let saved: serde_json::Value = serde_json::from_str(&text).with_context(|| {
+        format!(
+            "{}: not a model saved by `sim train` (JSON)",
             path.display()
-        );
+        )
+    })?;
+    if saved["kind"].as_str() != Some(kind) {
+        bail!("{}: not {what} saved by `sim train`", path.display());
     }
+    Ok(saved)
+}
+
+/// Loads the LSTM a `sim train` card describes.
+#[cfg(feature = "lstm")]
+fn load_lstm(path: &std::path::Path, name: &str) -> Result<crate::forecast::lstm::TrainedLstm> {
+    use crate::forecast::lstm::{LstmConfig, TrainReport, TrainedLstm};
+    let card = read_saved(path, name, "lstm", "an LSTM card")?;
     let config: LstmConfig = serde_json::from_value(card["config"].clone())
         .with_context(|| format!("{}: malformed lstm settings", path.display()))?;
     let report: TrainReport = serde_json::from_value(card["training"].clone())
@@ -86,20 +99,7 @@ impl LiveForecaster {
         let name = spec.display_name();
         if let (ForecasterKind::Prophet, Some(file)) = (spec.kind, &spec.model_file) {
             let path = cfg.resolve(file);
-            let text = std::fs::read_to_string(&path).with_context(|| {
-                format!(
-                    "forecaster '{name}': cannot read model_file {}: train it with `sim train`",
-                    path.display()
-                )
-            })?;
-            let saved: serde_json::Value = serde_json::from_str(&text)
-                .with_context(|| format!("{}: not a saved model (JSON)", path.display()))?;
-            if saved["kind"].as_str() != Some("prophet") {
-                bail!(
-                    "{}: not a Prophet model saved by `sim train`",
-                    path.display()
-                );
-            }
+            let saved = read_saved(&path, &name, "prophet", "a Prophet model")?;
             let model: ProphetModel = serde_json::from_value(saved["model"].clone())
                 .with_context(|| format!("{}: malformed Prophet model", path.display()))?;
             if !model.regressors.is_empty() {

@@ -90,6 +90,17 @@ impl ForecasterSpec {
             .unwrap_or_else(|| crate::policy::spec::serde_name(&self.kind))
     }
 
+    /// The `lstm` table as settings (the prototype's without one).
+    #[cfg(feature = "lstm")]
+    pub fn lstm_config(&self) -> std::result::Result<crate::forecast::lstm::LstmConfig, String> {
+        match &self.lstm {
+            Some(t) => toml::Value::Table(t.clone())
+                .try_into()
+                .map_err(|e: toml::de::Error| format!("lstm settings: {}", e.message())),
+            None => Ok(Default::default()),
+        }
+    }
+
     /// Checks keys against the kind and values against their ranges.
     pub fn validate(&self) -> std::result::Result<(), String> {
         use ForecasterKind::*;
@@ -327,14 +338,7 @@ fn lstm_forecaster(
     train: usize,
 ) -> Result<Arc<dyn Forecaster>> {
     use crate::forecast::lstm::{series_sha256, LstmConfig, LstmForecaster, SavedLstm};
-    let config: LstmConfig = match &spec.lstm {
-        Some(t) => toml::Value::Table(t.clone())
-            .try_into()
-            .map_err(|e: toml::de::Error| {
-                Error::forecast(name, format!("lstm settings: {}", e.message()))
-            })?,
-        None => Default::default(),
-    };
+    let config = spec.lstm_config().map_err(|m| Error::forecast(name, m))?;
     let explicit = spec.model_file.as_ref().map(|p| base.join(p));
     let card_path = explicit.clone().unwrap_or_else(|| {
         base.join("..")
