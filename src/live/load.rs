@@ -200,14 +200,14 @@ pub struct LoadSummary {
 }
 
 pub fn summarize(out: &[Outcome]) -> LoadSummary {
-    let ok: Vec<f64> = out
+    let mut lat: Vec<f64> = out
         .iter()
         .filter(|o| o.status == 200)
         .map(|o| o.latency_ms)
         .collect();
     let failed = out.iter().filter(|o| o.status == 0).count();
     let n = out.len();
-    let mut lat = ok.clone();
+    let ok = lat.len();
     lat.sort_by(f64::total_cmp);
     let q = |p: f64| {
         if lat.is_empty() {
@@ -218,11 +218,11 @@ pub fn summarize(out: &[Outcome]) -> LoadSummary {
     };
     LoadSummary {
         requests: n,
-        ok: ok.len(),
-        rejected: n - ok.len() - failed,
+        ok,
+        rejected: n - ok - failed,
         failed,
         error_rate: if n > 0 {
-            (n - ok.len()) as f64 / n as f64
+            (n - ok) as f64 / n as f64
         } else {
             0.0
         },
