@@ -18,35 +18,23 @@ fn request_mode(c: &mut Criterion) {
     // M/M/10 at 80 % utilisation (10 s mean service, 48 arrivals a minute), ~1M arrivals.
     let cfg = scalesim::validation::mmc_config(10, 10_000.0);
     let demand = vec![48.0; 21_000];
-    let probe = simulate(
-        &cfg,
-        RunInput {
-            demand: &demand,
-            first_step: 0,
-            forecast: None,
-            seed: 1,
-        },
-        static_policy(10).build().as_mut(),
-    );
-    let events = probe.requests.unwrap().events;
+    let go = || {
+        simulate(
+            &cfg,
+            RunInput {
+                demand: &demand,
+                first_step: 0,
+                forecast: None,
+                seed: 1,
+            },
+            static_policy(10).build().as_mut(),
+        )
+    };
+    let events = go().requests.unwrap().events;
     let mut g = c.benchmark_group("request_mode");
     g.sample_size(10);
     g.throughput(Throughput::Elements(events));
-    g.bench_function("mm10_rho0.8_1M_arrivals", |b| {
-        b.iter(|| {
-            let mut p = static_policy(10).build();
-            simulate(
-                &cfg,
-                RunInput {
-                    demand: &demand,
-                    first_step: 0,
-                    forecast: None,
-                    seed: 1,
-                },
-                p.as_mut(),
-            )
-        })
-    });
+    g.bench_function("mm10_rho0.8_1M_arrivals", |b| b.iter(go));
     g.finish();
 }
 

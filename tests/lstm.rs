@@ -140,36 +140,30 @@ fn sweeps_reuse_matching_saved_models_and_refuse_mismatched_ones() {
         "saved weights forecast like fresh training"
     );
     // An explicit model file must exist and match.
-    let missing = write(
-        &d.path().join("scenarios"),
-        "m.toml",
-        &text.replace(
-            "lstm = { epochs = 1 }",
+    for (file, settings, message) in [
+        (
+            "m.toml",
             "lstm = { epochs = 1 }\nmodel_file = \"../models/r/nothing.json\"",
+            "cannot read the model card",
         ),
-    );
-    sim()
-        .arg("sweep")
-        .arg(&missing)
-        .args(["-q", "--out"])
-        .arg(d.path().join("o"))
-        .assert()
-        .failure()
-        .stderr(predicates::str::contains("cannot read the model card"));
-    let other = write(
-        &d.path().join("scenarios"),
-        "x.toml",
-        &text.replace(
-            "lstm = { epochs = 1 }",
+        (
+            "x.toml",
             "lstm = { epochs = 2 }\nmodel_file = \"../models/r/lstm.json\"",
+            "other lstm settings",
         ),
-    );
-    sim()
-        .arg("sweep")
-        .arg(&other)
-        .args(["-q", "--out"])
-        .arg(d.path().join("o"))
-        .assert()
-        .failure()
-        .stderr(predicates::str::contains("other lstm settings"));
+    ] {
+        let sc = write(
+            &d.path().join("scenarios"),
+            file,
+            &text.replace("lstm = { epochs = 1 }", settings),
+        );
+        sim()
+            .arg("sweep")
+            .arg(&sc)
+            .args(["-q", "--out"])
+            .arg(d.path().join("o"))
+            .assert()
+            .failure()
+            .stderr(predicates::str::contains(message));
+    }
 }

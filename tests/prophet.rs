@@ -44,22 +44,15 @@ impl Table {
 
 /// (max |Δyhat| / max y, coverage ours, coverage Python)
 pub fn compare(name: &str, regressors: &[&str]) -> (f64, f64, f64) {
-    let input = read(&format!("{name}_input.csv"));
     let reference = read(&format!("{name}_reference.csv"));
     let tr = training(name, regressors);
-    let n_train = tr.ds.len();
-    let ds = input.ms();
-    let y = input.num("y");
-    let regs: Vec<Vec<f64>> = regressors.iter().map(|r| input.num(r)).collect();
-    let model = fit(&tr.cfg, &tr.ds, &tr.y, &tr.refs()).unwrap();
+    let model = fit(&tr.cfg, tr.ds(), tr.y(), &tr.refs()).unwrap();
     let future = reference.ms();
-    assert_eq!(future, ds[n_train..n_train + future.len()].to_vec());
-    let future_regs: Vec<&[f64]> = regs
-        .iter()
-        .map(|r| &r[n_train..n_train + future.len()])
-        .collect();
+    let ahead = tr.n..tr.n + future.len();
+    assert_eq!(future, tr.ds_all[ahead.clone()].to_vec());
+    let future_regs: Vec<&[f64]> = tr.regs_all.iter().map(|r| &r[ahead.clone()]).collect();
     let fc = model.predict(&future, &future_regs);
-    let ymax = y.iter().cloned().fold(0.0, f64::max);
+    let ymax = tr.y_all.iter().cloned().fold(0.0, f64::max);
     let yhat_ref = reference.num("yhat");
     let max_diff = |yhat: &[f64]| {
         yhat.iter()
@@ -74,7 +67,7 @@ pub fn compare(name: &str, regressors: &[&str]) -> (f64, f64, f64) {
         optimizer: Optimizer::Exact,
         ..tr.cfg.clone()
     };
-    let exact = fit(&exact_cfg, &tr.ds, &tr.y, &tr.refs()).unwrap();
+    let exact = fit(&exact_cfg, tr.ds(), tr.y(), &tr.refs()).unwrap();
     let (exact_yhat, _) = exact.predict_point(&future, &future_regs);
     eprintln!(
         "{name}: the exact optimum is {:.4} % of max y from Python",
@@ -150,11 +143,13 @@ fn wikipedia_four_days_where_prophet_uses_newton() {
     check("wikipedia_short", &[]);
 }
 
-/// A validation dataset's training rows, settings and Python's fitted parameters.
+/// A validation dataset (the whole series, its first `n` rows for training), settings and
+/// Python's fitted parameters.
 struct Training {
-    ds: Vec<i64>,
-    y: Vec<f64>,
-    regs: Vec<Vec<f64>>,
+    ds_all: Vec<i64>,
+    y_all: Vec<f64>,
+    regs_all: Vec<Vec<f64>>,
+    n: usize,
     cfg: ProphetConfig,
     params: serde_json::Value,
 }
@@ -179,12 +174,10 @@ fn training(name: &str, regressors: &[&str]) -> Training {
     .unwrap();
     let n = params["n_train"].as_u64().unwrap() as usize;
     Training {
-        ds: input.ms()[..n].to_vec(),
-        y: input.num("y")[..n].to_vec(),
-        regs: regressors
-            .iter()
-            .map(|r| input.num(r)[..n].to_vec())
-            .collect(),
+        ds_all: input.ms(),
+        y_all: input.num("y"),
+        regs_all: regressors.iter().map(|r| input.num(r)).collect(),
+        n,
         cfg: ProphetConfig {
             seasonality_mode: match params["settings"]["seasonality_mode"].as_str() {
                 Some("multiplicative") => Mode::Multiplicative,
@@ -212,11 +205,17 @@ fn training(name: &str, regressors: &[&str]) -> Training {
 }
 
 impl Training {
+    fn ds(&self) -> &[i64] {
+        &self.ds_all[..self.n]
+    }
+    fn y(&self) -> &[f64] {
+        &self.y_all[..self.n]
+    }
     fn refs(&self) -> Vec<&[f64]> {
-        self.regs.iter().map(|r| r.as_slice()).collect()
+        self.regs_all.iter().map(|r| &r[..self.n]).collect()
     }
     fn objective(&self, m: &ProphetModel) -> f64 {
-        m.neg_log_posterior(&self.ds, &self.y, &self.refs())
+        m.neg_log_posterior(self.ds(), self.y(), &self.refs())
     }
     fn param(&self, k: &str) -> Vec<f64> {
         self.params[k]
@@ -238,7 +237,7 @@ fn objective_is_stans_and_the_exact_optimiser_reaches_at_least_its_value() {
             optimizer: Optimizer::Exact,
             ..tr.cfg.clone()
         };
-        let exact = fit(&exact_cfg, &tr.ds, &tr.y, &tr.refs()).unwrap();
+        let exact = fit(&exact_cfg, tr.ds(), tr.y(), &tr.refs()).unwrap();
         let mut stan = exact.clone();
         (stan.k, stan.m, stan.sigma_obs) =
             (tr.param("k")[0], tr.param("m")[0], tr.param("sigma_obs")[0]);
@@ -269,7 +268,7 @@ fn objective_is_stans_and_the_exact_optimiser_reaches_at_least_its_value() {
 fn lbfgs_follows_cmdstans_iterations() {
     for (name, regressors) in DATASETS {
         let tr = training(name, regressors);
-        let (model, ours) = fit_traced(&tr.cfg, &tr.ds, &tr.y, &tr.refs()).unwrap();
+        let (model, ours) = fit_traced(&tr.cfg, tr.ds(), tr.y(), &tr.refs()).unwrap();
         let stan = read(&format!("{name}_stan_trace.csv")).num("lp__");
         // Row 0 is the initial point.
         let agree = ours

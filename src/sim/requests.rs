@@ -520,36 +520,19 @@ mod tests {
     fn same_seed_same_run_other_seed_differs() {
         let demand = vec![50.0; 60];
         let c = cfg(100, ServiceTime::Lognormal { cv: 1.0 });
-        let a = run(
-            &c,
-            RunInput {
-                demand: &demand,
-                first_step: 0,
-                forecast: None,
-                seed: 1,
-            },
-            static1().as_mut(),
-        );
-        let b = run(
-            &c,
-            RunInput {
-                demand: &demand,
-                first_step: 0,
-                forecast: None,
-                seed: 1,
-            },
-            static1().as_mut(),
-        );
-        let other = run(
-            &c,
-            RunInput {
-                demand: &demand,
-                first_step: 0,
-                forecast: None,
-                seed: 2,
-            },
-            static1().as_mut(),
-        );
+        let go = |seed| {
+            run(
+                &c,
+                RunInput {
+                    demand: &demand,
+                    first_step: 0,
+                    forecast: None,
+                    seed,
+                },
+                static1().as_mut(),
+            )
+        };
+        let (a, b, other) = (go(1), go(1), go(2));
         // Debug text compares NaN forecasts as equal, unlike `==`.
         assert_eq!(format!("{a:?}"), format!("{b:?}"));
         assert_ne!(a.1.arrived, other.1.arrived);
