@@ -154,27 +154,22 @@ fn ramp_scales_up_and_down_and_matches_the_simulator() {
 
     // The simulator on the same trace and parameters.
     let cmp_dir = dir.path().join("compare");
-    let out = Command::new(sim())
-        .args(["compare-live", "--config"])
-        .arg(&cfg)
-        .arg("--decisions")
-        .arg(dir.path().join("decisions.parquet"))
-        .args([
-            "--trace",
-            trace,
-            "--speedup",
-            "4",
-            "--startup-delay-s",
-            "1",
-            "--out",
-        ])
-        .arg(&cmp_dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    succeeds(
+        Command::new(sim())
+            .args(["compare-live", "--config"])
+            .arg(&cfg)
+            .arg("--decisions")
+            .arg(dir.path().join("decisions.parquet"))
+            .args([
+                "--trace",
+                trace,
+                "--speedup",
+                "4",
+                "--startup-delay-s",
+                "1",
+                "--out",
+            ])
+            .arg(&cmp_dir),
     );
     let c: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(cmp_dir.join("comparison.json")).unwrap())
@@ -373,17 +368,15 @@ fn unreachable_docker_is_a_clear_error() {
         ),
     )
     .unwrap();
-    let out = Command::new(sim())
-        .args(["live", "--config"])
-        .arg(&cfg)
-        .env(
-            "DOCKER_HOST",
-            format!("unix://{}/no.sock", dir.path().display()),
-        )
-        .env("SCALESIM_LOCK_DIR", dir.path())
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = fails(
+        Command::new(sim())
+            .args(["live", "--config"])
+            .arg(&cfg)
+            .env(
+                "DOCKER_HOST",
+                format!("unix://{}/no.sock", dir.path().display()),
+            )
+            .env("SCALESIM_LOCK_DIR", dir.path()),
+    );
     assert!(err.contains("Docker engine"), "{err}");
 }

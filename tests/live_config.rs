@@ -6,7 +6,7 @@ mod live_support;
 use std::path::Path;
 use std::process::Command;
 
-use live_support::sim;
+use live_support::{fails, sim};
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -117,13 +117,11 @@ fn refused(toml: &str) -> String {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("live.toml");
     std::fs::write(&p, toml).unwrap();
-    let out = Command::new(sim())
-        .args(["prometheus-config", "--config"])
-        .arg(&p)
-        .output()
-        .unwrap();
-    assert!(!out.status.success(), "accepted:\n{toml}");
-    String::from_utf8_lossy(&out.stderr).into_owned()
+    fails(
+        Command::new(sim())
+            .args(["prometheus-config", "--config"])
+            .arg(&p),
+    )
 }
 
 #[test]
@@ -158,12 +156,8 @@ fn bad_configurations_name_the_problem() {
         "[service]\nname = \"x\"\nservice_time = \"uniform:9:1\"\n{ctl}{ok_policy}"
     ));
     assert!(e.contains("MIN exceeds MAX"), "{e}");
-    let out = Command::new(sim())
-        .args(["live", "--config", "/nonexistent/live.toml"])
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read live configuration"));
+    let e = fails(Command::new(sim()).args(["live", "--config", "/nonexistent/live.toml"]));
+    assert!(e.contains("cannot read live configuration"), "{e}");
 }
 
 #[test]

@@ -5,7 +5,7 @@ mod live_support;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use live_support::{free_port, http_get, sim, wait_until};
+use live_support::{fails, free_port, http_get, sim, succeeds, wait_until};
 
 struct Server(Child);
 impl Drop for Server {
@@ -119,12 +119,8 @@ fn idle_replica_exports_a_zero_rate_series() {
 
 #[test]
 fn bad_service_time_is_refused() {
-    let out = Command::new(sim())
-        .args(["serve", "--service-time", "uniform:200:50"])
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("MIN exceeds MAX"));
+    let err = fails(Command::new(sim()).args(["serve", "--service-time", "uniform:200:50"]));
+    assert!(err.contains("MIN exceeds MAX"));
 }
 
 #[test]
@@ -134,17 +130,12 @@ fn load_generator_against_fixed_ports_records_every_request() {
     let trace = dir.path().join("t.csv");
     std::fs::write(&trace, "timestamp,requests\n0,100\n60,0\n120,100\n").unwrap();
     let out_csv = dir.path().join("req.csv");
-    let out = Command::new(sim())
-        .args(["load", "--trace"])
-        .arg(&trace)
-        .args(["--speedup", "60", "--ports", &port.to_string(), "--out"])
-        .arg(&out_csv)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = succeeds(
+        Command::new(sim())
+            .args(["load", "--trace"])
+            .arg(&trace)
+            .args(["--speedup", "60", "--ports", &port.to_string(), "--out"])
+            .arg(&out_csv),
     );
     let rows: Vec<String> = std::fs::read_to_string(&out_csv)
         .unwrap()

@@ -12,6 +12,24 @@ pub fn sim() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_sim"))
 }
 
+/// Runs `cmd` to completion and fails the test, showing its stderr, unless it succeeds.
+pub fn succeeds(cmd: &mut std::process::Command) -> std::process::Output {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// Runs `cmd` to completion, asserts that it fails and returns its stderr.
+pub fn fails(cmd: &mut std::process::Command) -> String {
+    let out = cmd.output().unwrap();
+    assert!(!out.status.success(), "{cmd:?} succeeded");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
 /// True when Docker, Prometheus and the image are here. Missing tools fail the test when
 /// SCALESIM_REQUIRE_TOOLS=1 (CI), and skip it otherwise.
 pub fn tools_ready(test: &str) -> bool {
@@ -137,17 +155,12 @@ impl Prometheus {
     /// Writes the configuration `sim prometheus-config` generates for `live_toml`.
     pub fn configure(live_toml: &Path, dir: &Path, port: u16) -> Prometheus {
         let config = dir.join("prometheus.yml");
-        let out = Command::new(sim())
-            .args(["prometheus-config", "--config"])
-            .arg(live_toml)
-            .arg("--out")
-            .arg(&config)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+        succeeds(
+            Command::new(sim())
+                .args(["prometheus-config", "--config"])
+                .arg(live_toml)
+                .arg("--out")
+                .arg(&config),
         );
         Prometheus {
             child: None,
