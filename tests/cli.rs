@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{files, root, sim, write};
+use common::{files, root, sim, sweep, write};
 use polars::prelude::*;
 use predicates::prelude::*;
 
@@ -206,13 +206,7 @@ fn a_failed_sweep_leaves_earlier_results_untouched() {
     let d = tempfile::tempdir().unwrap();
     let sc = write(d.path(), "small.toml", SMALL);
     let out = d.path().join("out");
-    sim()
-        .arg("sweep")
-        .arg(&sc)
-        .args(["-q", "--out"])
-        .arg(&out)
-        .assert()
-        .success();
+    sweep(&sc, &out).success();
     let before = std::fs::read(out.join("small/metrics_summary.csv")).unwrap();
     // Same name, but the forecast file it needs does not exist: fails after validation.
     let broken = SMALL.replace(
@@ -220,12 +214,7 @@ fn a_failed_sweep_leaves_earlier_results_untouched() {
         "[[forecasters]]\nkind = \"file\"\npath = \"missing.csv\"",
     );
     let sc2 = write(d.path(), "small.toml", &broken);
-    sim()
-        .arg("sweep")
-        .arg(&sc2)
-        .args(["-q", "--out"])
-        .arg(&out)
-        .assert()
+    sweep(&sc2, &out)
         .failure()
         .stderr(predicate::str::contains("missing.csv"));
     assert_eq!(
@@ -277,12 +266,7 @@ fn scenario_errors_name_the_file_and_the_key() {
     ];
     for (name, text, needle) in cases {
         let p = write(d.path(), name, text);
-        sim()
-            .arg("sweep")
-            .arg(&p)
-            .args(["-q", "--out"])
-            .arg(d.path().join("o"))
-            .assert()
+        sweep(&p, d.path().join("o"))
             .failure()
             .code(1)
             .stderr(predicate::str::contains(name).and(predicate::str::contains(needle)));
@@ -343,12 +327,7 @@ fn bad_trace_rows_are_reported_with_file_and_row() {
     ];
     for (csv, where_, what) in cases {
         let sc = trace_scenario(d.path(), csv, "");
-        sim()
-            .arg("sweep")
-            .arg(&sc)
-            .args(["-q", "--out"])
-            .arg(d.path().join("o"))
-            .assert()
+        sweep(&sc, d.path().join("o"))
             .failure()
             .stderr(predicate::str::contains(where_).and(predicate::str::contains(what)));
     }
@@ -360,13 +339,7 @@ fn gaps_are_filled_by_the_stated_policy_and_recorded() {
     let d = tempfile::tempdir().unwrap();
     let csv = "timestamp,requests\n0,10\n60,20\n240,50\n300,60\n360,70\n";
     let sc = trace_scenario(d.path(), csv, "gaps = \"interpolate\"");
-    sim()
-        .arg("sweep")
-        .arg(&sc)
-        .args(["-q", "--out"])
-        .arg(d.path().join("o"))
-        .assert()
-        .success();
+    sweep(&sc, d.path().join("o")).success();
     let tl = read_parquet(&d.path().join("o/t/timelines/cell_000000.parquet"));
     let demand: Vec<f64> = tl
         .column("demand")
@@ -406,13 +379,7 @@ fn parquet_traces_load_like_csv_ones() {
             )
             .replace("name = \"small\"", &format!("name = \"from_{ext}\""));
         let p = write(d.path(), &format!("{ext}.toml"), &sc);
-        sim()
-            .arg("sweep")
-            .arg(&p)
-            .args(["-q", "--out"])
-            .arg(d.path().join("o"))
-            .assert()
-            .success();
+        sweep(&p, d.path().join("o")).success();
     }
     let strip = |name: &str| {
         let t = std::fs::read_to_string(d.path().join(format!("o/{name}/metrics_summary.csv")))
@@ -442,13 +409,7 @@ fn resampling_sums_counts_and_averages_rates() {
             &csv,
             &format!("step_s = 300\nvalue_kind = \"{kind}\""),
         );
-        sim()
-            .arg("sweep")
-            .arg(&sc)
-            .args(["-q", "--out"])
-            .arg(d.path().join(kind))
-            .assert()
-            .success();
+        sweep(&sc, d.path().join(kind)).success();
         let tl = read_parquet(&d.path().join(kind).join("t/timelines/cell_000000.parquet"));
         let demand: Vec<f64> = tl
             .column("demand")
@@ -483,13 +444,7 @@ fn file_forecasts_with_intervals_and_quantiles_drive_confidence_aware() {
         "f.toml",
         "[trace]\nfile = \"t.csv\"\n[window]\ntrain = 5\n[simulation]\ncapacity_per_replica = 10\n[[forecasters]]\nkind = \"file\"\npath = \"fc.csv\"\n[[policies]]\nkind = \"confidence_aware\"\nquantile = [0.5, 0.9]\n",
     );
-    sim()
-        .arg("sweep")
-        .arg(&sc)
-        .args(["-q", "--out"])
-        .arg(d.path().join("o"))
-        .assert()
-        .success();
+    sweep(&sc, d.path().join("o")).success();
     for (cell, replicas, planned) in [(0, 5u64, 50.0), (1, 6, 60.0)] {
         let tl = read_parquet(
             &d.path()
@@ -515,12 +470,7 @@ fn file_forecasts_with_intervals_and_quantiles_drive_confidence_aware() {
         "fc.csv",
         &fc.lines().take(12).collect::<Vec<_>>().join("\n"),
     );
-    sim()
-        .arg("sweep")
-        .arg(&sc)
-        .args(["-q", "--out"])
-        .arg(d.path().join("o"))
-        .assert()
+    sweep(&sc, d.path().join("o"))
         .failure()
         .stderr(predicate::str::contains("no value for 660"));
 }

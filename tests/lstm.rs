@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{sim, write};
+use common::{sim, sweep, write};
 use predicates::prelude::*;
 use scalesim::forecast::lstm::{LstmConfig, LstmForecaster};
 use scalesim::forecast::rolling::{rolling_forecast, RollingOrigin};
@@ -58,13 +58,7 @@ fn lstm_runs_in_a_sweep_and_sim_train_saves_it() {
         "l.toml",
         "name = \"l\"\n[trace]\nfile = \"scenario_mixed.csv\"\nvalue_column = \"req_per_min\"\n[window]\ntrain = \"2d\"\n[[forecasters]]\nkind = \"lstm\"\nlstm = { epochs = 1 }\n[[policies]]\nkind = \"confidence_aware\"\n",
     );
-    sim()
-        .arg("sweep")
-        .arg(&sc)
-        .args(["-q", "--out"])
-        .arg(d.path().join("o"))
-        .assert()
-        .success();
+    sweep(&sc, d.path().join("o")).success();
     let acc = std::fs::read_to_string(d.path().join("o/l/forecast_accuracy.csv")).unwrap();
     let mase: f64 = acc
         .lines()
@@ -157,12 +151,7 @@ fn sweeps_reuse_matching_saved_models_and_refuse_mismatched_ones() {
             file,
             &text.replace("lstm = { epochs = 1 }", settings),
         );
-        sim()
-            .arg("sweep")
-            .arg(&sc)
-            .args(["-q", "--out"])
-            .arg(d.path().join("o"))
-            .assert()
+        sweep(&sc, d.path().join("o"))
             .failure()
             .stderr(predicates::str::contains(message));
     }

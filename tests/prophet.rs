@@ -295,7 +295,7 @@ fn lbfgs_follows_cmdstans_iterations() {
 }
 
 mod cli {
-    use super::common::{sim, write};
+    use super::common::{sim, sweep, write};
     use predicates::prelude::*;
     use scalesim::forecast::prophet::ProphetModel;
 
@@ -320,13 +320,7 @@ mod cli {
     fn prophet_runs_in_a_sweep_with_swept_settings_and_a_declared_regressor() {
         let d = setup();
         let sc = write(d.path(), "p.toml", SC);
-        sim()
-            .arg("sweep")
-            .arg(&sc)
-            .args(["-q", "--out"])
-            .arg(d.path().join("o"))
-            .assert()
-            .success();
+        sweep(&sc, d.path().join("o")).success();
         let summary = std::fs::read_to_string(d.path().join("o/p/metrics_summary.csv")).unwrap();
         assert!(summary
             .lines()
@@ -336,13 +330,7 @@ mod cli {
         assert_eq!(summary.lines().count(), 3);
         let refused = |file: &str, scenario: &str, messages: &[&str]| {
             let sc = write(d.path(), file, scenario);
-            let mut out = sim()
-                .arg("sweep")
-                .arg(&sc)
-                .args(["-q", "--out"])
-                .arg(d.path().join("o"))
-                .assert()
-                .failure();
+            let mut out = sweep(&sc, d.path().join("o")).failure();
             for m in messages {
                 out = out.stderr(predicate::str::contains(*m));
             }

@@ -9,7 +9,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{sim, write};
+use common::{sim, sweep, write};
 use predicates::prelude::*;
 
 const SWEEP: &str = r#"
@@ -44,13 +44,7 @@ fn report_dir() -> &'static Path {
     DIR.get_or_init(|| {
         let d = tempfile::tempdir().unwrap().keep();
         let sc = write(&d, "rep.toml", SWEEP);
-        sim()
-            .arg("sweep")
-            .arg(&sc)
-            .args(["-q", "--out"])
-            .arg(d.join("out"))
-            .assert()
-            .success();
+        sweep(&sc, d.join("out")).success();
         sim()
             .arg("report")
             .arg(d.join("out/rep"))

@@ -6,7 +6,7 @@ mod common;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::{files, sim, write};
+use common::{files, sim, sweep, write};
 use predicates::prelude::*;
 
 const SWEEP: &str = r#"
@@ -55,13 +55,7 @@ fn assert_same_tree(a: &Path, b: &Path) {
 fn four_shards_merged_equal_one_run_byte_for_byte() {
     let d = tempfile::tempdir().unwrap();
     let sc = write(d.path(), "grid.toml", SWEEP);
-    sim()
-        .arg("sweep")
-        .arg(&sc)
-        .args(["-q", "--out"])
-        .arg(d.path().join("single"))
-        .assert()
-        .success();
+    sweep(&sc, d.path().join("single")).success();
     let shards = d.path().join("shards");
     // Four separate processes, as on four machines.
     let mut children: Vec<_> = (1..=4)
@@ -191,13 +185,7 @@ fn resume_refuses_checkpoints_from_other_inputs() {
         .failure()
         .stderr(predicate::str::contains("cannot resume"));
     // Without --resume the stale checkpoints are discarded and the sweep runs.
-    sim()
-        .arg("sweep")
-        .arg(&sc)
-        .args(["-q", "--out"])
-        .arg(&out)
-        .assert()
-        .success();
+    sweep(&sc, &out).success();
 }
 
 #[test]
@@ -269,13 +257,7 @@ fn bad_shard_specs_and_mixed_merges_are_refused() {
 fn cluster_recipes_shard_and_merge_like_one_run() {
     let d = tempfile::tempdir().unwrap();
     let sc = write(d.path(), "grid.toml", SWEEP);
-    sim()
-        .arg("sweep")
-        .arg(&sc)
-        .args(["-q", "--out"])
-        .arg(d.path().join("single"))
-        .assert()
-        .success();
+    sweep(&sc, d.path().join("single")).success();
     let out = d.path().join("shared");
     let bin = assert_cmd::cargo::cargo_bin("sim");
     let entry = common::root().join("deploy/shard-entry.sh");

@@ -17,6 +17,16 @@ pub fn sim() -> Command {
     c
 }
 
+/// `sim sweep -q <scenario> --out <out>`, run and ready for assertions.
+pub fn sweep(scenario: impl AsRef<Path>, out: impl AsRef<Path>) -> assert_cmd::assert::Assert {
+    sim()
+        .arg("sweep")
+        .arg(scenario.as_ref())
+        .args(["-q", "--out"])
+        .arg(out.as_ref())
+        .assert()
+}
+
 /// All files under `dir`, relative, sorted.
 pub fn files(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
