@@ -19,12 +19,24 @@ pub use spec::PolicySpec;
 pub struct Observed {
     /// Arrivals per step, averaged over the interval.
     pub demand_per_step: f64,
-    /// Busy share of ready capacity, 0–1.
+    /// Busy share of ready capacity, 0–1 (each ready replica's share: load is balanced evenly).
     pub utilization: f64,
     /// 95th percentile latency (ms).
     pub latency_p95_ms: f64,
     /// CPU (%) per ready replica.
     pub cpu_pct: f64,
+    /// Ready replicas averaged over the interval: the replicas that carried its load.
+    pub ready_mean: f64,
+    /// Length of the interval these figures cover (the metric window).
+    pub window_ms: u64,
+}
+
+/// When a replica (starting or ready, not draining) was created and became ready.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PodTimes {
+    pub created: SimTime,
+    /// `None` while it is still starting.
+    pub ready_at: Option<SimTime>,
 }
 
 /// The forecast a decision can use: made at `step` from data before it.
@@ -81,6 +93,10 @@ pub struct Observation<'a> {
     pub forecast: Option<ForecastView<'a>>,
     /// What happened over the last interval, for reactive policies.
     pub observed: Option<Observed>,
+    /// Creation and readiness times of the replicas counted in `current`, for policies
+    /// that treat young replicas specially (HPA); empty when the driver does not know
+    /// them, which then reads as `ready` replicas ready long ago and `pending` starting.
+    pub pods: &'a [PodTimes],
 }
 
 /// A scaling policy. Implementations keep their own state (cooldowns, windows).
@@ -103,6 +119,11 @@ pub trait ScalingPolicy: Send + Sync + Debug {
     /// used); NaN when the policy does not plan from a forecast.
     fn last_planned(&self) -> f64 {
         f64::NAN
+    }
+    /// The policy's own time between decisions (the HPA's sync period), overriding the
+    /// driver's decision interval; `None` decides on the driver's interval.
+    fn decision_interval_ms(&self) -> Option<u64> {
+        None
     }
 }
 

@@ -4,6 +4,7 @@
 
 pub mod axes;
 pub mod forecasters;
+pub mod hpa_manifest;
 
 use std::path::{Path, PathBuf};
 
@@ -407,7 +408,9 @@ pub fn load(path: &Path) -> Result<Scenario> {
     }
     let mut policies = Vec::new();
     for (i, t) in top.policies.iter().enumerate() {
-        for (params, t) in axes::expand(t) {
+        let mut t = t.clone();
+        hpa_manifest::merge(&mut t, &base_dir).map_err(|m| err(format!("policies[{i}]: {m}")))?;
+        for (params, t) in axes::expand(&t) {
             let hint = axes::sweep_hint(&t);
             let spec: PolicySpec = Value::Table(t).try_into().map_err(|e: toml::de::Error| {
                 err(format!("policies[{i}]: {}{hint}", e.message()))

@@ -504,3 +504,65 @@ fn sim_train_saves_smartcore_models_with_a_card() {
         );
     }
 }
+
+#[test]
+fn an_hpa_manifest_runs_in_a_sweep_and_behavior_values_sweep() {
+    let d = tempfile::tempdir().unwrap();
+    write(
+        d.path(),
+        "hpa.yaml",
+        "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: web}\nspec:\n  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}\n  minReplicas: 2\n  maxReplicas: 12\n  metrics:\n  - type: Resource\n    resource:\n      name: cpu\n      target: {type: Utilization, averageUtilization: 60}\n",
+    );
+    let sc = write(
+        d.path(),
+        "hpa.toml",
+        r#"
+name = "hpa_manifest"
+seed = 1
+[trace]
+generator = { preset = "spiky", days = 2 }
+[window]
+train = "1d"
+[[policies]]
+kind = "hpa"
+manifest = "hpa.yaml"
+[[policies]]
+kind = "hpa"
+name = "hpa_windows"
+behavior.scaleDown.stabilizationWindowSeconds = [0, 300]
+"#,
+    );
+    sweep(&sc, d.path().join("out")).success();
+    let summary =
+        std::fs::read_to_string(d.path().join("out/hpa_manifest/metrics_summary.csv")).unwrap();
+    let header: Vec<&str> = summary.lines().next().unwrap().split(',').collect();
+    let col = header
+        .iter()
+        .position(|h| *h == "policy.behavior.scaleDown.stabilizationWindowSeconds")
+        .expect("the behavior window is a sweep column");
+    let peak = header.iter().position(|h| *h == "peak_replicas").unwrap();
+    let rows: Vec<Vec<&str>> = summary
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
+    assert_eq!(rows.len(), 3);
+    // The manifest's bounds hold: at most 12 replicas.
+    assert!(rows[0][peak].parse::<f64>().unwrap() <= 12.0, "{summary}");
+    assert_eq!(rows[1][col], "0");
+    assert_eq!(rows[2][col], "300");
+    // A missing manifest names the file.
+    let bad = write(
+        d.path(),
+        "bad.toml",
+        &std::fs::read_to_string(&sc)
+            .unwrap()
+            .replace("hpa.yaml", "nope.yaml"),
+    );
+    let out = sweep(&bad, d.path().join("out2")).failure();
+    let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(
+        err.contains("policies[0]: manifest") && err.contains("nope.yaml"),
+        "{err}"
+    );
+}

@@ -277,3 +277,45 @@ fn saved_lstm_forecasts_from_the_recorded_window() {
     .unwrap();
     assert!(format!("{:#}", LiveConfig::load(&p).unwrap_err()).contains("saved weights only"));
 }
+
+#[test]
+fn an_hpa_policy_syncs_live_on_its_own_period_and_reads_a_manifest() {
+    use scalesim::live::config::LiveConfig;
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    };
+    let base = "[service]\nname = \"h\"\n[controller]\ncapacity_per_replica_rps = 8\n";
+    // No interval given: the HPA's 15 s sync (another policy: one minute).
+    let cfg = LiveConfig::load(&write(
+        "a.toml",
+        &format!("{base}[policy]\nkind = \"hpa\"\nmax_replicas = 5\n"),
+    ))
+    .unwrap();
+    assert_eq!(cfg.controller.interval_s, 15.0);
+    let cfg = LiveConfig::load(&write(
+        "b.toml",
+        &format!("{base}[policy]\nkind = \"simple_ceiling\"\nmax_replicas = 5\n"),
+    ))
+    .unwrap();
+    assert_eq!(cfg.controller.interval_s, 60.0);
+    // A controller interval that contradicts the HPA's sync period is refused.
+    let e = refused(
+        "[service]\nname = \"h\"\n[controller]\ninterval_s = 60\ncapacity_per_replica_rps = 8\n[policy]\nkind = \"hpa\"\nmax_replicas = 5\n",
+    );
+    assert!(e.contains("sync_period_s"), "{e}");
+    // An autoscaling/v2 manifest supplies bounds, metrics and behavior.
+    write(
+        "hpa.yaml",
+        "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nspec:\n  minReplicas: 2\n  maxReplicas: 6\n  metrics:\n  - type: Pods\n    pods:\n      metric: {name: rps}\n      target: {type: AverageValue, averageValue: '6'}\n",
+    );
+    let cfg = LiveConfig::load(&write(
+        "c.toml",
+        &format!("{base}[policy]\nkind = \"hpa\"\nmanifest = \"hpa.yaml\"\n"),
+    ))
+    .unwrap();
+    assert_eq!((cfg.bounds().min, cfg.bounds().max), (2, 6));
+    assert_eq!(cfg.policy.hpa_config().unwrap().metrics.len(), 1);
+}

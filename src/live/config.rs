@@ -102,7 +102,8 @@ pub enum OnExit {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ControllerSection {
-    /// Seconds between decisions (the simulator's step).
+    /// Seconds between decisions (the simulator's step). Default: the policy's own
+    /// cadence where it has one (the HPA's `sync_period_s`, 15 s), else 60.
     #[serde(default = "default_interval")]
     pub interval_s: f64,
     /// Requests per second one replica serves within its latency objective.
@@ -183,8 +184,9 @@ fn default_scrape() -> f64 {
 fn default_query_timeout() -> f64 {
     5.0
 }
+/// Unset until [`LiveConfig::load`] picks the policy's cadence or 60 s.
 fn default_interval() -> f64 {
-    60.0
+    f64::NAN
 }
 fn default_history() -> f64 {
     3600.0
@@ -207,9 +209,23 @@ impl LiveConfig {
     pub fn load(path: &Path) -> Result<LiveConfig> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read live configuration {}", path.display()))?;
-        let mut cfg: LiveConfig = toml::from_str(&text)
-            .with_context(|| format!("{}: malformed live configuration", path.display()))?;
+        let malformed = || format!("{}: malformed live configuration", path.display());
+        let mut table: toml::Table = toml::from_str(&text).with_context(malformed)?;
+        let mut cfg: LiveConfig = match table.get_mut("policy") {
+            Some(toml::Value::Table(p)) if p.contains_key("manifest") => {
+                let dir = path.parent().unwrap_or_else(|| Path::new("."));
+                crate::scenario::hpa_manifest::merge(p, dir)
+                    .map_err(|e| anyhow::anyhow!("policy: {e}"))
+                    .with_context(malformed)?;
+                toml::Value::Table(table)
+                    .try_into()
+                    .with_context(malformed)?
+            }
+            // Parsed from the text, so that errors keep their line and column.
+            _ => toml::from_str(&text).with_context(malformed)?,
+        };
         cfg.path = path.to_path_buf();
+        cfg.default_interval();
         cfg.validate()
             .with_context(|| format!("{}: invalid live configuration", path.display()))?;
         Ok(cfg)
@@ -222,6 +238,20 @@ impl LiveConfig {
         } else {
             self.path.parent().unwrap_or_else(|| Path::new(".")).join(p)
         }
+    }
+
+    /// An unset `controller.interval_s`: the policy's own decision interval (the HPA's sync
+    /// period), else one minute.
+    pub fn default_interval(&mut self) {
+        if self.controller.interval_s.is_nan() {
+            let own = self.policy_interval_ms();
+            self.controller.interval_s = own.map_or(60.0, |ms| ms as f64 / 1000.0);
+        }
+    }
+
+    fn policy_interval_ms(&self) -> Option<u64> {
+        self.policy.validate().ok()?;
+        self.policy.build().decision_interval_ms()
     }
 
     pub fn validate(&self) -> Result<()> {
@@ -282,6 +312,17 @@ impl LiveConfig {
         self.policy
             .validate()
             .map_err(|e| anyhow::anyhow!("policy: {e}"))?;
+        if let Some(ms) = self.policy_interval_ms() {
+            if (c.interval_s * 1000.0).round() as u64 != ms {
+                bail!(
+                    "controller.interval_s ({} s) differs from the policy's own decision interval \
+                     ({} s, its sync_period_s): leave controller.interval_s out, or set \
+                     policy.sync_period_s to the same value",
+                    c.interval_s,
+                    ms as f64 / 1000.0
+                );
+            }
+        }
         let bounds = self.bounds();
         if bounds.max as usize > s.port_span as usize {
             bail!(

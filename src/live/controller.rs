@@ -355,7 +355,10 @@ fn choose(
             },
             latency_p95_ms: r.p95_ms,
             cpu_pct: r.cpu_pct,
+            ready_mean: ready as f64,
+            window_ms: step_ms,
         }),
+        pods: &[],
     };
     let mut want = st.policy.decide(&obs);
     say(format!(

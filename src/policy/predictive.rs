@@ -16,6 +16,8 @@ pub struct Predictive {
     pub buffer: f64,
     /// The reactive policy that handles everything above the floor (and scale-in).
     pub reactive: Hpa,
+    /// Utilisation the floor provisions for (0.7).
+    pub target: f64,
     pub planned: f64,
 }
 
@@ -27,10 +29,7 @@ impl ScalingPolicy for Predictive {
         let reactive = self.reactive.decide(obs);
         let floor = obs.forecast.map_or(0, |f| {
             self.planned = f.planned(self.lead, self.quantile) * self.buffer;
-            replicas_for(
-                self.planned / self.reactive.cfg.target,
-                obs.capacity_per_replica,
-            )
+            replicas_for(self.planned / self.target, obs.capacity_per_replica)
         });
         self.reactive.bounds.clamp(reactive.max(floor))
     }

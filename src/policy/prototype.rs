@@ -145,6 +145,7 @@ mod tests {
                 window: 1,
             }),
             observed: None,
+            pods: &[],
         };
         p.decide(&obs)
     }
@@ -213,6 +214,7 @@ mod tests {
                 window: 1,
             }),
             observed: None,
+            pods: &[],
         };
         assert_eq!(p.decide(&obs), 3); // ceil(60 · 1.25 / 25)
         assert_eq!(p.last_planned(), 75.0);

@@ -2,7 +2,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::hpa::{Hpa, HpaConfig, HpaMetric};
+use super::hpa::config::{
+    Behavior, BehaviorSpec, Metric, MetricSpec, Quantity, Rate, Rule, RuleKind, Rules, RulesSpec,
+    SelectPolicy, Tolerances,
+};
+use super::hpa::{Hpa, HpaConfig};
 use super::predictive::Predictive;
 use super::prototype::{ForecastCeiling, PolicyAware, Static};
 use super::{level_index, Bounds, ScalingPolicy};
@@ -14,6 +18,16 @@ pub(crate) fn serde_name<T: Serialize>(v: &T) -> String {
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))
         .unwrap_or_default()
+}
+
+/// What the `metric` shorthand of `hpa` / `predictive` measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HpaMetric {
+    /// CPU utilisation of the request (the busy share; `Resource` cpu, `Utilization`).
+    Utilization,
+    /// Arrivals per pod over the replica's capacity (`Pods`, `AverageValue`).
+    RequestRate,
 }
 
 /// Policy kinds.
@@ -55,10 +69,28 @@ pub struct PolicySpec {
     pub up_threshold: Option<f64>,
     /// `policy_aware`: scale down when pred / C < down · current (0.6).
     pub down_threshold: Option<f64>,
-    /// `hpa` / `predictive`: target utilisation, 0–1 (0.7).
+    /// `hpa` / `predictive`: target of the `metric` shorthand, a share of the request
+    /// (CPU) or of the replica's capacity (request rate); `hpa` 0.8 (autoscaling/v2's
+    /// default), `predictive` 0.7.
     pub target: Option<f64>,
+    /// `hpa` / `predictive`: one metric, the short way (`metrics` is the long one).
     pub metric: Option<HpaMetric>,
+    /// `hpa`: `spec.metrics` as an `autoscaling/v2` manifest writes it.
+    pub metrics: Option<Vec<MetricSpec>>,
+    /// `hpa`: `spec.behavior` as an `autoscaling/v2` manifest writes it.
+    pub behavior: Option<BehaviorSpec>,
+    /// The controller's tolerance (`--horizontal-pod-autoscaler-tolerance`, 0.1).
     pub tolerance: Option<f64>,
+    /// `hpa`: seconds between syncs (`--horizontal-pod-autoscaler-sync-period`, 15).
+    pub sync_period_s: Option<f64>,
+    /// Scale-down window without `behavior` (`--horizontal-pod-autoscaler-downscale-stabilization`, 300).
+    pub downscale_stabilization_s: Option<f64>,
+    /// `--horizontal-pod-autoscaler-cpu-initialization-period` (300).
+    pub cpu_initialization_period_s: Option<f64>,
+    /// CPU limit over request (1): a saturated replica's utilisation is 100 × this %.
+    pub cpu_limit_ratio: Option<f64>,
+    // A `behavior` written flat (seconds may be fractional); one scale-up period serves
+    // both default scale-up policies.
     pub stabilization_up_s: Option<f64>,
     pub stabilization_down_s: Option<f64>,
     pub scale_up_pods: Option<u32>,
@@ -120,9 +152,21 @@ impl PolicySpec {
             k == PolicyAware,
             "down_threshold",
         );
+        check(self.sync_period_s.is_some(), k == Hpa, "sync_period_s");
         for (set, key) in [
             (self.target.is_some(), "target"),
             (self.metric.is_some(), "metric"),
+            (self.metrics.is_some(), "metrics"),
+            (self.behavior.is_some(), "behavior"),
+            (
+                self.downscale_stabilization_s.is_some(),
+                "downscale_stabilization_s",
+            ),
+            (
+                self.cpu_initialization_period_s.is_some(),
+                "cpu_initialization_period_s",
+            ),
+            (self.cpu_limit_ratio.is_some(), "cpu_limit_ratio"),
             (self.tolerance.is_some(), "tolerance"),
             (self.stabilization_up_s.is_some(), "stabilization_up_s"),
             (self.stabilization_down_s.is_some(), "stabilization_down_s"),
@@ -178,7 +222,55 @@ impl PolicySpec {
                 return Err(format!("tolerance must be in [0, 1), got {t}"));
             }
         }
+        positive(self.sync_period_s, "sync_period_s")?;
+        if let Some(r) = self.cpu_limit_ratio {
+            if !(r >= 1.0 && r.is_finite()) {
+                return Err(format!(
+                    "cpu_limit_ratio is the CPU limit over the request and must be at least 1, got {r}"
+                ));
+            }
+        }
+        for (v, key) in [
+            (self.downscale_stabilization_s, "downscale_stabilization_s"),
+            (
+                self.cpu_initialization_period_s,
+                "cpu_initialization_period_s",
+            ),
+            (self.stabilization_up_s, "stabilization_up_s"),
+            (self.stabilization_down_s, "stabilization_down_s"),
+        ] {
+            if let Some(x) = v {
+                if !(x >= 0.0 && x.is_finite()) {
+                    return Err(format!(
+                        "{key} must be a non-negative number of seconds, got {x}"
+                    ));
+                }
+            }
+        }
+        positive(self.scale_up_period_s, "scale_up_period_s")?;
+        positive(self.scale_down_period_s, "scale_down_period_s")?;
+        if let Some(b) = &self.behavior {
+            for (r, dir) in [(&b.scale_up, "scaleUp"), (&b.scale_down, "scaleDown")] {
+                if let Some(r) = r {
+                    r.validate(dir)?;
+                }
+            }
+        }
+        if matches!(self.kind, PolicyKind::Hpa | PolicyKind::Predictive) {
+            self.hpa_config()?;
+        }
         Ok(())
+    }
+
+    /// Whether a flat `behavior` key (`scale_up_pods`, `stabilization_down_s`, …) is set.
+    fn flat_behavior(&self) -> bool {
+        self.stabilization_up_s.is_some()
+            || self.stabilization_down_s.is_some()
+            || self.scale_up_pods.is_some()
+            || self.scale_up_percent.is_some()
+            || self.scale_up_period_s.is_some()
+            || self.scale_down_percent.is_some()
+            || self.scale_down_period_s.is_some()
     }
 
     fn default_max(&self) -> u32 {
@@ -190,21 +282,112 @@ impl PolicySpec {
         }
     }
 
-    fn hpa_config(&self) -> HpaConfig {
+    /// The `metrics` list, or the one metric of the `metric` / `target` shorthand.
+    fn hpa_metrics(&self) -> Result<Vec<Metric>, String> {
+        let default_target = if self.kind == PolicyKind::Predictive {
+            0.7
+        } else {
+            super::hpa::config::DEFAULT_CPU_TARGET_PCT as f64 / 100.0
+        };
+        match &self.metrics {
+            Some(_) if self.metric.is_some() || self.target.is_some() => Err(
+                "`metrics` and the `metric` / `target` shorthand cannot both be set: \
+                 give the target inside `metrics`"
+                    .into(),
+            ),
+            // An empty list takes the API default, as upstream's defaulting does.
+            Some(list) if list.is_empty() => Ok(HpaConfig::default().metrics),
+            Some(list) => list
+                .iter()
+                .enumerate()
+                .map(|(i, m)| m.resolve().map_err(|e| format!("metrics[{i}]: {e}")))
+                .collect(),
+            None => {
+                let t = self.target.unwrap_or(default_target);
+                Ok(vec![match self.metric.unwrap_or(HpaMetric::Utilization) {
+                    HpaMetric::Utilization => Metric::CpuUtilization {
+                        target_pct: ((t * 100.0).round() as u32).max(1),
+                    },
+                    HpaMetric::RequestRate => Metric::PodRate {
+                        target: Rate::ShareOfCapacity(t),
+                    },
+                }])
+            }
+        }
+    }
+
+    /// `behavior` from the manifest-shaped table or the flat keys; `None` without either.
+    fn hpa_behavior(&self, downscale_ms: u64) -> Result<Option<Behavior>, String> {
+        let ms = |s: Option<f64>, def: u64| s.map_or(def, |v| (v * 1000.0).round() as u64);
+        match (&self.behavior, self.flat_behavior()) {
+            (Some(_), true) => Err(
+                "`behavior` and the flat keys (stabilization_*_s, scale_up_*, scale_down_*) \
+                 cannot both be set: write the whole behavior in one of them"
+                    .into(),
+            ),
+            (Some(b), false) => Ok(Some(Behavior {
+                up: RulesSpec::resolve(b.scale_up.as_ref(), true, downscale_ms),
+                down: RulesSpec::resolve(b.scale_down.as_ref(), false, downscale_ms),
+            })),
+            (None, true) => {
+                let up_period = ms(self.scale_up_period_s, 15_000);
+                let rule = |kind, value, period_ms| Rule {
+                    kind,
+                    value,
+                    period_ms,
+                };
+                Ok(Some(Behavior {
+                    up: Rules {
+                        window_ms: ms(self.stabilization_up_s, 0),
+                        select: SelectPolicy::Max,
+                        policies: vec![
+                            rule(RuleKind::Pods, self.scale_up_pods.unwrap_or(4), up_period),
+                            rule(
+                                RuleKind::Percent,
+                                self.scale_up_percent.unwrap_or(100.0).round() as u32,
+                                up_period,
+                            ),
+                        ],
+                    },
+                    down: Rules {
+                        window_ms: ms(self.stabilization_down_s, downscale_ms),
+                        select: SelectPolicy::Max,
+                        policies: vec![rule(
+                            RuleKind::Percent,
+                            self.scale_down_percent.unwrap_or(100.0).round() as u32,
+                            ms(self.scale_down_period_s, 15_000),
+                        )],
+                    },
+                }))
+            }
+            (None, false) => Ok(None),
+        }
+    }
+
+    /// The HPA configuration of an `hpa` or `predictive` entry.
+    pub fn hpa_config(&self) -> Result<HpaConfig, String> {
         let d = HpaConfig::default();
         let ms = |s: Option<f64>, def: u64| s.map_or(def, |v| (v * 1000.0).round() as u64);
-        HpaConfig {
-            target: self.target.unwrap_or(d.target),
-            metric: self.metric.unwrap_or(d.metric),
-            tolerance: self.tolerance.unwrap_or(d.tolerance),
-            stabilization_up_ms: ms(self.stabilization_up_s, d.stabilization_up_ms),
-            stabilization_down_ms: ms(self.stabilization_down_s, d.stabilization_down_ms),
-            up_pods: self.scale_up_pods.unwrap_or(d.up_pods),
-            up_percent: self.scale_up_percent.unwrap_or(d.up_percent),
-            up_period_ms: ms(self.scale_up_period_s, d.up_period_ms),
-            down_percent: self.scale_down_percent.unwrap_or(d.down_percent),
-            down_period_ms: ms(self.scale_down_period_s, d.down_period_ms),
-        }
+        let downscale_ms = ms(self.downscale_stabilization_s, d.downscale_stabilization_ms);
+        let base = self.tolerance.unwrap_or(d.tolerance.up);
+        let dir_tol =
+            |r: Option<&RulesSpec>| r.and_then(|r| r.tolerance).map_or(base, |Quantity(t)| t);
+        let b = self.behavior.as_ref();
+        Ok(HpaConfig {
+            metrics: self.hpa_metrics()?,
+            tolerance: Tolerances {
+                up: dir_tol(b.and_then(|b| b.scale_up.as_ref())),
+                down: dir_tol(b.and_then(|b| b.scale_down.as_ref())),
+            },
+            behavior: self.hpa_behavior(downscale_ms)?,
+            downscale_stabilization_ms: downscale_ms,
+            sync_period_ms: ms(self.sync_period_s, d.sync_period_ms).max(1),
+            cpu_initialization_period_ms: ms(
+                self.cpu_initialization_period_s,
+                d.cpu_initialization_period_ms,
+            ),
+            cpu_limit_ratio: self.cpu_limit_ratio.unwrap_or(d.cpu_limit_ratio),
+        })
     }
 
     /// The replica bounds the policy clamps to.
@@ -261,9 +444,16 @@ impl PolicySpec {
                 last_action: None,
                 planned: f64::NAN,
             }),
-            PolicyKind::Hpa => Box::new(Hpa::new(name, self.hpa_config(), bounds)),
+            PolicyKind::Hpa => {
+                Box::new(Hpa::new(name, self.hpa_config().expect(VALIDATED), bounds))
+            }
             PolicyKind::Predictive => Box::new(Predictive {
-                reactive: Hpa::new(format!("{name}/reactive"), self.hpa_config(), bounds),
+                reactive: Hpa::new(
+                    format!("{name}/reactive"),
+                    self.hpa_config().expect(VALIDATED),
+                    bounds,
+                ),
+                target: self.target.unwrap_or(0.7),
                 name,
                 lead: self.lead_steps.unwrap_or(5),
                 quantile: qi,
@@ -277,6 +467,9 @@ impl PolicySpec {
         p
     }
 }
+
+/// `build` runs on specs that passed `validate` (scenario and live configuration do so).
+const VALIDATED: &str = "PolicySpec::validate runs before build";
 
 /// A policy whose safety-net setting was overridden in the scenario.
 #[derive(Debug)]
@@ -303,5 +496,8 @@ impl ScalingPolicy for SafetyOverride {
     }
     fn last_planned(&self) -> f64 {
         self.inner.last_planned()
+    }
+    fn decision_interval_ms(&self) -> Option<u64> {
+        self.inner.decision_interval_ms()
     }
 }

@@ -2,6 +2,7 @@
 //! Scale-in cancels starting replicas first, then drains the newest ready ones.
 
 use super::engine::EventQueue;
+use crate::policy::PodTimes;
 use crate::time::SimTime;
 
 /// Where a replica is in its life.
@@ -17,6 +18,10 @@ pub enum ReplicaState {
 pub struct Replica {
     pub id: u32,
     pub state: ReplicaState,
+    /// When it was asked for.
+    pub created: SimTime,
+    /// When it became ready (`None` while starting).
+    pub ready_at: Option<SimTime>,
 }
 
 /// Pool events the driver must schedule and hand back.
@@ -57,6 +62,8 @@ impl ReplicaPool {
                 .map(|id| Replica {
                     id,
                     state: ReplicaState::Ready,
+                    created: SimTime::ZERO,
+                    ready_at: Some(SimTime::ZERO),
                 })
                 .collect(),
             next_id: initial,
@@ -88,6 +95,20 @@ impl ReplicaPool {
         &self.replicas
     }
 
+    /// Creation and readiness times of the starting and ready replicas, into `out`.
+    pub fn pod_times(&self, out: &mut Vec<PodTimes>) {
+        out.clear();
+        out.extend(
+            self.replicas
+                .iter()
+                .filter(|r| r.state != ReplicaState::Draining)
+                .map(|r| PodTimes {
+                    created: r.created,
+                    ready_at: r.ready_at,
+                }),
+        );
+    }
+
     /// Accumulates the time integrals up to `now`.
     pub fn advance(&mut self, now: SimTime) {
         let dt = (now - self.last) as f64;
@@ -116,12 +137,16 @@ impl ReplicaPool {
                     self.replicas.push(Replica {
                         id,
                         state: ReplicaState::Ready,
+                        created: now,
+                        ready_at: Some(now),
                     });
                     change.ready_now.push(id);
                 } else {
                     self.replicas.push(Replica {
                         id,
                         state: ReplicaState::Starting,
+                        created: now,
+                        ready_at: None,
                     });
                     events.push(now + self.startup_ms, PoolEvent::Ready(id));
                 }
@@ -172,6 +197,7 @@ impl ReplicaPool {
             {
                 Some(r) => {
                     r.state = ReplicaState::Ready;
+                    r.ready_at = Some(now);
                     true
                 }
                 None => false,

@@ -2,38 +2,59 @@
 //! With zero start-up delay and a decision every step this is the prototype's
 //! simulator exactly (replicas change at the step where the policy decides).
 
-use super::cluster::ReplicaPool;
+use super::cluster::{PoolEvent, ReplicaPool};
 use super::engine::EventQueue;
 use super::{RunInput, SimConfig, Timeline};
-use crate::policy::{ForecastView, Observation, Observed, ScalingPolicy};
+use crate::policy::{ForecastView, Observation, Observed, PodTimes, ScalingPolicy};
 use crate::time::SimTime;
 
-/// Running sums over one decision interval, for the next observation.
+/// Running sums over one decision interval, for the next observation. Each part of the
+/// interval (a step, or the piece of a step between decisions) adds with its weight,
+/// its length in steps.
 #[derive(Debug, Default, Clone, Copy)]
 pub(crate) struct IntervalStats {
-    pub steps: u32,
+    pub weight: f64,
     pub demand: f64,
     pub utilization: f64,
     pub latency_max: f64,
     pub cpu: f64,
+    pub ready: f64,
+    pub window_ms: u64,
+}
+
+/// One part of a decision interval: `len_ms` long, `weight` steps, with its demand per
+/// step, busy share, latency, CPU and time-averaged ready replicas.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Part {
+    pub len_ms: u64,
+    pub weight: f64,
+    pub demand: f64,
+    pub utilization: f64,
+    pub latency: f64,
+    pub cpu: f64,
+    pub ready: f64,
 }
 
 impl IntervalStats {
-    pub fn add(&mut self, demand: f64, utilization: f64, latency: f64, cpu: f64) {
-        self.steps += 1;
-        self.demand += demand;
-        self.utilization += utilization;
-        self.latency_max = self.latency_max.max(latency);
-        self.cpu += cpu;
+    pub fn add(&mut self, p: Part) {
+        self.weight += p.weight;
+        self.demand += p.weight * p.demand;
+        self.utilization += p.weight * p.utilization;
+        self.latency_max = self.latency_max.max(p.latency);
+        self.cpu += p.weight * p.cpu;
+        self.ready += p.weight * p.ready;
+        self.window_ms += p.len_ms;
     }
     pub fn observed(&self) -> Option<Observed> {
-        (self.steps > 0).then(|| {
-            let n = self.steps as f64;
+        (self.weight > 0.0).then(|| {
+            let n = self.weight;
             Observed {
                 demand_per_step: self.demand / n,
                 utilization: self.utilization / n,
                 latency_p95_ms: self.latency_max,
                 cpu_pct: self.cpu / n,
+                ready_mean: self.ready / n,
+                window_ms: self.window_ms,
             }
         })
     }
@@ -56,10 +77,76 @@ pub(crate) fn forecast_view<'a>(
         })
 }
 
+/// When a policy decides: every `interval_ms` from time 0 (its own interval, such as the
+/// HPA's sync period, else the simulation's), and the steps one decision governs.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Schedule {
+    pub interval_ms: u64,
+    pub next_ms: u64,
+    pub window_steps: usize,
+    pub tick: u64,
+}
+
+impl Schedule {
+    pub fn new(cfg: &SimConfig, policy: &dyn ScalingPolicy) -> Schedule {
+        let interval_ms = policy
+            .decision_interval_ms()
+            .unwrap_or(cfg.decision_interval_ms)
+            .max(1);
+        Schedule {
+            interval_ms,
+            next_ms: 0,
+            window_steps: (interval_ms / cfg.step_ms.max(1)).max(1) as usize,
+            tick: 0,
+        }
+    }
+    /// Whether a decision falls at `t_ms`; if so it is counted.
+    pub fn due(&mut self, t_ms: u64) -> bool {
+        if self.next_ms == t_ms {
+            self.next_ms += self.interval_ms;
+            self.tick += 1;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// One decision at `t` inside window step `s`: observe, decide, scale the pool.
+#[allow(clippy::too_many_arguments)]
+fn decide(
+    cfg: &SimConfig,
+    input: &RunInput<'_>,
+    policy: &mut dyn ScalingPolicy,
+    sched: &Schedule,
+    pool: &mut ReplicaPool,
+    q: &mut EventQueue<PoolEvent>,
+    pods: &mut Vec<PodTimes>,
+    interval: &mut IntervalStats,
+    s: usize,
+    t: SimTime,
+) {
+    pool.pod_times(pods);
+    let obs = Observation {
+        tick: sched.tick - 1,
+        now: t,
+        current: pool.target(),
+        ready: pool.ready(),
+        pending: pool.starting(),
+        capacity_per_replica: cfg.capacity_per_replica,
+        step_ms: cfg.step_ms,
+        forecast: forecast_view(input, s, sched.window_steps),
+        observed: interval.observed(),
+        pods,
+    };
+    let want = policy.decide(&obs);
+    pool.scale_to(t, want, q);
+    *interval = IntervalStats::default();
+}
+
 pub fn run(cfg: &SimConfig, input: RunInput<'_>, policy: &mut dyn ScalingPolicy) -> Timeline {
     let n = input.demand.len();
     let step = cfg.step_ms;
-    let dsteps = cfg.decision_steps();
     let cap = cfg.capacity_per_replica;
     let safety_on = cfg.safety.enabled && policy.uses_safety_net();
     let mut pool = ReplicaPool::new(
@@ -69,8 +156,9 @@ pub fn run(cfg: &SimConfig, input: RunInput<'_>, policy: &mut dyn ScalingPolicy)
     );
     let mut q = EventQueue::default();
     let mut tl = Timeline::default();
-    let mut tick = 0u64;
+    let mut sched = Schedule::new(cfg, policy);
     let mut interval = IntervalStats::default();
+    let mut pods = Vec::new();
     for s in 0..n {
         let t = SimTime(s as u64 * step);
         while let Some((et, ev)) = q.pop_until(t) {
@@ -78,48 +166,83 @@ pub fn run(cfg: &SimConfig, input: RunInput<'_>, policy: &mut dyn ScalingPolicy)
         }
         pool.advance(t);
         let d = input.demand[s];
-        if s % dsteps == 0 {
-            let obs = Observation {
-                tick,
-                now: t,
-                current: pool.target(),
-                ready: pool.ready(),
-                pending: pool.starting(),
-                capacity_per_replica: cap,
-                step_ms: step,
-                forecast: forecast_view(&input, s, dsteps),
-                observed: interval.observed(),
-            };
-            let want = policy.decide(&obs);
-            pool.scale_to(t, want, &mut q);
-            tick += 1;
-            interval = IntervalStats::default();
+        if sched.due(t.ms()) {
+            decide(
+                cfg,
+                &input,
+                policy,
+                &sched,
+                &mut pool,
+                &mut q,
+                &mut pods,
+                &mut interval,
+                s,
+                t,
+            );
         }
         if safety_on {
             let (lat, cpu) = cfg.load.evaluate(d, pool.ready() as f64, cap);
             if cfg.safety.trips(lat, cpu) {
                 pool.scale_to(t, pool.target() + 1, &mut q);
-                policy.on_external_scale(tick - 1);
+                policy.on_external_scale(sched.tick - 1);
             }
         }
         let (ready_before, prov_before) = (pool.ready_ms, pool.provisioned_ms);
         tl.ready.push(pool.ready());
         tl.pending.push(pool.starting());
         tl.desired.push(pool.target());
-        let end = SimTime(t.ms() + step);
-        while let Some((et, ev)) = q.pop_until(SimTime(end.ms() - 1)) {
-            pool.apply(et, ev);
+        // The step in parts, cut at the decisions that fall inside it.
+        let end = t.ms() + step;
+        let (mut part_start, mut part_ready0, mut served) = (t.ms(), pool.ready_ms, 0.0);
+        loop {
+            let part_end = sched.next_ms.min(end);
+            while let Some((et, ev)) = q.pop_until(SimTime(part_end - 1)) {
+                pool.apply(et, ev);
+            }
+            pool.advance(SimTime(part_end));
+            let len = part_end - part_start;
+            let weight = len as f64 / step as f64;
+            let eff = (pool.ready_ms - part_ready0) / len as f64;
+            served += (d * weight).min(eff * cap * weight);
+            let (lat, cpu) = cfg.load.evaluate(d, eff, cap);
+            let utilization = if eff > 0.0 {
+                (d / (eff * cap)).min(1.0)
+            } else {
+                1.0
+            };
+            interval.add(Part {
+                len_ms: len,
+                weight,
+                demand: d,
+                utilization,
+                latency: lat,
+                cpu,
+                ready: eff,
+            });
+            if part_end == end {
+                break;
+            }
+            let at = SimTime(part_end);
+            while let Some((et, ev)) = q.pop_until(at) {
+                pool.apply(et, ev);
+            }
+            sched.due(part_end);
+            decide(
+                cfg,
+                &input,
+                policy,
+                &sched,
+                &mut pool,
+                &mut q,
+                &mut pods,
+                &mut interval,
+                s,
+                at,
+            );
+            (part_start, part_ready0) = (part_end, pool.ready_ms);
         }
-        pool.advance(end);
         let eff = (pool.ready_ms - ready_before) / step as f64;
-        let served = d.min(eff * cap);
         let (lat, cpu) = cfg.load.evaluate(d, eff, cap);
-        let util = if eff > 0.0 {
-            (d / (eff * cap)).min(1.0)
-        } else {
-            1.0
-        };
-        interval.add(d, util, lat, cpu);
         tl.demand.push(d);
         tl.forecast.push(
             input

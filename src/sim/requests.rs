@@ -11,9 +11,9 @@ use std::collections::VecDeque;
 
 use super::cluster::{PoolEvent, ReplicaPool, ScaleChange};
 use super::engine::EventQueue;
-use super::fluid::{forecast_view, IntervalStats};
+use super::fluid::{forecast_view, IntervalStats, Part, Schedule};
 use super::{RequestStats, RunInput, ServiceTime, SimConfig, Timeline};
-use crate::policy::{Observation, ScalingPolicy};
+use crate::policy::{Observation, PodTimes, ScalingPolicy};
 use crate::rng::{stream_rng, Stream};
 use crate::time::SimTime;
 
@@ -121,6 +121,8 @@ struct Sim<'a> {
     hist: Histogram<u64>,
     stats: RequestStats,
     latency_sum: f64,
+    /// Reused buffer for the observation's replica times.
+    pods: Vec<PodTimes>,
 }
 
 impl Sim<'_> {
@@ -262,6 +264,99 @@ fn p95(v: &mut [u64]) -> f64 {
     *v.select_nth_unstable(k).1 as f64
 }
 
+/// Where the current part of a step began (a step is cut at the decisions inside it).
+#[derive(Debug, Clone, Copy)]
+struct Mark {
+    t: u64,
+    busy_ms: f64,
+    slot_ms: f64,
+    latencies: usize,
+}
+
+impl Sim<'_> {
+    fn mark(&self, t: u64) -> Mark {
+        Mark {
+            t,
+            busy_ms: self.busy_ms,
+            slot_ms: self.slot_ms,
+            latencies: self.step_latencies.len(),
+        }
+    }
+
+    /// Processes every event and arrival strictly before `until`, then integrates to it.
+    fn run_until(&mut self, until: u64, arrivals: &mut Arrivals<'_>, next: &mut Option<f64>) {
+        loop {
+            let heap_t = self.q.peek_time().map(|t| t.ms()).filter(|&h| h < until);
+            let arr_t = next.map(|a| a.round() as u64).filter(|&a| a < until);
+            match (heap_t, arr_t) {
+                (Some(h), a) if a.is_none_or(|a| h <= a) => {
+                    let (t, ev) = self.q.pop().unwrap();
+                    self.integrate(t.ms());
+                    self.handle(t.ms(), ev);
+                }
+                (_, Some(a)) => {
+                    self.integrate(a);
+                    self.stats.events += 1;
+                    self.arrive(a);
+                    *next = arrivals.next();
+                }
+                // (Some, None) took the first arm.
+                _ => break,
+            }
+        }
+        self.integrate(until);
+        self.pool.advance(SimTime(until));
+    }
+
+    /// The part of a step since `m`, ending now at `now`, as interval figures.
+    fn part(&mut self, m: Mark, now: u64, step: u64, demand: f64) -> Part {
+        let busy = self.busy_ms - m.busy_ms;
+        let slots = self.slot_ms - m.slot_ms;
+        let util = if slots > 0.0 { busy / slots } else { 1.0 };
+        let len = now - m.t;
+        Part {
+            len_ms: len,
+            weight: len as f64 / step as f64,
+            demand,
+            utilization: util.min(1.0),
+            latency: p95(&mut self.step_latencies[m.latencies..]),
+            cpu: 100.0 * util.min(1.0),
+            ready: slots / self.cfg.requests.concurrency as f64 / len as f64,
+        }
+    }
+
+    /// One decision at `now` inside window step `s`.
+    fn decide(
+        &mut self,
+        input: &RunInput<'_>,
+        policy: &mut dyn ScalingPolicy,
+        sched: &Schedule,
+        interval: &mut IntervalStats,
+        s: usize,
+        now: u64,
+    ) {
+        let mut pods = std::mem::take(&mut self.pods);
+        self.pool.pod_times(&mut pods);
+        let obs = Observation {
+            tick: sched.tick - 1,
+            now: SimTime(now),
+            current: self.pool.target(),
+            ready: self.pool.ready(),
+            pending: self.pool.starting(),
+            capacity_per_replica: self.cfg.capacity_per_replica,
+            step_ms: self.cfg.step_ms,
+            forecast: forecast_view(input, s, sched.window_steps),
+            observed: interval.observed(),
+            pods: &pods,
+        };
+        let want = policy.decide(&obs);
+        self.pods = pods;
+        let change = self.pool.scale_to(SimTime(now), want, &mut self.pool_q);
+        self.apply_change(now, change);
+        *interval = IntervalStats::default();
+    }
+}
+
 pub fn run(
     cfg: &SimConfig,
     input: RunInput<'_>,
@@ -269,7 +364,6 @@ pub fn run(
 ) -> (Timeline, RequestStats) {
     let n = input.demand.len();
     let step = cfg.step_ms;
-    let dsteps = cfg.decision_steps();
     let cap = cfg.capacity_per_replica;
     let k = cfg.requests.concurrency;
     let safety_on = cfg.safety.enabled && policy.uses_safety_net();
@@ -300,6 +394,7 @@ pub fn run(
         hist: Histogram::new_with_bounds(1, 8_640_000_000, 3).expect("histogram bounds"),
         stats: RequestStats::default(),
         latency_sum: 0.0,
+        pods: Vec::new(),
     };
     for id in 0..cfg.initial_replicas {
         sim.make_ready(0, id);
@@ -312,43 +407,28 @@ pub fn run(
     };
     let mut next_arrival = arrivals.next();
     let mut tl = Timeline::default();
-    let mut tick = 0u64;
+    let mut sched = Schedule::new(cfg, policy);
     let mut interval = IntervalStats::default();
     let (mut busy0, mut slot0, mut prov0) = (0.0, 0.0, 0.0);
+    let mut mark = sim.mark(0);
     let mut last_step = (0.0f64, 0.0f64); // (p95, cpu) of the previous step
     for s in 0..=n {
         let boundary = s as u64 * step;
-        // Everything strictly before the boundary.
-        loop {
-            let heap_t = sim.q.peek_time().map(|t| t.ms());
-            let arr_t = next_arrival
-                .map(|a| a.round() as u64)
-                .filter(|&a| a < boundary);
-            match (heap_t.filter(|&h| h < boundary), arr_t) {
-                (Some(h), Some(a)) if h <= a => {
-                    let (t, ev) = sim.q.pop().unwrap();
-                    sim.integrate(t.ms());
-                    sim.handle(t.ms(), ev);
-                }
-                (Some(_), None) => {
-                    let (t, ev) = sim.q.pop().unwrap();
-                    sim.integrate(t.ms());
-                    sim.handle(t.ms(), ev);
-                }
-                (_, Some(a)) => {
-                    sim.integrate(a);
-                    sim.stats.events += 1;
-                    sim.arrive(a);
-                    next_arrival = arrivals.next();
-                }
-                (None, None) => break,
-            }
+        // Decisions inside the step that ends at this boundary.
+        while s > 0 && sched.next_ms < boundary {
+            let at = sched.next_ms;
+            sim.run_until(at, &mut arrivals, &mut next_arrival);
+            let part = sim.part(mark, at, step, input.demand[s - 1]);
+            interval.add(part);
+            sched.due(at);
+            sim.decide(&input, policy, &sched, &mut interval, s - 1, at);
+            mark = sim.mark(at);
         }
-        sim.integrate(boundary);
-        sim.pool.advance(SimTime(boundary));
+        sim.run_until(boundary, &mut arrivals, &mut next_arrival);
         sim.stats.events += 1;
         if s > 0 {
             let d = input.demand[s - 1];
+            interval.add(sim.part(mark, boundary, step, d));
             let busy = sim.busy_ms - busy0;
             let slots = sim.slot_ms - slot0;
             let util = if slots > 0.0 { busy / slots } else { 1.0 };
@@ -360,7 +440,6 @@ pub fn run(
                 sim.step_latencies.iter().sum::<u64>() as f64 / sim.step_latencies.len() as f64
             };
             let p = p95(&mut sim.step_latencies);
-            interval.add(d, util.min(1.0), p, cpu);
             last_step = (p, cpu);
             tl.demand.push(d);
             tl.forecast.push(
@@ -384,30 +463,16 @@ pub fn run(
         if s == n {
             break;
         }
-        let now = SimTime(boundary);
-        if s % dsteps == 0 {
-            let obs = Observation {
-                tick,
-                now,
-                current: sim.pool.target(),
-                ready: sim.pool.ready(),
-                pending: sim.pool.starting(),
-                capacity_per_replica: cap,
-                step_ms: step,
-                forecast: forecast_view(&input, s, dsteps),
-                observed: interval.observed(),
-            };
-            let want = policy.decide(&obs);
-            let change = sim.pool.scale_to(now, want, &mut sim.pool_q);
-            sim.apply_change(boundary, change);
-            tick += 1;
-            interval = IntervalStats::default();
+        if sched.due(boundary) {
+            sim.decide(&input, policy, &sched, &mut interval, s, boundary);
         }
         if safety_on && s > 0 && sim.cfg.safety.trips(last_step.0, last_step.1) {
             let target = sim.pool.target() + 1;
-            let change = sim.pool.scale_to(now, target, &mut sim.pool_q);
+            let change = sim
+                .pool
+                .scale_to(SimTime(boundary), target, &mut sim.pool_q);
             sim.apply_change(boundary, change);
-            policy.on_external_scale(tick - 1);
+            policy.on_external_scale(sched.tick - 1);
         }
         tl.ready.push(sim.pool.ready());
         tl.pending.push(sim.pool.starting());
@@ -415,6 +480,7 @@ pub fn run(
         busy0 = sim.busy_ms;
         slot0 = sim.slot_ms;
         prov0 = sim.pool.provisioned_ms;
+        mark = sim.mark(boundary);
     }
     // Requests still queued or in service at the end complete with the replicas left.
     while !sim.waiting.is_empty() || sim.busy_total > 0 {
