@@ -11,7 +11,7 @@ pub mod validate_helpers {
     pub use super::validate::{read_log, series_stats};
 }
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
@@ -159,14 +159,6 @@ fn sweep(a: SweepArgs) -> Result<()> {
     if a.threads == Some(0) {
         anyhow::bail!("--threads must be at least 1");
     }
-    // Validate every scenario before running any, so a typo in the last file fails fast.
-    let scenarios = a
-        .scenarios
-        .iter()
-        .map(|p| {
-            crate::scenario::load(p).with_context(|| format!("cannot use scenario {}", p.display()))
-        })
-        .collect::<Result<Vec<_>>>()?;
     let opts = crate::sweep::SweepOptions {
         out_dir: a.out.clone(),
         threads: a.threads,
@@ -175,24 +167,55 @@ fn sweep(a: SweepArgs) -> Result<()> {
         resume: a.resume,
         checkpoint_cells: a.checkpoint_every as usize,
     };
-    for sc in &scenarios {
-        let start = std::time::Instant::now();
-        let r = crate::sweep::run(sc, &opts).with_context(|| {
-            format!("sweep of {} failed; earlier results were left as they were (finished cells are kept: rerun with --resume)", sc.path.display())
-        })?;
-        let resumed = if r.resumed_cells > 0 {
-            format!(" ({} from checkpoints)", r.resumed_cells)
-        } else {
-            String::new()
-        };
-        eprintln!(
-            "{}: {} cells{resumed} in {:.2} s -> {}",
-            r.name,
-            r.cells,
-            start.elapsed().as_secs_f64(),
-            r.folder.display()
-        );
+    // A scenario that cannot run (a typo, a trace it cannot read, a forecaster this build
+    // lacks) does not stop the others: each failure is reported as it happens and listed
+    // at the end, and the exit status is non-zero.
+    let mut failed: Vec<(&PathBuf, anyhow::Error)> = Vec::new();
+    for path in &a.scenarios {
+        if let Err(e) = sweep_one(path, &opts) {
+            if a.scenarios.len() > 1 {
+                eprintln!("error: {e:#}");
+            }
+            failed.push((path, e));
+        }
     }
+    match failed.len() {
+        0 => Ok(()),
+        _ if a.scenarios.len() == 1 => Err(failed.pop().expect("one failure").1),
+        n => {
+            let list: Vec<String> = failed
+                .iter()
+                .map(|(p, e)| format!("  {}: {e:#}", p.display()))
+                .collect();
+            anyhow::bail!(
+                "{n} of {} scenarios failed (the others ran):\n{}",
+                a.scenarios.len(),
+                list.join("\n")
+            )
+        }
+    }
+}
+
+/// Loads and sweeps one scenario, printing its one-line summary.
+fn sweep_one(path: &Path, opts: &crate::sweep::SweepOptions) -> Result<()> {
+    let sc = crate::scenario::load(path)
+        .with_context(|| format!("cannot use scenario {}", path.display()))?;
+    let start = std::time::Instant::now();
+    let r = crate::sweep::run(&sc, opts).with_context(|| {
+        format!("sweep of {} failed; earlier results were left as they were (finished cells are kept: rerun with --resume)", sc.path.display())
+    })?;
+    let resumed = if r.resumed_cells > 0 {
+        format!(" ({} from checkpoints)", r.resumed_cells)
+    } else {
+        String::new()
+    };
+    eprintln!(
+        "{}: {} cells{resumed} in {:.2} s -> {}",
+        r.name,
+        r.cells,
+        start.elapsed().as_secs_f64(),
+        r.folder.display()
+    );
     Ok(())
 }
 

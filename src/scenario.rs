@@ -286,7 +286,7 @@ pub fn window_steps(v: &str, step_ms: u64) -> std::result::Result<usize, String>
     if ms % step_ms != 0 {
         return Err(format!(
             "'{v}' is not a whole number of {} s steps",
-            step_ms / 1000
+            step_ms as f64 / 1000.0
         ));
     }
     Ok((ms / step_ms) as usize)
@@ -378,7 +378,9 @@ pub fn load(path: &Path) -> Result<Scenario> {
         let sim: SimToml = Value::Table(t)
             .try_into()
             .map_err(|e: toml::de::Error| err(format!("[simulation]: {}{hint}", e.message())))?;
-        sim.to_config(60_000)
+        // The trace's step is known only once it is loaded (prepare checks the settings
+        // against it); a 1 ms step checks everything that does not depend on it.
+        sim.to_config(1)
             .map_err(|m| err(format!("[simulation]: {m}")))?;
         sims.push(SimVariant {
             params: prefixed("sim", params),
@@ -407,6 +409,7 @@ pub fn load(path: &Path) -> Result<Scenario> {
         }
     }
     let mut policies = Vec::new();
+    let mut policy_names: Vec<String> = Vec::new();
     for (i, t) in top.policies.iter().enumerate() {
         let mut t = t.clone();
         hpa_manifest::merge(&mut t, &base_dir).map_err(|m| err(format!("policies[{i}]: {m}")))?;
@@ -417,6 +420,13 @@ pub fn load(path: &Path) -> Result<Scenario> {
             })?;
             spec.validate()
                 .map_err(|m| err(format!("policies[{i}]: {m}")))?;
+            if policy_names.len() == i {
+                let n = spec.display_name();
+                if policy_names.contains(&n) {
+                    return Err(err(format!("policies[{i}]: another policy is already named '{n}' (two entries of one kind share its name): give each a distinct `name`, e.g. name = \"{n}_2\"")));
+                }
+                policy_names.push(n);
+            }
             policies.push((prefixed("policy", params), spec));
         }
     }

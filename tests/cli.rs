@@ -263,6 +263,12 @@ fn scenario_errors_name_the_file_and_the_key() {
             &SMALL.replace("startup_delay_s = [0, 120]", "decision_interval_s = 90") as &str,
             "multiple of the trace step",
         ),
+        // Regression (#12): two `hpa` entries gave two identical labels and one chart line.
+        (
+            "duplicate_policies.toml",
+            &format!("{SMALL}[[policies]]\nkind = \"hpa\"\nmetric = \"request_rate\"\n") as &str,
+            "another policy is already named 'hpa'",
+        ),
     ];
     for (name, text, needle) in cases {
         let p = write(d.path(), name, text);
@@ -565,4 +571,108 @@ behavior.scaleDown.stabilizationWindowSeconds = [0, 300]
         err.contains("policies[0]: manifest") && err.contains("nope.yaml"),
         "{err}"
     );
+}
+
+#[test]
+fn decision_interval_on_a_per_second_trace_is_checked_against_its_own_step() {
+    // Regression (#12): `decision_interval_s = 15` was checked against a fixed 60 s step
+    // before the trace was read, so a per-second trace could not decide every 15 s.
+    let d = tempfile::tempdir().unwrap();
+    let mut csv = String::from("timestamp,requests\n");
+    for s in 0..7200u64 {
+        // A per-second arrival count with a burst in the second hour.
+        let base = 4 + (s % 7) / 3;
+        let burst = if (4800..5400).contains(&s) { 12 } else { 0 };
+        csv.push_str(&format!("{},{}\n", 1_700_000_000 + s, base + burst));
+    }
+    write(d.path(), "per_second.csv", &csv);
+    let scenario = |interval: &str| {
+        format!(
+            r#"
+name = "per_second"
+seed = 5
+[trace]
+file = "per_second.csv"
+[window]
+train = "1h"
+[simulation]
+fidelity = "requests"
+capacity_per_replica = 6
+initial_replicas = 2
+decision_interval_s = {interval}
+startup_delay_s = 10
+safety_net = {{ enabled = false }}
+[[forecasters]]
+kind = "moving_average"
+window = 30
+[[policies]]
+kind = "buffered"
+lead_steps = 10
+[[policies]]
+kind = "hpa"
+metric = "request_rate"
+"#
+        )
+    };
+    let sc = write(d.path(), "ps.toml", &scenario("15"));
+    sweep(&sc, d.path().join("out")).success();
+    let tl = read_parquet(
+        &d.path()
+            .join("out/per_second/timelines/cell_000000.parquet"),
+    );
+    assert_eq!(tl.height(), 3600, "one row per second of the test hour");
+    let desired = tl.column("desired").unwrap().u64().unwrap();
+    // buffered decides every 15 s: the count changes only at multiples of 15 steps.
+    let mut prev = desired.get(0).unwrap();
+    for i in 1..tl.height() {
+        let v = desired.get(i).unwrap();
+        if v != prev {
+            assert_eq!(i % 15, 0, "change at second {i}");
+        }
+        prev = v;
+    }
+    // The burst needs more than the initial 2 replicas; both policies follow it.
+    let summary =
+        std::fs::read_to_string(d.path().join("out/per_second/metrics_summary.csv")).unwrap();
+    assert!(summary.lines().count() == 3, "{summary}");
+    // An interval that is not a multiple of the real step is refused, naming that step.
+    let bad = write(d.path(), "bad.toml", &scenario("2.5"));
+    let out = sweep(&bad, d.path().join("out2")).failure();
+    let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(err.contains("multiple of the trace step (1 s)"), "{err}");
+}
+
+#[test]
+fn a_failing_scenario_does_not_stop_the_others() {
+    // Regression (#12): `sim sweep scenarios/*.toml` stopped at the first scenario that
+    // could not run (lstm.toml on a build without the feature) and skipped the rest.
+    let d = tempfile::tempdir().unwrap();
+    let bad = write(
+        d.path(),
+        "a_bad.toml",
+        &SMALL
+            .replace("name = \"small\"", "name = \"a_bad\"")
+            .replace("kind = \"seasonal_naive\"", "kind = \"no_such_model\""),
+    );
+    let missing = d.path().join("b_missing.toml");
+    let good = write(d.path(), "c_good.toml", SMALL);
+    let out = sim()
+        .arg("sweep")
+        .args([&bad, &missing, &good])
+        .args(["-q", "--out"])
+        .arg(d.path().join("out"))
+        .assert()
+        .failure()
+        .code(1);
+    let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(
+        d.path().join("out/small/metrics_summary.csv").exists(),
+        "{err}"
+    );
+    assert!(err.contains("2 of 3 scenarios failed"), "{err}");
+    assert!(
+        err.contains("a_bad.toml") && err.contains("no_such_model"),
+        "{err}"
+    );
+    assert!(err.contains("b_missing.toml"), "{err}");
 }
