@@ -13,6 +13,7 @@ pub mod cli;
 pub mod error;
 pub mod forecast;
 pub mod live;
+pub mod lockfile;
 pub mod metrics;
 pub mod policy;
 pub mod report;

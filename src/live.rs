@@ -52,7 +52,7 @@ pub async fn shutdown_signal() {
 /// An exclusive lock per service: a second controller for the same service refuses to start.
 #[derive(Debug)]
 pub struct ServiceLock {
-    _file: std::fs::File,
+    _lock: crate::lockfile::LockFile,
     pub path: PathBuf,
 }
 
@@ -66,23 +66,18 @@ fn lock_dir() -> PathBuf {
 
 impl ServiceLock {
     pub fn acquire(service: &str) -> Result<ServiceLock> {
+        use crate::lockfile::{acquire, holder, LockError};
         let path = lock_dir().join(format!("scalesim-live-{service}.lock"));
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .with_context(|| format!("cannot open the lock file {}", path.display()))?;
-        match file.try_lock() {
-            Ok(()) => {}
-            Err(std::fs::TryLockError::WouldBlock) => bail!(
-                "another `sim live` controls service '{service}' (lock {} is held): stop it first, or give this run another service.name",
+        match acquire(&path) {
+            Ok(lock) => Ok(ServiceLock { _lock: lock, path }),
+            Err(LockError::Held { pid }) => bail!(
+                "another `sim live`{} controls service '{service}' (lock {} is held): stop it first, or give this run another service.name",
+                holder(pid),
                 path.display()
             ),
-            Err(std::fs::TryLockError::Error(e)) => {
-                return Err(e).with_context(|| format!("cannot lock {}", path.display()))
+            Err(LockError::Io(e)) => {
+                Err(e).with_context(|| format!("cannot lock {}", path.display()))
             }
         }
-        Ok(ServiceLock { _file: file, path })
     }
 }

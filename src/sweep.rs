@@ -10,6 +10,7 @@ pub mod outputs;
 pub mod prepare;
 pub mod progress;
 pub mod shard;
+pub mod swap;
 
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
@@ -107,6 +108,14 @@ fn run_in_pool(sc: &Scenario, opts: &SweepOptions) -> Result<SweepResult> {
     let used_by_any: Vec<bool> = (0..nf)
         .map(|f| all.iter().any(|c| c.forecaster == Some(f)))
         .collect();
+    let folder_name = match opts.shard {
+        None => sc.name.clone(),
+        Some(s) => format!("{}.{}", sc.name, s.tag()),
+    };
+    // One writer per results folder, from before the (costly) preparation on.
+    let results = swap::Results::new(&opts.out_dir, &folder_name);
+    let _lock = results.lock()?;
+    let installed = results.recover()?;
     let mut p = prepare(sc)?;
     let mine = match opts.shard {
         None => all.clone(),
@@ -120,11 +129,7 @@ fn run_in_pool(sc: &Scenario, opts: &SweepOptions) -> Result<SweepResult> {
         .collect();
     p.forecast(&needed)?;
     let manifest = manifest::manifest_text(sc, &p, all.len())?;
-    let folder_name = match opts.shard {
-        None => sc.name.clone(),
-        Some(s) => format!("{}.{}", sc.name, s.tag()),
-    };
-    let work = opts.out_dir.join(format!(".{folder_name}.partial"));
+    let work = results.work();
     let fingerprint = manifest::sha256_hex(
         format!(
             "{manifest}\n{:?}\n{}\n{}",
@@ -132,6 +137,41 @@ fn run_in_pool(sc: &Scenario, opts: &SweepOptions) -> Result<SweepResult> {
         )
         .as_bytes(),
     );
+    let final_dir = results.dest();
+    let done = |resumed_cells| SweepResult {
+        name: sc.name.clone(),
+        cells: mine.len(),
+        resumed_cells,
+        folder: final_dir.clone(),
+    };
+    if opts.resume && installed.as_deref() == Some(fingerprint.as_str()) {
+        // Killed while tidying up after the swap: the results are already in place.
+        return Ok(done(mine.len()));
+    }
+    let resumed = if opts.resume && results.complete(&fingerprint) {
+        // Killed after the results were finished: only putting them in place is left.
+        mine.len()
+    } else {
+        results.unmark()?;
+        let resumed = run_work(sc, &p, &mine, &work, &fingerprint, &manifest, opts)?;
+        results.mark_complete(&fingerprint)?;
+        resumed
+    };
+    results.install(&work)?;
+    Ok(done(resumed))
+}
+
+/// Computes the sweep into the work folder, from its checkpoints with `--resume`; returns
+/// how many cells came from checkpoints.
+fn run_work(
+    sc: &Scenario,
+    p: &Prepared,
+    mine: &[Cell],
+    work: &Path,
+    fingerprint: &str,
+    manifest: &str,
+    opts: &SweepOptions,
+) -> Result<usize> {
     let fp_path = work.join("fingerprint");
     if work.exists() {
         let same = std::fs::read_to_string(&fp_path).is_ok_and(|f| f == fingerprint);
@@ -142,9 +182,9 @@ fn run_in_pool(sc: &Scenario, opts: &SweepOptions) -> Result<SweepResult> {
             )));
         }
         if opts.resume {
-            remove_partial_writes(&work)?;
+            remove_partial_writes(work)?;
         } else {
-            std::fs::remove_dir_all(&work).map_err(|e| Error::io(&work, e))?;
+            std::fs::remove_dir_all(work).map_err(|e| Error::io(work, e))?;
         }
     }
     for d in [work.join("rows"), work.join("timelines")] {
@@ -152,16 +192,9 @@ fn run_in_pool(sc: &Scenario, opts: &SweepOptions) -> Result<SweepResult> {
     }
     atomic_write(&fp_path, |f| f.write_all(fingerprint.as_bytes()))?;
     let params = cells::param_columns(sc);
-    let resumed = run_chunks(sc, &p, &mine, &params, &work, opts)?;
-    finish(sc, &p, &mine, &params, &work, &manifest, opts)?;
-    let final_dir = opts.out_dir.join(&folder_name);
-    swap_into_place(&work, &final_dir)?;
-    Ok(SweepResult {
-        name: sc.name.clone(),
-        cells: mine.len(),
-        resumed_cells: resumed,
-        folder: final_dir,
-    })
+    let resumed = run_chunks(sc, p, mine, &params, work, opts)?;
+    finish(sc, p, mine, &params, work, manifest, opts)?;
+    Ok(resumed)
 }
 
 /// Runs every chunk that has no checkpoint yet; returns how many cells were already done.
@@ -311,21 +344,4 @@ fn remove_partial_writes(work: &Path) -> Result<()> {
 /// File name of a forecaster variant's forecasts under `forecasts/`.
 pub fn forecast_name(index: usize) -> String {
     format!("forecaster_{index:03}.parquet")
-}
-
-/// Replaces `dest` with `src`; the old results survive until the new ones are in place.
-pub(crate) fn swap_into_place(src: &Path, dest: &Path) -> Result<()> {
-    let old = dest.with_file_name(format!(
-        ".{}.old-{}",
-        dest.file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("results"),
-        std::process::id()
-    ));
-    if dest.exists() {
-        std::fs::rename(dest, &old).map_err(|e| Error::io(dest, e))?;
-    }
-    std::fs::rename(src, dest).map_err(|e| Error::io(dest, e))?;
-    let _ = std::fs::remove_dir_all(&old);
-    Ok(())
 }

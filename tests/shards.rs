@@ -302,3 +302,93 @@ fn cluster_recipes_shard_and_merge_like_one_run() {
         "SHARDS must equal completions ({completions})"
     );
 }
+
+#[test]
+fn a_kill_at_each_step_of_the_results_swap_recovers() {
+    // Regression (#13): killed at the rename of `.partial` → the results folder, the
+    // results path vanished, the old results stayed hidden and --resume refused.
+    let d = tempfile::tempdir().unwrap();
+    let sc = write(d.path(), "grid.toml", SWEEP);
+    sweep(&sc, d.path().join("clean")).success();
+    let crash = |step: &str, out: &Path| {
+        let st = std::process::Command::new(assert_cmd::cargo::cargo_bin("sim"))
+            .arg("sweep")
+            .arg(&sc)
+            .args(["-q", "--out"])
+            .arg(out)
+            .env("SCALESIM_CRASH_BEFORE", step)
+            .stderr(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        assert!(!st.success(), "{step}: the hook aborts the run");
+    };
+    for step in ["rename_old", "rename_new", "remove_old"] {
+        let out = d.path().join(step);
+        sweep(&sc, &out).success();
+        std::fs::write(out.join("grid/earlier.txt"), "the previous results").unwrap();
+        crash(step, &out);
+        let (grid, old) = (out.join("grid"), out.join(".grid.old"));
+        match step {
+            "rename_old" => assert!(grid.join("earlier.txt").exists() && !old.exists()),
+            "rename_new" => assert!(!grid.exists() && old.join("earlier.txt").exists()),
+            _ => assert!(grid.exists() && !grid.join("earlier.txt").exists() && old.exists()),
+        }
+        // --resume finishes the swap without recomputing a cell.
+        sim()
+            .arg("sweep")
+            .arg(&sc)
+            .args(["-q", "--resume", "--out"])
+            .arg(&out)
+            .assert()
+            .success()
+            .stderr(predicate::str::contains("75 cells (75 from checkpoints)"));
+        for left in [".grid.old", ".grid.partial", ".grid.complete"] {
+            assert!(!out.join(left).exists(), "{step}: {left} left behind");
+        }
+        assert_same_tree(&grid, &d.path().join("clean/grid"));
+    }
+    // A plain rerun after a crash restores order too, and recomputes.
+    let out = d.path().join("plain");
+    sweep(&sc, &out).success();
+    crash("rename_new", &out);
+    sweep(&sc, &out).success();
+    assert!(!out.join(".grid.old").exists() && !out.join(".grid.complete").exists());
+    assert_same_tree(&out.join("grid"), &d.path().join("clean/grid"));
+}
+
+#[test]
+fn a_second_sweep_into_the_same_folder_is_refused_naming_the_first() {
+    // Regression (#13): two sweeps into one --out failed obscurely and left a stale
+    // `.partial`.
+    let d = tempfile::tempdir().unwrap();
+    let text = SWEEP
+        .replace("[simulation]", "[simulation]\nfidelity = \"requests\"")
+        .replace("days = 4", "days = 6");
+    let sc = write(d.path(), "grid.toml", &text);
+    let out = d.path().join("out");
+    let mut first = std::process::Command::new(assert_cmd::cargo::cargo_bin("sim"))
+        .arg("sweep")
+        .arg(&sc)
+        .args(["-q", "--threads", "1", "--checkpoint-every", "2", "--out"])
+        .arg(&out)
+        .spawn()
+        .unwrap();
+    let rows = out.join(".grid.partial/rows");
+    let start = Instant::now();
+    while std::fs::read_dir(&rows).map(|r| r.count()).unwrap_or(0) < 1 {
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "the first sweep did not start"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    sweep(&sc, &out)
+        .failure()
+        .stderr(predicate::str::contains(format!(
+            "another sim sweep or merge (pid {}) is writing",
+            first.id()
+        )));
+    assert!(rows.exists(), "the first sweep's work is untouched");
+    first.kill().unwrap();
+    first.wait().unwrap();
+}

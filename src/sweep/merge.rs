@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 
-use super::{outputs, swap_into_place, ShardInfo};
+use super::swap::Results;
+use super::{outputs, ShardInfo};
 use crate::error::{Error, Result};
 use crate::trace::write::atomic_write;
 
@@ -66,6 +67,9 @@ pub fn merge(dirs: &[PathBuf], out_dir: &Path) -> Result<PathBuf> {
         )));
     }
     let name = first.scenario.clone();
+    let results = Results::new(out_dir, &name);
+    let _lock = results.lock()?;
+    results.recover()?;
     let tmp = out_dir.join(format!(".{name}.merge-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&tmp);
     std::fs::create_dir_all(&tmp).map_err(|e| Error::io(&tmp, e))?;
@@ -74,9 +78,8 @@ pub fn merge(dirs: &[PathBuf], out_dir: &Path) -> Result<PathBuf> {
         let _ = std::fs::remove_dir_all(&tmp);
         return Err(e);
     }
-    let dest = out_dir.join(&name);
-    swap_into_place(&tmp, &dest)?;
-    Ok(dest)
+    results.install(&tmp)?;
+    Ok(results.dest())
 }
 
 fn lines(path: &Path) -> Result<Vec<String>> {
