@@ -99,6 +99,7 @@ struct TraceToml {
     regressors: Vec<String>,
     start: Option<String>,
     end: Option<String>,
+    max_steps: Option<u64>,
 }
 
 /// The `[simulation]` section (scalars, after axis expansion).
@@ -351,6 +352,7 @@ pub fn load(path: &Path) -> Result<Scenario> {
             regressors: tt.regressors.clone(),
             start: tt.start.clone(),
             end: tt.end.clone(),
+            max_steps: tt.max_steps,
         }),
         (None, Some(g)) => TraceSource::Generator(
             generator_config(g).map_err(|m| err(format!("[trace.generator]: {m}")))?,

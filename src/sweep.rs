@@ -11,6 +11,7 @@ pub mod prepare;
 pub mod progress;
 pub mod shard;
 pub mod swap;
+pub mod warnings;
 
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};

@@ -57,6 +57,10 @@ pub struct TraceSpec {
     /// Keep rows before this time.
     #[serde(default)]
     pub end: Option<String>,
+    /// Refuse traces whose resampled length exceeds this many steps (default
+    /// [`resample::DEFAULT_MAX_STEPS`]).
+    #[serde(default)]
+    pub max_steps: Option<u64>,
 }
 
 fn default_ts() -> String {
@@ -76,6 +80,7 @@ impl TraceSpec {
             regressors: vec![],
             start: None,
             end: None,
+            max_steps: None,
         }
     }
 }

@@ -221,9 +221,11 @@ fn a_failed_sweep_leaves_earlier_results_untouched() {
         std::fs::read(out.join("small/metrics_summary.csv")).unwrap(),
         before
     );
+    // Nothing half-written is left; the folder's lock file (`.small.lock`) stays.
     let leftovers: Vec<_> = std::fs::read_dir(&out)
         .unwrap()
         .map(|e| e.unwrap().file_name())
+        .filter(|n| !n.to_string_lossy().ends_with(".lock"))
         .collect();
     assert_eq!(leftovers.len(), 1, "{leftovers:?}");
 }
@@ -675,4 +677,96 @@ fn a_failing_scenario_does_not_stop_the_others() {
         "{err}"
     );
     assert!(err.contains("b_missing.toml"), "{err}");
+}
+
+#[test]
+fn hostile_span_and_year_files_are_refused_without_allocating_or_panicking() {
+    // Regression (#13): five rows far apart made resampling allocate the whole span
+    // (24 GB: abort, exit 134) before the gap check; epoch seconds past chrono's range
+    // panicked (exit 101). Run under a 2 GB address-space limit.
+    let d = tempfile::tempdir().unwrap();
+    let hostile = common::root().join("tests/data/hostile");
+    let cases = [
+        (
+            "span_epoch.csv",
+            "error",
+            "gap(s) in the trace, the first of 2999999996 step(s) after row 4",
+        ),
+        ("span_rel.csv", "error", "gap(s) in the trace"),
+        ("span_ms.csv", "error", "gap(s) in the trace"),
+        ("span_epoch.csv", "zero", "over the limit of 100000000"),
+        ("span_ms.csv", "interpolate", "over the limit of 100000000"),
+        ("year_overflow.csv", "error", "past the year 262143"),
+    ];
+    for (file, gaps, needle) in cases {
+        std::fs::copy(hostile.join(file), d.path().join("t.csv")).unwrap();
+        let sc = write(
+            d.path(),
+            "t.toml",
+            &format!("[trace]\nfile = \"t.csv\"\ngaps = \"{gaps}\"\n[window]\ntrain = 2\n[[policies]]\nkind = \"static\"\n"),
+        );
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg("ulimit -v 2000000; exec \"$0\" sweep \"$1\" -q --out \"$2\"")
+            .arg(assert_cmd::cargo::cargo_bin("sim"))
+            .arg(&sc)
+            .arg(d.path().join("out"))
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{file} ({gaps}): {err}");
+        assert!(
+            err.contains(needle) && err.contains("t.csv"),
+            "{file} ({gaps}): {err}"
+        );
+    }
+}
+
+#[test]
+fn likely_mistakes_are_warned_in_plain_text_and_recorded_in_the_manifest() {
+    // Regression (#12): a 4 s service under the 150 ms safety net ratcheted replicas up
+    // silently, and WARN lines kept their colour codes when stderr was a file.
+    let d = tempfile::tempdir().unwrap();
+    let sc = write(
+        d.path(),
+        "slow.toml",
+        r#"
+name = "slow"
+seed = 2
+[trace]
+generator = { preset = "smooth", days = 2, base = 10 }
+[window]
+train = "1d"
+test = "2h"
+[simulation]
+fidelity = "requests"
+capacity_per_replica = 15
+slo_ms = 500
+[[forecasters]]
+kind = "naive"
+[[policies]]
+kind = "buffered"
+max_replicas = 4
+"#,
+    );
+    let out = sweep(&sc, d.path().join("out")).success();
+    let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(err.contains("WARN") && !err.contains('\u{1b}'), "{err}");
+    assert!(err.contains("adds a replica at every step"), "{err}");
+    let m: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(d.path().join("out/slow/manifest.json")).unwrap(),
+    )
+    .unwrap();
+    let w: Vec<&str> = m["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert!(
+        w.iter()
+            .any(|m| m.contains("slo_ms (500) is below the mean service time (4000 ms)")),
+        "{w:?}"
+    );
+    assert!(w.iter().any(|m| m.contains("not clamped")), "{w:?}");
 }

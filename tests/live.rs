@@ -283,7 +283,7 @@ fn faults_hold_replace_refuse_and_stop_cleanly() {
         .unwrap();
     assert!(!second.status.success());
     assert!(
-        String::from_utf8_lossy(&second.stderr).contains("another `sim live` controls service"),
+        String::from_utf8_lossy(&second.stderr).contains("another `sim live` (pid "),
         "{}",
         String::from_utf8_lossy(&second.stderr)
     );

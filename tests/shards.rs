@@ -51,6 +51,28 @@ fn assert_same_tree(a: &Path, b: &Path) {
     }
 }
 
+/// A one-thread sweep of a `grid` scenario with a checkpoint every 2 cells, returned
+/// running once it has written `checkpoints` of them.
+fn slow_sweep_with_checkpoints(sc: &Path, out: &Path, checkpoints: usize) -> std::process::Child {
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("sim"))
+        .arg("sweep")
+        .arg(sc)
+        .args(["-q", "--threads", "1", "--checkpoint-every", "2", "--out"])
+        .arg(out)
+        .spawn()
+        .unwrap();
+    let rows = out.join(".grid.partial/rows");
+    let start = Instant::now();
+    while std::fs::read_dir(&rows).map(|r| r.count()).unwrap_or(0) < checkpoints {
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "no checkpoints appeared"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child
+}
+
 #[test]
 fn four_shards_merged_equal_one_run_byte_for_byte() {
     let d = tempfile::tempdir().unwrap();
@@ -111,22 +133,7 @@ fn a_sweep_killed_with_sigkill_resumes_to_the_same_output() {
         .replace("days = 4", "days = 6");
     let sc = write(d.path(), "grid.toml", &text);
     let out = d.path().join("out");
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("sim"))
-        .arg("sweep")
-        .arg(&sc)
-        .args(["-q", "--threads", "1", "--checkpoint-every", "2", "--out"])
-        .arg(&out)
-        .spawn()
-        .unwrap();
-    let rows = out.join(".grid.partial/rows");
-    let start = Instant::now();
-    while std::fs::read_dir(&rows).map(|r| r.count()).unwrap_or(0) < 3 {
-        assert!(
-            start.elapsed() < Duration::from_secs(120),
-            "no checkpoints appeared"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let mut child = slow_sweep_with_checkpoints(&sc, &out, 3);
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
     // A write cut off by the kill, as a killed process leaves it.
@@ -366,22 +373,8 @@ fn a_second_sweep_into_the_same_folder_is_refused_naming_the_first() {
         .replace("days = 4", "days = 6");
     let sc = write(d.path(), "grid.toml", &text);
     let out = d.path().join("out");
-    let mut first = std::process::Command::new(assert_cmd::cargo::cargo_bin("sim"))
-        .arg("sweep")
-        .arg(&sc)
-        .args(["-q", "--threads", "1", "--checkpoint-every", "2", "--out"])
-        .arg(&out)
-        .spawn()
-        .unwrap();
+    let mut first = slow_sweep_with_checkpoints(&sc, &out, 1);
     let rows = out.join(".grid.partial/rows");
-    let start = Instant::now();
-    while std::fs::read_dir(&rows).map(|r| r.count()).unwrap_or(0) < 1 {
-        assert!(
-            start.elapsed() < Duration::from_secs(120),
-            "the first sweep did not start"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
     sweep(&sc, &out)
         .failure()
         .stderr(predicate::str::contains(format!(

@@ -99,7 +99,9 @@ impl Forecaster for Naive {
         &self.name
     }
     fn fit(&self, h: History<'_>) -> Result<Box<dyn FittedModel>> {
-        need(&self.name, h.y.len(), 2)?;
+        // One past value is a naive forecast; its intervals need a second (until then
+        // they are a point mass).
+        need(&self.name, h.y.len(), 1)?;
         let res: Vec<f64> = h.y.windows(2).map(|w| w[1] - w[0]).collect();
         Ok(Box::new(NaiveModel {
             recent: Recent::new(1, h.y),
@@ -265,5 +267,29 @@ mod tests {
             .err()
             .unwrap();
         assert!(err.to_string().contains("at least 11 past steps"), "{err}");
+    }
+
+    #[test]
+    fn naive_fits_on_a_single_step() {
+        // Regression (#19): naive refused a test window starting after one training step.
+        let f = Naive { name: "n".into() };
+        let one = History {
+            y: &[7.0],
+            start_step: 0,
+            step_ms: 60_000,
+        };
+        let m = f.fit(one).unwrap();
+        let mut out = ForecastBuf::default();
+        out.reset(2);
+        m.predict(&mut out);
+        assert_eq!(out.point, vec![7.0, 7.0]);
+        assert!(out.quantiles_at(1).iter().all(|&q| q == 7.0));
+        let none = History { y: &[], ..one };
+        assert!(f
+            .fit(none)
+            .err()
+            .unwrap()
+            .to_string()
+            .contains("at least 1 past step"));
     }
 }

@@ -65,13 +65,15 @@ struct Pool {
 }
 
 impl Pool {
-    fn pick(&self, skip: usize) -> Option<u16> {
+    /// Where a new request starts in the round-robin rotation (one step per request).
+    fn start(&self) -> usize {
+        self.next.fetch_add(1, Ordering::Relaxed)
+    }
+    /// The replica for `attempt` of a request that started at `start`: each retry goes to
+    /// the next replica, so with two replicas a refused attempt is retried on the other.
+    fn port(&self, start: usize, attempt: usize) -> Option<u16> {
         let ports = self.ports.read().unwrap_or_else(|e| e.into_inner());
-        if ports.is_empty() {
-            return None;
-        }
-        let i = self.next.fetch_add(1, Ordering::Relaxed) + skip;
-        Some(ports[i % ports.len()])
+        (!ports.is_empty()).then(|| ports[(start + attempt) % ports.len()])
     }
 }
 
@@ -115,7 +117,7 @@ pub async fn run(arrivals: &[f64], targets: Targets, timeout: Duration) -> Resul
             let h = tokio::spawn(discover(pool.clone(), service.clone(), http.clone()));
             // Wait (up to 30 s) for a first healthy replica.
             let t0 = Instant::now();
-            while pool.pick(0).is_none() {
+            while pool.port(0, 0).is_none() {
                 if t0.elapsed() > Duration::from_secs(30) {
                     h.abort();
                     bail!("no healthy replica of service '{service}' found through Docker labels within 30 s: is `sim live` running?");
@@ -147,8 +149,9 @@ async fn send(http: &reqwest::Client, pool: &Pool, at: f64) -> Outcome {
     let mut last_port = 0u16;
     // A replica that refuses the connection (stopping, or just killed) is skipped for the
     // next one, as a load balancer would.
+    let start = pool.start();
     for attempt in 0..3u8 {
-        let Some(port) = pool.pick(attempt as usize) else {
+        let Some(port) = pool.port(start, attempt as usize) else {
             tokio::time::sleep(Duration::from_millis(100)).await;
             continue;
         };
@@ -235,6 +238,27 @@ pub fn summarize(out: &[Outcome]) -> LoadSummary {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn retries_rotate_over_the_replicas_with_an_even_count() {
+        // Regression (#19): the rotation advanced on every attempt as well as by the
+        // attempt number, so with 2 replicas all three attempts hit the same one.
+        let pool = Pool {
+            ports: RwLock::new(vec![9001, 9002]),
+            next: AtomicUsize::new(0),
+        };
+        for _ in 0..4 {
+            let start = pool.start();
+            let tried: Vec<u16> = (0..3).map(|a| pool.port(start, a).unwrap()).collect();
+            assert_ne!(tried[0], tried[1], "{tried:?}");
+            assert_ne!(tried[1], tried[2], "{tried:?}");
+        }
+        // Requests still spread round-robin.
+        let firsts: Vec<u16> = (0..4)
+            .map(|_| pool.port(pool.start(), 0).unwrap())
+            .collect();
+        assert_eq!(firsts, vec![9001, 9002, 9001, 9002]);
+    }
 
     #[test]
     fn arrivals_follow_the_trace() {

@@ -112,36 +112,73 @@ impl Schedule {
     }
 }
 
-/// One decision at `t` inside window step `s`: observe, decide, scale the pool.
-#[allow(clippy::too_many_arguments)]
-fn decide(
-    cfg: &SimConfig,
-    input: &RunInput<'_>,
-    policy: &mut dyn ScalingPolicy,
-    sched: &Schedule,
-    pool: &mut ReplicaPool,
-    q: &mut EventQueue<PoolEvent>,
-    pods: &mut Vec<PodTimes>,
-    interval: &mut IntervalStats,
-    s: usize,
-    t: SimTime,
-) {
-    pool.pod_times(pods);
-    let obs = Observation {
-        tick: sched.tick - 1,
-        now: t,
-        current: pool.target(),
-        ready: pool.ready(),
-        pending: pool.starting(),
-        capacity_per_replica: cfg.capacity_per_replica,
-        step_ms: cfg.step_ms,
-        forecast: forecast_view(input, s, sched.window_steps),
-        observed: interval.observed(),
-        pods,
-    };
-    let want = policy.decide(&obs);
-    pool.scale_to(t, want, q);
-    *interval = IntervalStats::default();
+/// The replica pool and the controller's state of one fluid run.
+struct Fluid<'a> {
+    cfg: &'a SimConfig,
+    input: RunInput<'a>,
+    pool: ReplicaPool,
+    q: EventQueue<PoolEvent>,
+    sched: Schedule,
+    interval: IntervalStats,
+    pods: Vec<PodTimes>,
+}
+
+impl Fluid<'_> {
+    /// Applies the pool events up to and including `t`.
+    fn events_until(&mut self, t: SimTime) {
+        while let Some((et, ev)) = self.q.pop_until(t) {
+            self.pool.apply(et, ev);
+        }
+    }
+
+    /// One decision at `t` inside window step `s`: observe, decide, scale the pool.
+    fn decide(&mut self, policy: &mut dyn ScalingPolicy, s: usize, t: SimTime) {
+        self.pool.pod_times(&mut self.pods);
+        let obs = Observation {
+            tick: self.sched.tick - 1,
+            now: t,
+            current: self.pool.target(),
+            ready: self.pool.ready(),
+            pending: self.pool.starting(),
+            capacity_per_replica: self.cfg.capacity_per_replica,
+            step_ms: self.cfg.step_ms,
+            forecast: forecast_view(&self.input, s, self.sched.window_steps),
+            observed: self.interval.observed(),
+            pods: &self.pods,
+        };
+        let want = policy.decide(&obs);
+        self.pool.scale_to(t, want, &mut self.q);
+        self.interval = IntervalStats::default();
+    }
+
+    /// The part of a step (demand `d` per step) from `start` to `end`, with ∫ ready up to
+    /// `start` at `ready0`: capacity against demand, added to the interval; returns the
+    /// demand served.
+    fn part(&mut self, d: f64, start: u64, end: u64, ready0: f64) -> f64 {
+        let cfg = self.cfg;
+        let (step, cap) = (cfg.step_ms, cfg.capacity_per_replica);
+        self.events_until(SimTime(end - 1));
+        self.pool.advance(SimTime(end));
+        let len = end - start;
+        let weight = len as f64 / step as f64;
+        let eff = (self.pool.ready_ms - ready0) / len as f64;
+        let (latency, cpu) = cfg.load.evaluate(d, eff, cap);
+        let utilization = if eff > 0.0 {
+            (d / (eff * cap)).min(1.0)
+        } else {
+            1.0
+        };
+        self.interval.add(Part {
+            len_ms: len,
+            weight,
+            demand: d,
+            utilization,
+            latency,
+            cpu,
+            ready: eff,
+        });
+        (d * weight).min(eff * cap * weight)
+    }
 }
 
 pub fn run(cfg: &SimConfig, input: RunInput<'_>, policy: &mut dyn ScalingPolicy) -> Timeline {
@@ -149,99 +186,56 @@ pub fn run(cfg: &SimConfig, input: RunInput<'_>, policy: &mut dyn ScalingPolicy)
     let step = cfg.step_ms;
     let cap = cfg.capacity_per_replica;
     let safety_on = cfg.safety.enabled && policy.uses_safety_net();
-    let mut pool = ReplicaPool::new(
-        cfg.initial_replicas,
-        cfg.startup_delay_ms,
-        Some(cfg.drain_ms),
-    );
-    let mut q = EventQueue::default();
+    let mut f = Fluid {
+        cfg,
+        input,
+        pool: ReplicaPool::new(
+            cfg.initial_replicas,
+            cfg.startup_delay_ms,
+            Some(cfg.drain_ms),
+        ),
+        q: EventQueue::default(),
+        sched: Schedule::new(cfg, policy),
+        interval: IntervalStats::default(),
+        pods: Vec::new(),
+    };
     let mut tl = Timeline::default();
-    let mut sched = Schedule::new(cfg, policy);
-    let mut interval = IntervalStats::default();
-    let mut pods = Vec::new();
     for s in 0..n {
         let t = SimTime(s as u64 * step);
-        while let Some((et, ev)) = q.pop_until(t) {
-            pool.apply(et, ev);
-        }
-        pool.advance(t);
+        f.events_until(t);
+        f.pool.advance(t);
         let d = input.demand[s];
-        if sched.due(t.ms()) {
-            decide(
-                cfg,
-                &input,
-                policy,
-                &sched,
-                &mut pool,
-                &mut q,
-                &mut pods,
-                &mut interval,
-                s,
-                t,
-            );
+        if f.sched.due(t.ms()) {
+            f.decide(policy, s, t);
         }
         if safety_on {
-            let (lat, cpu) = cfg.load.evaluate(d, pool.ready() as f64, cap);
+            let (lat, cpu) = cfg.load.evaluate(d, f.pool.ready() as f64, cap);
             if cfg.safety.trips(lat, cpu) {
-                pool.scale_to(t, pool.target() + 1, &mut q);
-                policy.on_external_scale(sched.tick - 1);
+                f.pool.scale_to(t, f.pool.target() + 1, &mut f.q);
+                policy.on_external_scale(f.sched.tick - 1);
             }
         }
-        let (ready_before, prov_before) = (pool.ready_ms, pool.provisioned_ms);
-        tl.ready.push(pool.ready());
-        tl.pending.push(pool.starting());
-        tl.desired.push(pool.target());
+        let (ready_before, prov_before) = (f.pool.ready_ms, f.pool.provisioned_ms);
+        tl.ready.push(f.pool.ready());
+        tl.pending.push(f.pool.starting());
+        tl.desired.push(f.pool.target());
         // The step in parts, cut at the decisions that fall inside it.
         let end = t.ms() + step;
-        let (mut part_start, mut part_ready0, mut served) = (t.ms(), pool.ready_ms, 0.0);
+        let (mut start, mut served) = (t.ms(), 0.0);
         loop {
-            let part_end = sched.next_ms.min(end);
-            while let Some((et, ev)) = q.pop_until(SimTime(part_end - 1)) {
-                pool.apply(et, ev);
-            }
-            pool.advance(SimTime(part_end));
-            let len = part_end - part_start;
-            let weight = len as f64 / step as f64;
-            let eff = (pool.ready_ms - part_ready0) / len as f64;
-            served += (d * weight).min(eff * cap * weight);
-            let (lat, cpu) = cfg.load.evaluate(d, eff, cap);
-            let utilization = if eff > 0.0 {
-                (d / (eff * cap)).min(1.0)
-            } else {
-                1.0
-            };
-            interval.add(Part {
-                len_ms: len,
-                weight,
-                demand: d,
-                utilization,
-                latency: lat,
-                cpu,
-                ready: eff,
-            });
+            let part_end = f.sched.next_ms.min(end);
+            let ready0 = f.pool.ready_ms;
+            served += f.part(d, start, part_end, ready0);
             if part_end == end {
                 break;
             }
             let at = SimTime(part_end);
-            while let Some((et, ev)) = q.pop_until(at) {
-                pool.apply(et, ev);
-            }
-            sched.due(part_end);
-            decide(
-                cfg,
-                &input,
-                policy,
-                &sched,
-                &mut pool,
-                &mut q,
-                &mut pods,
-                &mut interval,
-                s,
-                at,
-            );
-            (part_start, part_ready0) = (part_end, pool.ready_ms);
+            f.events_until(at);
+            f.sched.due(part_end);
+            f.decide(policy, s, at);
+            start = part_end;
         }
-        let eff = (pool.ready_ms - ready_before) / step as f64;
+        let eff = (f.pool.ready_ms - ready_before) / step as f64;
         let (lat, cpu) = cfg.load.evaluate(d, eff, cap);
         tl.demand.push(d);
         tl.forecast.push(
@@ -252,7 +246,7 @@ pub fn run(cfg: &SimConfig, input: RunInput<'_>, policy: &mut dyn ScalingPolicy)
         );
         tl.planned.push(policy.last_planned());
         tl.ready_effective.push(eff);
-        tl.provisioned_ms.push(pool.provisioned_ms - prov_before);
+        tl.provisioned_ms.push(f.pool.provisioned_ms - prov_before);
         tl.served.push(served);
         tl.dropped.push(d - served);
         tl.latency_ms.push(lat);

@@ -53,6 +53,7 @@ pub fn manifest_text(sc: &Scenario, p: &Prepared, cells: usize) -> Result<String
         },
         "window": {"train_steps": p.train, "test_steps": p.test, "first_test_timestamp": p.workload.timestamp_label(p.train)},
         "forecast_horizon_steps": p.horizon,
+        "warnings": p.warnings,
         "parameters": sc.raw,
     });
     Ok(serde_json::to_string_pretty(&manifest).expect("manifest serialises"))

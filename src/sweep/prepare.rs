@@ -28,6 +28,8 @@ pub struct Prepared {
     pub forecasts: Vec<Option<ForecastTable>>,
     pub accuracy: Vec<Option<Accuracy>>,
     pub inputs: Vec<PathBuf>,
+    /// Settings that are legal but almost surely a mistake (also on stderr).
+    pub warnings: Vec<String>,
     /// Built forecasters with their rolling set-up and MASE period.
     models: Vec<(Arc<dyn Forecaster>, RollingOrigin, usize)>,
 }
@@ -69,25 +71,6 @@ pub fn prepare(sc: &Scenario) -> Result<Prepared> {
                 .map_err(|m| err(format!("[simulation]: {m}")))
         })
         .collect::<Result<Vec<_>>>()?;
-    for (c, _) in &sims {
-        for (_, pol) in sc
-            .policies
-            .iter()
-            .filter(|(_, p)| p.kind == crate::policy::spec::PolicyKind::Predictive)
-        {
-            let lead_ms = pol.build().forecast_lead().unwrap_or(0) as u64 * step;
-            if lead_ms < c.startup_delay_ms {
-                tracing::warn!(
-                    "{}: policy '{}' provisions {} s ahead but replicas take {} s to start: set lead_steps to at least {}",
-                    sc.path.display(),
-                    pol.display_name(),
-                    lead_ms / 1000,
-                    c.startup_delay_ms / 1000,
-                    c.startup_delay_ms.div_ceil(step)
-                );
-            }
-        }
-    }
     let max_window = sims
         .iter()
         .map(|(c, _)| c.decision_steps())
@@ -121,6 +104,12 @@ pub fn prepare(sc: &Scenario) -> Result<Prepared> {
         models.push((f, ro, spec.period.unwrap_or(workload.steps_per_day())));
     }
     let n = models.len();
+    let specs: Vec<_> = sc.policies.iter().map(|(_, p)| p.clone()).collect();
+    let warnings =
+        super::warnings::check(&sims, &specs, &workload.demand[train..train + test], step);
+    for w in &warnings {
+        tracing::warn!("{}: {w}", sc.path.display());
+    }
     Ok(Prepared {
         workload,
         gaps,
@@ -131,6 +120,7 @@ pub fn prepare(sc: &Scenario) -> Result<Prepared> {
         forecasts: vec![None; n],
         accuracy: vec![None; n],
         inputs,
+        warnings,
         models,
     })
 }

@@ -35,6 +35,9 @@ pub fn parse_timestamp(text: &str) -> Option<Instant> {
             return None;
         }
         let ms = (x * 1000.0).round() as i64;
+        if x >= EPOCH_THRESHOLD_S && DateTime::from_timestamp_millis(ms).is_none() {
+            return None; // past the calendar's range (year 262143)
+        }
         return Some(if x >= EPOCH_THRESHOLD_S {
             Instant::Absolute {
                 ms,
@@ -84,7 +87,12 @@ pub(crate) fn parse_column(values: &[Option<String>], path: &Path) -> Result<Vec
             Error::bad_row(
                 path,
                 row,
-                format!("'{text}' is not a timestamp: use ISO-8601 (2025-01-01T00:00:00Z), epoch seconds or seconds since the start"),
+                match text.trim().parse::<f64>() {
+                    Ok(x) if x >= EPOCH_THRESHOLD_S && x.is_finite() => format!(
+                        "'{text}' read as epoch seconds is past the year 262143: convert milliseconds or microseconds to seconds"
+                    ),
+                    _ => format!("'{text}' is not a timestamp: use ISO-8601 (2025-01-01T00:00:00Z), epoch seconds or seconds since the start"),
+                },
             )
         })?;
         if let Some(prev) = out.last() {

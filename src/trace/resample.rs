@@ -30,7 +30,14 @@ pub struct Gap {
     pub start_step: usize,
     /// Number of missing steps.
     pub steps: usize,
+    /// Rows before the gap.
+    #[serde(skip)]
+    pub row: usize,
 }
+
+/// Default bound on a trace's resampled length (`max_steps` in the trace section): about
+/// three years at one second, 190 years at one minute.
+pub const DEFAULT_MAX_STEPS: u64 = 100_000_000;
 
 /// Median spacing of consecutive rows, in ms.
 fn native_spacing(instants: &[Instant]) -> Option<i64> {
@@ -66,15 +73,43 @@ pub(super) fn build(
         }
         None => native,
     };
-    let t0 = instants[0].ms();
+    let t0 = instants[0].ms() as i128;
     // Timestamps snap to the nearest native step, so jittered logs keep their minute.
-    let bucket = |t: i64| ((t - t0 + native / 2) / step_ms) as usize;
-    let n = bucket(instants[instants.len() - 1].ms()) + 1;
+    let bucket = |t: i64| ((t as i128 - t0 + native as i128 / 2) / step_ms as i128) as u64;
+    // Gaps and the resampled length come from the rows alone: a few rows far apart are
+    // refused before anything of the span's size is allocated.
+    let gaps = find_gaps(instants, &bucket);
+    if let (Some(g), GapPolicy::Error) = (gaps.first(), spec.gaps) {
+        return Err(Error::bad_file(
+            path,
+            format!(
+                "{} gap(s) in the trace, the first of {} step(s) after row {}: set `gaps = \"zero\"` or `gaps = \"interpolate\"` in the trace section",
+                gaps.len(),
+                g.steps,
+                g.row
+            ),
+        ));
+    }
+    let span = bucket(instants[instants.len() - 1].ms()) + 1;
+    let max_steps = spec.max_steps.unwrap_or(DEFAULT_MAX_STEPS);
+    if span > max_steps {
+        let bytes = span as f64 * (20.0 + 8.0 * regressors.len() as f64);
+        return Err(Error::bad_file(
+            path,
+            format!(
+                "rows 1 to {} span {span} steps of {} s, over the limit of {max_steps} (resampling alone would need {:.1} GB): check the timestamps' unit and the gaps, or raise `max_steps` in the trace section",
+                instants.len(),
+                step_ms as f64 / 1000.0,
+                bytes / 1e9
+            ),
+        ));
+    }
+    let n = span as usize;
     let mut sum = vec![0.0; n];
     let mut count = vec![0u32; n];
     let mut regs: Vec<Vec<f64>> = vec![vec![0.0; n]; regressors.len()];
     for (i, inst) in instants.iter().enumerate() {
-        let b = bucket(inst.ms());
+        let b = bucket(inst.ms()) as usize;
         sum[b] += values[i];
         count[b] += 1;
         for (k, (_, r)) in regressors.iter().enumerate() {
@@ -90,21 +125,9 @@ pub(super) fn build(
             ValueKind::Rate => 0.0,
         })
         .collect();
-    let gaps = find_gaps(&count);
-    if let Some(g) = gaps.first() {
+    if !gaps.is_empty() {
         match spec.gaps {
-            GapPolicy::Error => {
-                return Err(Error::bad_file(
-                    path,
-                    format!(
-                        "{} gap(s) in the trace, the first of {} step(s) after row {}: set `gaps = \"zero\"` or `gaps = \"interpolate\"` in the trace section",
-                        gaps.len(),
-                        g.steps,
-                        count[..g.start_step].iter().map(|&c| c as usize).sum::<usize>()
-                    ),
-                ))
-            }
-            GapPolicy::Zero => {}
+            GapPolicy::Error | GapPolicy::Zero => {}
             GapPolicy::Interpolate => {
                 for g in &gaps {
                     let left = demand[g.start_step - 1];
@@ -129,7 +152,9 @@ pub(super) fn build(
     let start = match instants[0] {
         Instant::Absolute { ms, offset } => Some(
             DateTime::from_timestamp_millis(ms)
-                .expect("valid time")
+                .ok_or_else(|| {
+                    Error::bad_file(path, "the first timestamp is past the year 262143")
+                })?
                 .with_timezone(&offset),
         ),
         Instant::Relative { .. } => None,
@@ -151,22 +176,18 @@ pub(super) fn build(
     })
 }
 
-fn find_gaps(count: &[u32]) -> Vec<Gap> {
-    let mut gaps = Vec::new();
-    let mut i = 0;
-    while i < count.len() {
-        if count[i] == 0 {
-            let start = i;
-            while i < count.len() && count[i] == 0 {
-                i += 1;
-            }
-            gaps.push(Gap {
-                start_step: start,
-                steps: i - start,
-            });
-        } else {
-            i += 1;
-        }
-    }
-    gaps
+/// The runs of steps without a row, from the (sorted) rows and their step index.
+fn find_gaps(instants: &[Instant], bucket: &impl Fn(i64) -> u64) -> Vec<Gap> {
+    instants
+        .windows(2)
+        .enumerate()
+        .filter_map(|(i, w)| {
+            let (a, b) = (bucket(w[0].ms()), bucket(w[1].ms()));
+            (b > a + 1).then(|| Gap {
+                start_step: (a + 1) as usize,
+                steps: (b - a - 1) as usize,
+                row: i + 1,
+            })
+        })
+        .collect()
 }

@@ -1,0 +1,219 @@
+//! Settings that are legal but almost surely a mistake, found once per sweep from the
+//! configuration and the test window's demand: each becomes a WARN line on stderr and an
+//! entry of the manifest's `warnings`.
+
+use crate::metrics::ScoreConfig;
+use crate::policy::spec::{PolicyKind, PolicySpec};
+use crate::sim::{Fidelity, SimConfig};
+
+/// The service's own latency with no queueing: the mean service time in request mode,
+/// the load model's base latency in fluid mode.
+fn implied_latency_ms(c: &SimConfig) -> f64 {
+    match c.fidelity {
+        Fidelity::Requests => {
+            c.requests.concurrency as f64 * c.step_ms as f64 / c.capacity_per_replica
+        }
+        Fidelity::Fluid => c.load.base_latency_ms,
+    }
+}
+
+fn push(out: &mut Vec<String>, w: String) {
+    if !out.contains(&w) {
+        out.push(w);
+    }
+}
+
+/// Every warning for these simulation variants and policies on `test_demand` (requests
+/// per step of `step_ms`).
+pub fn check(
+    sims: &[(SimConfig, ScoreConfig)],
+    policies: &[PolicySpec],
+    test_demand: &[f64],
+    step_ms: u64,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    let ahead_ms =
+        |p: &dyn crate::policy::ScalingPolicy| p.forecast_lead().unwrap_or(0) as u64 * step_ms;
+    let peak = test_demand.iter().copied().fold(0.0, f64::max);
+    let s = |ms: f64| ms / 1000.0;
+    for (c, score) in sims {
+        let latency = implied_latency_ms(c);
+        let need = crate::policy::replicas_for(peak, c.capacity_per_replica);
+        if c.fidelity == Fidelity::Requests && score.slo_ms < latency {
+            push(&mut out, format!(
+                "slo_ms ({}) is below the mean service time ({latency:.0} ms): most requests will violate it in every cell",
+                score.slo_ms
+            ));
+        }
+        let runaway = c.safety.enabled && c.safety.latency_ms < latency;
+        for p in policies {
+            let policy = p.build();
+            let name = p.display_name();
+            let safety = c.safety.enabled && policy.uses_safety_net();
+            if safety && runaway {
+                push(&mut out, format!(
+                    "policy '{name}': safety_net.latency_ms ({}) is below the service's own latency ({latency:.0} ms), so the safety net adds a replica at every step: raise it above the latency you expect, or set safety_net = {{ enabled = false }}",
+                    c.safety.latency_ms
+                ));
+            }
+            let max = p.bounds().max;
+            if need > max {
+                push(&mut out, format!(
+                    "policy '{name}' is capped at max_replicas = {max}, but the test window's peak demand ({peak:.0} per step) needs {need} replicas of capacity {}: it will under-provision there",
+                    c.capacity_per_replica
+                ));
+            }
+            // Only a cap someone chose (or policy_aware's prototype cap of 20).
+            let capped = p.max_replicas.is_some() || p.kind == PolicyKind::PolicyAware;
+            if safety && capped && (need > max || runaway) {
+                push(&mut out, format!(
+                    "policy '{name}': the safety net is not clamped and will take it past its max_replicas ({max}); set safety_net = false on the policy to keep the cap"
+                ));
+            }
+            if p.kind == PolicyKind::Predictive && ahead_ms(&*policy) < c.startup_delay_ms {
+                push(&mut out, format!(
+                    "policy '{name}' provisions {} s ahead but replicas take {} s to start: set lead_steps to at least {}",
+                    ahead_ms(&*policy) / 1000,
+                    c.startup_delay_ms / 1000,
+                    c.startup_delay_ms.div_ceil(step_ms)
+                ));
+            }
+            let cancels = matches!(
+                p.kind,
+                PolicyKind::SimpleCeiling | PolicyKind::Buffered | PolicyKind::ConfidenceAware
+            );
+            let interval = policy
+                .decision_interval_ms()
+                .unwrap_or(c.decision_interval_ms);
+            let ahead_ms = ahead_ms(&*policy);
+            if cancels && c.startup_delay_ms >= interval && ahead_ms < c.startup_delay_ms {
+                push(&mut out, format!(
+                    "policy '{name}' decides every {} s for demand {} s ahead, but replicas take {} s to start: a dip in its forecast cancels replicas still starting; set lead_steps to at least {} (or a longer decision_interval_s)",
+                    s(interval as f64),
+                    s(ahead_ms as f64),
+                    s(c.startup_delay_ms as f64),
+                    c.startup_delay_ms.div_ceil(step_ms)
+                ));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::{RequestConfig, SafetyNet};
+
+    fn spec(toml: &str) -> PolicySpec {
+        toml::from_str(toml).unwrap()
+    }
+
+    fn requests(cap_per_s: f64, slo_ms: f64) -> (SimConfig, ScoreConfig) {
+        (
+            SimConfig {
+                fidelity: Fidelity::Requests,
+                step_ms: 1000,
+                decision_interval_ms: 1000,
+                capacity_per_replica: cap_per_s,
+                requests: RequestConfig {
+                    slo_ms,
+                    ..RequestConfig::default()
+                },
+                ..SimConfig::default()
+            },
+            ScoreConfig {
+                slo_ms,
+                ..ScoreConfig::default()
+            },
+        )
+    }
+
+    #[test]
+    fn runaway_safety_net_with_a_slow_service_is_warned() {
+        // Regression (#12): a 4 s service with the 150 ms threshold tripped every step.
+        let w = check(
+            &[requests(0.25, 10_000.0)],
+            &[spec("kind = 'buffered'\nlead_steps = 0\nmax_replicas = 50")],
+            &[0.5; 10],
+            1000,
+        );
+        assert!(
+            w.iter().any(|m| m.contains("adds a replica at every step")),
+            "{w:?}"
+        );
+        assert!(w.iter().any(|m| m.contains("not clamped")), "{w:?}");
+        // The HPA has no safety net unless asked: no runaway warning for it.
+        let w = check(
+            &[requests(0.25, 10_000.0)],
+            &[spec("kind = 'hpa'")],
+            &[0.5; 10],
+            1000,
+        );
+        assert!(!w.iter().any(|m| m.contains("safety")), "{w:?}");
+    }
+
+    #[test]
+    fn slo_below_the_mean_service_time_is_warned() {
+        let w = check(
+            &[requests(0.25, 500.0)],
+            &[spec("kind = 'hpa'")],
+            &[0.5; 10],
+            1000,
+        );
+        assert!(
+            w.iter()
+                .any(|m| m.contains("slo_ms (500) is below the mean service time (4000 ms)")),
+            "{w:?}"
+        );
+        let w = check(
+            &[requests(100.0, 500.0)],
+            &[spec("kind = 'hpa'")],
+            &[0.5; 10],
+            1000,
+        );
+        assert!(w.is_empty(), "{w:?}");
+    }
+
+    #[test]
+    fn demand_beyond_max_replicas_is_warned() {
+        let fluid = (SimConfig::default(), ScoreConfig::default());
+        let w = check(
+            &[fluid],
+            &[spec("kind = 'hpa'\nmax_replicas = 3")],
+            &[10.0, 200.0, 10.0],
+            60_000,
+        );
+        assert!(w.iter().any(|m| m.contains("capped at max_replicas = 3") && m.contains("needs 8 replicas")), "{w:?}");
+    }
+
+    #[test]
+    fn start_up_longer_than_the_decision_interval_is_warned() {
+        // Regression (#12): decisions every second with a 30 s start-up cancelled every
+        // starting replica of `buffered`.
+        let c = SimConfig {
+            step_ms: 1000,
+            decision_interval_ms: 1000,
+            startup_delay_ms: 30_000,
+            safety: SafetyNet {
+                enabled: false,
+                ..SafetyNet::default()
+            },
+            ..SimConfig::default()
+        };
+        let sims = [(c, ScoreConfig::default())];
+        let w = check(&sims, &[spec("kind = 'buffered'")], &[1.0; 5], 1000);
+        assert!(
+            w.iter()
+                .any(|m| m.contains("set lead_steps to at least 30")),
+            "{w:?}"
+        );
+        let w = check(
+            &sims,
+            &[spec("kind = 'buffered'\nlead_steps = 30")],
+            &[1.0; 5],
+            1000,
+        );
+        assert!(w.is_empty(), "{w:?}");
+    }
+}
