@@ -64,6 +64,10 @@ impl Default for RequestConfig {
     }
 }
 
+/// The most replicas a simulated service may have (each is tracked individually):
+/// `initial_replicas` and `max_replicas` above it are refused before anything is allocated.
+pub const MAX_REPLICAS: u32 = 1_000_000;
+
 /// Everything the simulator needs besides the trace, forecast and policy.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SimConfig {
@@ -118,6 +122,12 @@ impl SimConfig {
                 "decision_interval_s ({} s) must be a positive multiple of the trace step ({} s)",
                 self.decision_interval_ms as f64 / 1000.0,
                 self.step_ms as f64 / 1000.0
+            ));
+        }
+        if self.initial_replicas > MAX_REPLICAS {
+            return Err(format!(
+                "initial_replicas ({}) is over the simulator's limit of {MAX_REPLICAS} replicas",
+                self.initial_replicas
             ));
         }
         if !(self.capacity_per_replica > 0.0 && self.capacity_per_replica.is_finite()) {

@@ -265,6 +265,20 @@ fn scenario_errors_name_the_file_and_the_key() {
             &SMALL.replace("startup_delay_s = [0, 120]", "decision_interval_s = 90") as &str,
             "multiple of the trace step",
         ),
+        // Regression (#13): 4·10^9 initial replicas aborted on a 32 GB allocation.
+        (
+            "huge_pool.toml",
+            &SMALL.replace(
+                "startup_delay_s = [0, 120]",
+                "initial_replicas = 4000000000",
+            ) as &str,
+            "initial_replicas (4000000000) is over the simulator's limit of 1000000",
+        ),
+        (
+            "huge_max.toml",
+            &SMALL.replace("kind = \"hpa\"", "kind = \"hpa\"\nmax_replicas = 100000000") as &str,
+            "max_replicas (100000000) is over the simulator's limit",
+        ),
         // Regression (#12): two `hpa` entries gave two identical labels and one chart line.
         (
             "duplicate_policies.toml",
@@ -769,4 +783,29 @@ max_replicas = 4
         "{w:?}"
     );
     assert!(w.iter().any(|m| m.contains("not clamped")), "{w:?}");
+}
+
+#[test]
+fn an_oversized_forecast_horizon_is_refused_before_allocating() {
+    // Regression (#13): `sim forecast --horizon 100000000000` asked for 800 GB.
+    sim()
+        .args([
+            "forecast",
+            "--model",
+            "naive",
+            "--value-column",
+            "req_per_min",
+            "--train-until",
+            "2025-01-08 00:00:00",
+            "--horizon",
+            "100000000000",
+            "--input",
+            "data/seed/run.csv",
+            "--out",
+            "/tmp/never-written.csv",
+        ])
+        .assert()
+        .failure()
+        .code(1)
+        .stderr(predicate::str::contains("over the limit of 10000000"));
 }

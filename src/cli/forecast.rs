@@ -77,6 +77,11 @@ pub fn run(a: ForecastArgs) -> Result<()> {
     }
     let horizon =
         window_steps(&a.horizon, w.step_ms).map_err(|m| anyhow::anyhow!("--horizon: {m}"))?;
+    // Quantiles take 11 values a step: 10^7 steps is about 1 GB of forecast.
+    const MAX_HORIZON: usize = 10_000_000;
+    if horizon > MAX_HORIZON {
+        bail!("--horizon of {horizon} steps is over the limit of {MAX_HORIZON} (a forecast that long needs {:.0} GB): forecast a shorter horizon", horizon as f64 * 96.0 / 1e9);
+    }
     if horizon == 0 {
         bail!("--horizon must be at least one step");
     }

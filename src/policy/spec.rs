@@ -200,6 +200,12 @@ impl PolicySpec {
                 "min_replicas ({min}) is above max_replicas ({max})"
             ));
         }
+        if max > crate::sim::MAX_REPLICAS {
+            return Err(format!(
+                "max_replicas ({max}) is over the simulator's limit of {} replicas",
+                crate::sim::MAX_REPLICAS
+            ));
+        }
         let positive = |v: Option<f64>, key: &str| match v {
             Some(x) if !(x > 0.0 && x.is_finite()) => {
                 Err(format!("{key} must be a positive number, got {x}"))
