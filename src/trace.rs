@@ -113,7 +113,7 @@ pub(crate) fn read_table(path: &Path) -> Result<DataFrame> {
     let df = match ext.as_str() {
         "parquet" | "pq" => {
             let f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-            ParquetReader::new(f).finish().map_err(pl)?
+            read_parquet_guarded(f, path)?.map_err(pl)?
         }
         "csv" | "txt" => CsvReadOptions::default()
             .with_has_header(true)
@@ -133,6 +133,35 @@ pub(crate) fn read_table(path: &Path) -> Result<DataFrame> {
         return Err(Error::bad_file(path, "the file has no data rows"));
     }
     Ok(df)
+}
+
+/// polars' Parquet reader, with its panics turned into an error naming the file: some
+/// malformed files trip assertions inside polars 0.55 (a bitmap offset, a range check,
+/// thrift metadata) instead of returning an error, and must not abort `sim`.
+fn read_parquet_guarded(
+    f: std::fs::File,
+    path: &Path,
+) -> Result<polars::prelude::PolarsResult<DataFrame>> {
+    // The default hook would print the panic as if `sim` itself had failed; the file is
+    // read before any other thread of ours runs, so swapping the hook is safe here.
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        ParquetReader::new(f).finish()
+    }));
+    std::panic::set_hook(hook);
+    r.map_err(|p| {
+        let why = p
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| p.downcast_ref::<&str>().copied())
+            .unwrap_or("no message");
+        let why: String = why.chars().take(200).collect();
+        Error::bad_file(
+            path,
+            format!("malformed Parquet file: the reader gave up ({why}); rewrite it with pandas or polars, or export it as CSV"),
+        )
+    })
 }
 
 /// Returns a column as strings (for timestamps) or an error naming the available columns.

@@ -809,3 +809,27 @@ fn an_oversized_forecast_horizon_is_refused_before_allocating() {
         .code(1)
         .stderr(predicate::str::contains("over the limit of 10000000"));
 }
+
+#[test]
+fn malformed_parquet_files_are_an_error_not_a_panic() {
+    // Regression (#13): three mutated Parquet files panicked inside polars (exit 101).
+    let d = tempfile::tempdir().unwrap();
+    for file in ["panic1.parquet", "panic2.parquet", "panic3.parquet"] {
+        std::fs::copy(
+            common::root().join("tests/data/hostile").join(file),
+            d.path().join("t.parquet"),
+        )
+        .unwrap();
+        let sc = write(
+            d.path(),
+            "t.toml",
+            "[trace]\nfile = \"t.parquet\"\nvalue_column = \"req_per_min\"\n[window]\ntrain = 2\n[[policies]]\nkind = \"static\"\n",
+        );
+        let out = sweep(&sc, d.path().join("out")).failure().code(1);
+        let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+        assert!(
+            err.contains("t.parquet") && !err.contains("panicked"),
+            "{file}: {err}"
+        );
+    }
+}
