@@ -196,6 +196,64 @@ pub(crate) fn column_strings(col: &Column, path: &Path) -> Result<Vec<Option<Str
     Ok(ca.iter().map(|v| v.map(str::to_string)).collect())
 }
 
+/// A timestamp column as text: native Parquet timestamps (any unit, naive or zoned) and
+/// dates become the text a CSV of the same data would hold — zoned ones RFC 3339 with
+/// the zone's offset at that instant, naive ones naive — so both load alike.
+pub(crate) fn timestamp_strings(col: &Column, path: &Path) -> Result<Vec<Option<String>>> {
+    use chrono::{DateTime, SecondsFormat};
+    let s = col.as_materialized_series();
+    let pl = |source| Error::Polars {
+        path: path.to_path_buf(),
+        source,
+    };
+    let past = |row: usize| Error::bad_row(path, row, "timestamp past the year 262143");
+    match s.dtype() {
+        DataType::Datetime(unit, tz) => {
+            let per_ms = match unit {
+                TimeUnit::Nanoseconds => 1_000_000,
+                TimeUnit::Microseconds => 1_000,
+                TimeUnit::Milliseconds => 1,
+            };
+            let tz = tz.as_ref().map(|t| t.to_chrono()).transpose().map_err(pl)?;
+            let phys = s.to_physical_repr();
+            let values = phys.i64().map_err(pl)?;
+            values
+                .iter()
+                .enumerate()
+                .map(|(i, v)| {
+                    v.map(|v| {
+                        let utc = DateTime::from_timestamp_millis(v.div_euclid(per_ms))
+                            .ok_or_else(|| past(i + 1))?;
+                        Ok(match &tz {
+                            Some(tz) => utc
+                                .with_timezone(tz)
+                                .to_rfc3339_opts(SecondsFormat::Millis, true),
+                            None => utc.naive_utc().format("%Y-%m-%dT%H:%M:%S%.3f").to_string(),
+                        })
+                    })
+                    .transpose()
+                })
+                .collect()
+        }
+        DataType::Date => {
+            let phys = s.to_physical_repr();
+            let days = phys.i32().map_err(pl)?;
+            days.iter()
+                .enumerate()
+                .map(|(i, d)| {
+                    d.map(|d| {
+                        DateTime::from_timestamp(d as i64 * 86_400, 0)
+                            .map(|t| t.naive_utc().format("%Y-%m-%dT%H:%M:%S").to_string())
+                            .ok_or_else(|| past(i + 1))
+                    })
+                    .transpose()
+                })
+                .collect()
+        }
+        _ => column_strings(col, path),
+    }
+}
+
 /// Parses a numeric column: every value must be a finite, non-negative number.
 pub(crate) fn numeric_column(df: &DataFrame, path: &Path, name: &str) -> Result<Vec<f64>> {
     let col = column(df, path, name)?;
@@ -240,7 +298,7 @@ pub(crate) fn numeric_column(df: &DataFrame, path: &Path, name: &str) -> Result<
 pub fn load(spec: &TraceSpec, name: &str) -> Result<LoadedTrace> {
     let path = spec.path.as_path();
     let df = read_table(path)?;
-    let ts_strings = column_strings(column(&df, path, &spec.timestamp_column)?, path)?;
+    let ts_strings = timestamp_strings(column(&df, path, &spec.timestamp_column)?, path)?;
     let value_name = match &spec.value_column {
         Some(v) => v.clone(),
         None => df

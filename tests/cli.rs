@@ -833,3 +833,85 @@ fn malformed_parquet_files_are_an_error_not_a_panic() {
         );
     }
 }
+
+#[test]
+fn parquet_native_timestamps_and_dates_load_like_their_csv_equivalents() {
+    // Regression (#13): native timestamp columns (what pandas and polars write by default),
+    // zoned ones and Date columns gave "cannot create series from Timestamp(Microsecond, None)".
+    use scalesim::trace::{load, TraceSpec};
+    let d = tempfile::tempdir().unwrap();
+    let start_ms: i64 = 1_743_292_800_000; // 2025-03-30T00:00:00Z: Berlin goes to summer time at 01:00Z
+    let n = 180;
+    let values: Vec<f64> = (0..n).map(|i| (i % 17) as f64 + 3.0).collect();
+    let mut csv = String::from("timestamp,req_per_min\n");
+    for (i, v) in values.iter().enumerate() {
+        let t = chrono::DateTime::from_timestamp_millis(start_ms + i as i64 * 60_000).unwrap();
+        csv.push_str(&format!("{},{v}\n", t.to_rfc3339()));
+    }
+    std::fs::write(d.path().join("t.csv"), csv).unwrap();
+    let from_csv = load(&TraceSpec::for_path(d.path().join("t.csv")), "t")
+        .unwrap()
+        .workload;
+    let write_parquet = |name: &str, ts: Series| {
+        let mut df = DataFrame::new(
+            n,
+            vec![ts.into(), Series::new("req_per_min".into(), &values).into()],
+        )
+        .unwrap();
+        let p = d.path().join(name);
+        ParquetWriter::new(std::fs::File::create(&p).unwrap())
+            .finish(&mut df)
+            .unwrap();
+        p
+    };
+    let berlin = TimeZone::opt_try_new(Some("Europe/Berlin")).unwrap();
+    for (unit, per_ms) in [
+        (TimeUnit::Milliseconds, 1),
+        (TimeUnit::Microseconds, 1_000),
+        (TimeUnit::Nanoseconds, 1_000_000),
+    ] {
+        for tz in [None, berlin.clone()] {
+            let raw: Vec<i64> = (0..n as i64)
+                .map(|i| (start_ms + i * 60_000) * per_ms)
+                .collect();
+            let ts = Series::new("timestamp".into(), raw)
+                .cast(&DataType::Datetime(unit, tz.clone()))
+                .unwrap();
+            let p = write_parquet("t.parquet", ts);
+            let w = load(&TraceSpec::for_path(&p), "t").unwrap().workload;
+            assert_eq!(w.demand, from_csv.demand, "{unit:?} {tz:?}");
+            assert_eq!(w.step_ms, 60_000);
+            let start = w.start.unwrap();
+            assert_eq!(start.timestamp_millis(), start_ms, "{unit:?} {tz:?}");
+            // A zoned column keeps its zone's offset, as a CSV with offsets does.
+            let offset = if tz.is_some() { 3600 } else { 0 };
+            assert_eq!(start.offset().local_minus_utc(), offset, "{unit:?} {tz:?}");
+        }
+    }
+    // A Date column: one row a day.
+    let days = Series::new(
+        "timestamp".into(),
+        (20_000..20_000 + n as i32).collect::<Vec<_>>(),
+    )
+    .cast(&DataType::Date)
+    .unwrap();
+    let p = write_parquet("days.parquet", days);
+    let w = load(&TraceSpec::for_path(&p), "t").unwrap().workload;
+    assert_eq!((w.step_ms, w.demand.len()), (86_400_000, n));
+    // Files as pandas / pyarrow write them (tests/data/hostile, from the project's set).
+    let hostile = root().join("tests/data/hostile");
+    for f in ["p_datetime_naive.parquet", "p_datetime_tz.parquet"] {
+        let mut spec = TraceSpec::for_path(hostile.join(f));
+        spec.value_column = Some("req_per_min".into());
+        let w = load(&spec, "t").unwrap().workload;
+        assert_eq!((w.demand.len(), w.step_ms), (200, 60_000), "{f}");
+    }
+    let mut spec = TraceSpec::for_path(hostile.join("p_date.parquet"));
+    spec.value_column = Some("req_per_min".into());
+    // Its 200 rows share one date: refused as its CSV twin is.
+    let e = load(&spec, "t").unwrap_err().to_string();
+    assert!(
+        e.contains("duplicate timestamp '2025-01-01T00:00:00'"),
+        "{e}"
+    );
+}

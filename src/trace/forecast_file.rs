@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use super::parse::parse_column;
-use super::{column, column_strings, read_table};
+use super::{column, column_strings, read_table, timestamp_strings};
 use crate::error::{Error, Result};
 use crate::forecast::file::ExternalForecast;
 use crate::forecast::QUANTILES;
@@ -55,7 +55,7 @@ pub fn load(
         .iter()
         .map(|s| s.to_string())
         .collect();
-    let instants = parse_column(&column_strings(column(&df, path, ts_col)?, path)?, path)?;
+    let instants = parse_column(&timestamp_strings(column(&df, path, ts_col)?, path)?, path)?;
     let yhat = floats(&df, path, value_col)?;
     let origin = match w.start {
         Some(s) => s.timestamp_millis(),
