@@ -6,7 +6,7 @@ mod common;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::{files, sim, sweep, write};
+use common::{files, sim, sweep, sweep_resume, write};
 use predicates::prelude::*;
 
 const SWEEP: &str = r#"
@@ -183,12 +183,7 @@ fn resume_refuses_checkpoints_from_other_inputs() {
     std::fs::create_dir_all(out.join(".grid.partial/rows")).unwrap();
     std::fs::write(out.join(".grid.partial/fingerprint"), "something else").unwrap();
     let sc = write(d.path(), "grid.toml", SWEEP);
-    sim()
-        .arg("sweep")
-        .arg(&sc)
-        .args(["-q", "--resume", "--out"])
-        .arg(&out)
-        .assert()
+    sweep_resume(&sc, &out)
         .failure()
         .stderr(predicate::str::contains("cannot resume"));
     // Without --resume the stale checkpoints are discarded and the sweep runs.
@@ -341,12 +336,7 @@ fn a_kill_at_each_step_of_the_results_swap_recovers() {
             _ => assert!(grid.exists() && !grid.join("earlier.txt").exists() && old.exists()),
         }
         // --resume finishes the swap without recomputing a cell.
-        sim()
-            .arg("sweep")
-            .arg(&sc)
-            .args(["-q", "--resume", "--out"])
-            .arg(&out)
-            .assert()
+        sweep_resume(&sc, &out)
             .success()
             .stderr(predicate::str::contains("75 cells (75 from checkpoints)"));
         for left in [".grid.old", ".grid.partial", ".grid.complete"] {

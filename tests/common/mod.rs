@@ -27,6 +27,19 @@ pub fn sweep(scenario: impl AsRef<Path>, out: impl AsRef<Path>) -> assert_cmd::a
         .assert()
 }
 
+/// `sim sweep -q --resume <scenario> --out <out>`, run and ready for assertions.
+pub fn sweep_resume(
+    scenario: impl AsRef<Path>,
+    out: impl AsRef<Path>,
+) -> assert_cmd::assert::Assert {
+    sim()
+        .arg("sweep")
+        .arg(scenario.as_ref())
+        .args(["-q", "--resume", "--out"])
+        .arg(out.as_ref())
+        .assert()
+}
+
 /// All files under `dir`, relative, sorted.
 pub fn files(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
