@@ -2,15 +2,8 @@
 
 mod common;
 
-use common::{files, root, sim, sweep, write};
-use polars::prelude::*;
+use common::{files, read_parquet, root, sim, sweep, write};
 use predicates::prelude::*;
-
-fn read_parquet(path: &std::path::Path) -> DataFrame {
-    ParquetReader::new(std::fs::File::open(path).unwrap())
-        .finish()
-        .unwrap()
-}
 
 #[test]
 fn gen_data_is_byte_identical_for_the_same_seed_and_differs_for_another() {

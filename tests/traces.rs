@@ -3,14 +3,8 @@
 
 mod common;
 
-use common::{root, sweep, write};
+use common::{read_parquet, root, sweep, write};
 use polars::prelude::*;
-
-fn read_parquet(path: &std::path::Path) -> DataFrame {
-    ParquetReader::new(std::fs::File::open(path).unwrap())
-        .finish()
-        .unwrap()
-}
 
 #[test]
 fn decision_interval_on_a_per_second_trace_is_checked_against_its_own_step() {

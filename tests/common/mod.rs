@@ -40,6 +40,14 @@ pub fn sweep_resume(
         .assert()
 }
 
+/// A Parquet file as a polars frame.
+pub fn read_parquet(path: &Path) -> polars::prelude::DataFrame {
+    use polars::prelude::SerReader;
+    polars::prelude::ParquetReader::new(std::fs::File::open(path).unwrap())
+        .finish()
+        .unwrap()
+}
+
 /// All files under `dir`, relative, sorted.
 pub fn files(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
