@@ -291,7 +291,7 @@ impl PolicySpec {
     /// The `metrics` list, or the one metric of the `metric` / `target` shorthand.
     fn hpa_metrics(&self) -> Result<Vec<Metric>, String> {
         let default_target = if self.kind == PolicyKind::Predictive {
-            0.7
+            PREDICTIVE_TARGET
         } else {
             super::hpa::config::DEFAULT_CPU_TARGET_PCT as f64 / 100.0
         };
@@ -324,7 +324,6 @@ impl PolicySpec {
 
     /// `behavior` from the manifest-shaped table or the flat keys; `None` without either.
     fn hpa_behavior(&self, downscale_ms: u64) -> Result<Option<Behavior>, String> {
-        let ms = |s: Option<f64>, def: u64| s.map_or(def, |v| (v * 1000.0).round() as u64);
         match (&self.behavior, self.flat_behavior()) {
             (Some(_), true) => Err(
                 "`behavior` and the flat keys (stabilization_*_s, scale_up_*, scale_down_*) \
@@ -373,7 +372,6 @@ impl PolicySpec {
     /// The HPA configuration of an `hpa` or `predictive` entry.
     pub fn hpa_config(&self) -> Result<HpaConfig, String> {
         let d = HpaConfig::default();
-        let ms = |s: Option<f64>, def: u64| s.map_or(def, |v| (v * 1000.0).round() as u64);
         let downscale_ms = ms(self.downscale_stabilization_s, d.downscale_stabilization_ms);
         let base = self.tolerance.unwrap_or(d.tolerance.up);
         let dir_tol =
@@ -459,7 +457,7 @@ impl PolicySpec {
                     self.hpa_config().expect(VALIDATED),
                     bounds,
                 ),
-                target: self.target.unwrap_or(0.7),
+                target: self.target.unwrap_or(PREDICTIVE_TARGET),
                 name,
                 lead: self.lead_steps.unwrap_or(5),
                 quantile: qi,
@@ -473,6 +471,14 @@ impl PolicySpec {
         p
     }
 }
+
+/// Seconds (when set) as milliseconds, else `def`.
+fn ms(s: Option<f64>, def: u64) -> u64 {
+    s.map_or(def, |v| (v * 1000.0).round() as u64)
+}
+
+/// `predictive`'s utilisation target: the floor's sizing and its HPA's shorthand target.
+const PREDICTIVE_TARGET: f64 = 0.7;
 
 /// `build` runs on specs that passed `validate` (scenario and live configuration do so).
 const VALIDATED: &str = "PolicySpec::validate runs before build";

@@ -428,7 +428,8 @@ pub fn run(
         sim.stats.events += 1;
         if s > 0 {
             let d = input.demand[s - 1];
-            interval.add(sim.part(mark, boundary, step, d));
+            let part = sim.part(mark, boundary, step, d);
+            interval.add(part);
             let busy = sim.busy_ms - busy0;
             let slots = sim.slot_ms - slot0;
             let util = if slots > 0.0 { busy / slots } else { 1.0 };
@@ -439,7 +440,12 @@ pub fn run(
             } else {
                 sim.step_latencies.iter().sum::<u64>() as f64 / sim.step_latencies.len() as f64
             };
-            let p = p95(&mut sim.step_latencies);
+            // A step that is one part already has its p95.
+            let p = if mark.t + step == boundary {
+                part.latency
+            } else {
+                p95(&mut sim.step_latencies)
+            };
             last_step = (p, cpu);
             tl.demand.push(d);
             tl.forecast.push(

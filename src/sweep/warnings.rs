@@ -36,6 +36,7 @@ pub fn check(
         |p: &dyn crate::policy::ScalingPolicy| p.forecast_lead().unwrap_or(0) as u64 * step_ms;
     let peak = test_demand.iter().copied().fold(0.0, f64::max);
     let s = |ms: f64| ms / 1000.0;
+    let built: Vec<_> = policies.iter().map(|p| (p, p.build())).collect();
     for (c, score) in sims {
         let latency = implied_latency_ms(c);
         let need = crate::policy::replicas_for(peak, c.capacity_per_replica);
@@ -46,8 +47,7 @@ pub fn check(
             ));
         }
         let runaway = c.safety.enabled && c.safety.latency_ms < latency;
-        for p in policies {
-            let policy = p.build();
+        for (p, policy) in &built {
             let name = p.display_name();
             let safety = c.safety.enabled && policy.uses_safety_net();
             if safety && runaway {
@@ -70,10 +70,10 @@ pub fn check(
                     "policy '{name}': the safety net is not clamped and will take it past its max_replicas ({max}); set safety_net = false on the policy to keep the cap"
                 ));
             }
-            if p.kind == PolicyKind::Predictive && ahead_ms(&*policy) < c.startup_delay_ms {
+            if p.kind == PolicyKind::Predictive && ahead_ms(policy.as_ref()) < c.startup_delay_ms {
                 push(&mut out, format!(
                     "policy '{name}' provisions {} s ahead but replicas take {} s to start: set lead_steps to at least {}",
-                    ahead_ms(&*policy) / 1000,
+                    ahead_ms(policy.as_ref()) / 1000,
                     c.startup_delay_ms / 1000,
                     c.startup_delay_ms.div_ceil(step_ms)
                 ));
@@ -85,7 +85,7 @@ pub fn check(
             let interval = policy
                 .decision_interval_ms()
                 .unwrap_or(c.decision_interval_ms);
-            let ahead_ms = ahead_ms(&*policy);
+            let ahead_ms = ahead_ms(policy.as_ref());
             if cancels && c.startup_delay_ms >= interval && ahead_ms < c.startup_delay_ms {
                 push(&mut out, format!(
                     "policy '{name}' decides every {} s for demand {} s ahead, but replicas take {} s to start: a dip in its forecast cancels replicas still starting; set lead_steps to at least {} (or a longer decision_interval_s)",
