@@ -22,6 +22,7 @@ fn request_mode(c: &mut Criterion) {
         simulate(
             &cfg,
             RunInput {
+                missing: &[],
                 demand: &demand,
                 first_step: 0,
                 forecast: None,
@@ -50,6 +51,7 @@ fn fluid_mode(c: &mut Criterion) {
             simulate(
                 &cfg,
                 RunInput {
+                    missing: &[],
                     demand,
                     first_step: 0,
                     forecast: None,

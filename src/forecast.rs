@@ -97,6 +97,12 @@ pub trait Forecaster: Send + Sync + Debug {
     fn name(&self) -> &str;
     /// Fits on `history` (which ends right before the decision time).
     fn fit(&self, history: History<'_>) -> Result<Box<dyn FittedModel>>;
+    /// False when predictions ignore the observations absorbed after the fit (only a
+    /// refit brings new data in), so a "one step ahead" score is really up to a refit
+    /// interval ahead.
+    fn updates_between_refits(&self) -> bool {
+        true
+    }
 }
 
 /// Forecasts for a range of decision steps: row `r` was made at step `first_step + r`

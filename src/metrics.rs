@@ -40,6 +40,9 @@ pub struct RunMetrics {
     pub latency_p50_ms: f64,
     pub latency_p95_ms: f64,
     pub latency_p99_ms: f64,
+    /// Steps not observed (collection outages): left out of every figure above except
+    /// the cost, replica and switch counts, which run on the whole window.
+    pub missing_steps: u64,
     #[serde(flatten)]
     pub elasticity: Elasticity,
 }
@@ -91,9 +94,14 @@ pub fn score(out: &RunOutput, sim: &SimConfig, sc: &ScoreConfig) -> RunMetrics {
     let tl = &out.timeline;
     let n = tl.len();
     let cap = sim.capacity_per_replica;
+    let missing = |i: usize| tl.missing.get(i).copied().unwrap_or(false);
+    // Steps scored: the observed ones.
+    let obs: Vec<usize> = (0..n).filter(|&i| !missing(i)).collect();
+    let pick = |v: &[f64]| obs.iter().map(|&i| v[i]).collect::<Vec<f64>>();
+    let m = obs.len();
     let mut over = 0u64;
     let mut under = 0u64;
-    for i in 0..n {
+    for &i in &obs {
         let capacity = tl.ready_effective[i] * cap;
         over += (capacity > sc.over_factor * tl.demand[i]) as u64;
         under += (tl.demand[i] > capacity) as u64;
@@ -101,8 +109,9 @@ pub fn score(out: &RunOutput, sim: &SimConfig, sc: &ScoreConfig) -> RunMetrics {
     let changes = tl.ready.windows(2).filter(|w| w[0] != w[1]).count() as u64;
     let provisioned: f64 = tl.provisioned_ms.iter().sum();
     let hours = provisioned / 3_600_000.0;
+    let latency = pick(&tl.latency_ms);
     // Timeline latency percentiles, from one copy of the series.
-    let [tl_p50, tl_p95, tl_p99] = percentiles(&tl.latency_ms, [50.0, 95.0, 99.0]);
+    let [tl_p50, tl_p95, tl_p99] = percentiles(&latency, [50.0, 95.0, 99.0]);
     let (p50, p95, p99, slo) = match &out.requests {
         Some(r) => {
             let bad = r.slo_violations + r.dropped;
@@ -117,20 +126,20 @@ pub fn score(out: &RunOutput, sim: &SimConfig, sc: &ScoreConfig) -> RunMetrics {
             tl_p50,
             tl_p95,
             tl_p99,
-            100.0 * tl.latency_ms.iter().filter(|&&l| l > sc.slo_ms).count() as f64
-                / n.max(1) as f64,
+            100.0 * latency.iter().filter(|&&l| l > sc.slo_ms).count() as f64 / m.max(1) as f64,
         ),
     };
     let unserved = match &out.requests {
         Some(r) => r.dropped as f64,
-        None => tl.dropped.iter().sum(),
+        None => pick(&tl.dropped).iter().sum(),
     };
+    let ready: Vec<u32> = obs.iter().map(|&i| tl.ready[i]).collect();
     RunMetrics {
-        over_pct: 100.0 * over as f64 / n.max(1) as f64,
+        over_pct: 100.0 * over as f64 / m.max(1) as f64,
         under_events: under,
-        avg_latency_ms: mean(&tl.latency_ms),
+        avg_latency_ms: mean(&latency),
         p95_latency_ms: tl_p95,
-        avg_cpu_pct: mean(&tl.cpu_pct),
+        avg_cpu_pct: mean(&pick(&tl.cpu_pct)),
         switches: if n > 0 { changes + 1 } else { 0 },
         replica_changes: changes,
         cost_index: tl.ready.iter().map(|&r| r as f64).sum(),
@@ -143,6 +152,7 @@ pub fn score(out: &RunOutput, sim: &SimConfig, sc: &ScoreConfig) -> RunMetrics {
         latency_p50_ms: p50,
         latency_p95_ms: p95,
         latency_p99_ms: p99,
-        elasticity: elasticity::compute(&tl.demand, &tl.ready, cap, sim.step_ms),
+        missing_steps: (n - m) as u64,
+        elasticity: elasticity::compute(&pick(&tl.demand), &ready, cap, sim.step_ms),
     }
 }

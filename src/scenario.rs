@@ -100,6 +100,11 @@ struct TraceToml {
     start: Option<String>,
     end: Option<String>,
     max_steps: Option<u64>,
+    #[serde(default)]
+    missing_values: Vec<f64>,
+    missing_column: Option<String>,
+    #[serde(default)]
+    outages: Vec<crate::trace::Outage>,
 }
 
 /// The `[simulation]` section (scalars, after axis expansion).
@@ -353,6 +358,9 @@ pub fn load(path: &Path) -> Result<Scenario> {
             start: tt.start.clone(),
             end: tt.end.clone(),
             max_steps: tt.max_steps,
+            missing_values: tt.missing_values.clone(),
+            missing_column: tt.missing_column.clone(),
+            outages: tt.outages.clone(),
         }),
         (None, Some(g)) => TraceSource::Generator(
             generator_config(g).map_err(|m| err(format!("[trace.generator]: {m}")))?,

@@ -159,6 +159,17 @@ pub struct RunInput<'a> {
     pub forecast: Option<&'a ForecastTable>,
     /// Seed for the run's random streams (request mode).
     pub seed: u64,
+    /// Steps of the window that were not observed (empty: none). The cluster still
+    /// carries `demand` through them, but no policy observation, safety-net check or
+    /// metric includes them.
+    pub missing: &'a [bool],
+}
+
+impl RunInput<'_> {
+    /// True when window step `s` was not observed.
+    pub fn is_missing(&self, s: usize) -> bool {
+        self.missing.get(s).copied().unwrap_or(false)
+    }
 }
 
 /// Per-step record of a run (columnar).
@@ -184,6 +195,8 @@ pub struct Timeline {
     pub latency_ms: Vec<f64>,
     pub latency_p95_ms: Vec<f64>,
     pub cpu_pct: Vec<f64>,
+    /// Steps that were not observed (empty: none); metrics skip them.
+    pub missing: Vec<bool>,
 }
 
 impl Timeline {

@@ -61,6 +61,24 @@ pub struct TraceSpec {
     /// [`resample::DEFAULT_MAX_STEPS`]).
     #[serde(default)]
     pub max_steps: Option<u64>,
+    /// Values that mean "not collected" (e.g. `[0]` for a logger that writes 0 when down):
+    /// a step with such a row is missing.
+    #[serde(default)]
+    pub missing_values: Vec<f64>,
+    /// A column whose non-zero (or `true`) rows are missing.
+    #[serde(default)]
+    pub missing_column: Option<String>,
+    /// Windows `[start, end)` in the timestamps' format whose steps are missing.
+    #[serde(default)]
+    pub outages: Vec<Outage>,
+}
+
+/// A known collection outage.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Outage {
+    pub start: String,
+    pub end: String,
 }
 
 fn default_ts() -> String {
@@ -81,6 +99,9 @@ impl TraceSpec {
             start: None,
             end: None,
             max_steps: None,
+            missing_values: vec![],
+            missing_column: None,
+            outages: vec![],
         }
     }
 }
@@ -309,6 +330,16 @@ pub fn load(spec: &TraceSpec, name: &str) -> Result<LoadedTrace> {
             .ok_or_else(|| Error::bad_file(path, "no value column besides the timestamp"))?,
     };
     let mut values = numeric_column(&df, path, &value_name)?;
+    // Rows marked missing (by value or by the mask column) become NaN here.
+    let mask = match &spec.missing_column {
+        Some(c) => Some(mask_column(&df, path, c)?),
+        None => None,
+    };
+    for (i, v) in values.iter_mut().enumerate() {
+        if spec.missing_values.contains(v) || mask.as_ref().is_some_and(|m| m[i]) {
+            *v = f64::NAN;
+        }
+    }
     let mut regressors = Vec::new();
     for r in &spec.regressors {
         regressors.push((r.clone(), numeric_column(&df, path, r)?));
@@ -353,5 +384,49 @@ pub fn load(spec: &TraceSpec, name: &str) -> Result<LoadedTrace> {
             ));
         }
     }
-    resample::build(name, path, &instants, &values, &regressors, spec)
+    let outages = spec
+        .outages
+        .iter()
+        .enumerate()
+        .map(|(k, o)| {
+            let at = |t: &str, key: &str| {
+                parse_timestamp(t).map(|i| i.ms()).ok_or_else(|| {
+                    Error::bad_file(path, format!("outages[{k}].{key} '{t}' is not a timestamp"))
+                })
+            };
+            let (a, b) = (at(&o.start, "start")?, at(&o.end, "end")?);
+            if b <= a {
+                return Err(Error::bad_file(
+                    path,
+                    format!(
+                        "outages[{k}] ends ({}) before it starts ({})",
+                        o.end, o.start
+                    ),
+                ));
+            }
+            Ok((a, b))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    resample::build(name, path, &instants, &values, &regressors, &outages, spec)
+}
+
+/// A missing-row mask column: true where the value is non-zero or `true`.
+fn mask_column(df: &DataFrame, path: &Path, name: &str) -> Result<Vec<bool>> {
+    column_strings(column(df, path, name)?, path)?
+        .into_iter()
+        .enumerate()
+        .map(
+            |(i, v)| match v.map(|v| v.trim().to_ascii_lowercase()).as_deref() {
+                None | Some("") | Some("0") | Some("false") | Some("0.0") => Ok(false),
+                Some("1") | Some("true") | Some("1.0") => Ok(true),
+                Some(other) => Err(Error::bad_file(
+                    path,
+                    format!(
+                        "missing_column '{name}' row {}: '{other}' is not 0/1 or true/false",
+                        i + 1
+                    ),
+                )),
+            },
+        )
+        .collect()
 }

@@ -68,6 +68,7 @@ pub fn seed_parity(policy_name: &str, rows: &[LogRow]) -> Option<Parity> {
     let out = simulate(
         &cfg,
         RunInput {
+            missing: &[],
             demand: &demand,
             first_step: 0,
             forecast: Some(&table),
@@ -165,6 +166,7 @@ pub fn erlang_check(
     let out = simulate(
         &cfg,
         RunInput {
+            missing: &[],
             demand: &demand,
             first_step: 0,
             forecast: None,

@@ -19,6 +19,10 @@ pub struct Workload {
     pub demand: Vec<f64>,
     /// Known-in-advance regressors (calendar flags, planned events), aligned with `demand`.
     pub regressors: Vec<(String, Vec<f64>)>,
+    /// Steps whose value was not observed (a collection outage), aligned with `demand`;
+    /// empty when every step was. `demand` holds an interpolation there, for the
+    /// simulated load only: forecasters, policies and metrics skip these steps.
+    pub missing: Vec<bool>,
 }
 
 impl Workload {
@@ -33,6 +37,18 @@ impl Workload {
     /// Steps in one day (at least 1).
     pub fn steps_per_day(&self) -> usize {
         ((86_400_000 / self.step_ms.max(1)) as usize).max(1)
+    }
+    /// True when step `i` was not observed.
+    pub fn is_missing(&self, i: usize) -> bool {
+        self.missing.get(i).copied().unwrap_or(false)
+    }
+    /// The demand as observed: NaN at missing steps.
+    pub fn observed(&self) -> Vec<f64> {
+        self.demand
+            .iter()
+            .enumerate()
+            .map(|(i, &d)| if self.is_missing(i) { f64::NAN } else { d })
+            .collect()
     }
     /// Timestamp of step `i`: ISO-8601 when the start is known, else seconds since the start.
     pub fn timestamp_label(&self, i: usize) -> String {
@@ -59,6 +75,11 @@ impl Workload {
                 .iter()
                 .map(|(n, v)| (n.clone(), v[range.clone()].to_vec()))
                 .collect(),
+            missing: if self.missing.is_empty() {
+                Vec::new()
+            } else {
+                self.missing[range].to_vec()
+            },
         }
     }
     /// A regressor by name.

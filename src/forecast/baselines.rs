@@ -39,14 +39,28 @@ struct Recent {
 }
 
 impl Recent {
-    fn new(cap: usize, y: &[f64]) -> Recent {
+    /// The last `cap` values of `y`, a missing one (NaN) replaced by `fill` of the ring
+    /// before it — the model's own forecast, which carries no information. The walk
+    /// starts `cap` steps before the kept tail, so that a fill has values to read.
+    fn new(cap: usize, y: &[f64], fill: impl Fn(&Recent) -> f64) -> Recent {
         let mut r = Recent {
             buf: VecDeque::with_capacity(cap + 1),
             cap,
             sum: 0.0,
         };
-        for &v in &y[y.len().saturating_sub(cap)..] {
-            r.push(v);
+        let from = y.len().saturating_sub(2 * cap);
+        for &v in &y[from..] {
+            if v.is_finite() {
+                r.push(v);
+            } else if !r.buf.is_empty() {
+                r.push(fill(&r));
+            }
+        }
+        // A tail that starts with missing steps: its first value stands in for them.
+        while r.buf.len() < cap.min(y.len()) {
+            let Some(&first) = r.buf.front() else { break };
+            r.buf.push_front(first);
+            r.sum += first;
         }
         r
     }
@@ -68,6 +82,11 @@ struct NaiveModel {
     rq: ResidualQuantiles,
 }
 
+/// The last finite value (naive's own forecast for a missing step).
+fn last_value(r: &Recent) -> f64 {
+    r.back(1)
+}
+
 impl FittedModel for NaiveModel {
     fn observe(&mut self, y: f64) {
         self.recent.push(y);
@@ -82,7 +101,15 @@ impl FittedModel for NaiveModel {
     }
 }
 
-fn need(name: &str, have: usize, want: usize) -> Result<()> {
+/// Checks that the history has `want` steps, at least one of them observed.
+fn need(name: &str, y: &[f64], want: usize) -> Result<()> {
+    let have = y.len();
+    if have > 0 && !y.iter().any(|v| v.is_finite()) {
+        return Err(Error::forecast(
+            name,
+            format!("every one of the {have} past steps is missing: start the test window after observed data"),
+        ));
+    }
     if have < want {
         return Err(Error::forecast(
             name,
@@ -101,10 +128,15 @@ impl Forecaster for Naive {
     fn fit(&self, h: History<'_>) -> Result<Box<dyn FittedModel>> {
         // One past value is a naive forecast; its intervals need a second (until then
         // they are a point mass).
-        need(&self.name, h.y.len(), 1)?;
+        need(&self.name, h.y, 1)?;
+        // Missing steps (NaN) are skipped: no residual, and the last value carries over.
+        let last =
+            h.y.iter()
+                .rposition(|v| v.is_finite())
+                .unwrap_or(h.y.len() - 1);
         let res: Vec<f64> = h.y.windows(2).map(|w| w[1] - w[0]).collect();
         Ok(Box::new(NaiveModel {
-            recent: Recent::new(1, h.y),
+            recent: Recent::new(1, &h.y[..=last], last_value),
             rq: ResidualQuantiles::from_residuals(&res),
         }))
     }
@@ -157,10 +189,17 @@ impl Forecaster for SeasonalNaive {
     }
     fn fit(&self, h: History<'_>) -> Result<Box<dyn FittedModel>> {
         let m = self.resolve_period(&h)?;
-        need(&self.name, h.y.len(), m + 1)?;
+        need(&self.name, h.y, m + 1)?;
+        // NaN residuals (a missing step on either side) are dropped by the quantiles.
         let res: Vec<f64> = h.y[m..].iter().zip(h.y).map(|(a, b)| a - b).collect();
         Ok(Box::new(SeasonalModel {
-            recent: Recent::new(m, h.y),
+            recent: Recent::new(m, h.y, |r| {
+                if r.buf.len() >= m {
+                    r.back(m)
+                } else {
+                    r.back(1)
+                }
+            }),
             period: m,
             rq: ResidualQuantiles::from_residuals(&res),
         }))
@@ -193,16 +232,30 @@ impl Forecaster for MovingAverage {
         if self.window == 0 {
             return Err(Error::forecast(&self.name, "window must be at least 1"));
         }
-        need(&self.name, h.y.len(), self.window + 1)?;
+        need(&self.name, h.y, self.window + 1)?;
         let w = self.window;
-        let mut sum: f64 = h.y[..w].iter().sum();
+        // Residuals against the mean of the finite values in each window (none: skipped).
+        let (mut sum, mut count) = (0.0, 0usize);
         let mut res = Vec::with_capacity(h.y.len() - w);
-        for t in w..h.y.len() {
-            res.push(h.y[t] - sum / w as f64);
-            sum += h.y[t] - h.y[t - w];
+        for t in 0..h.y.len() {
+            if t >= w {
+                res.push(if count > 0 {
+                    h.y[t] - sum / count as f64
+                } else {
+                    f64::NAN
+                });
+                if h.y[t - w].is_finite() {
+                    sum -= h.y[t - w];
+                    count -= 1;
+                }
+            }
+            if h.y[t].is_finite() {
+                sum += h.y[t];
+                count += 1;
+            }
         }
         Ok(Box::new(MeanModel {
-            recent: Recent::new(w, h.y),
+            recent: Recent::new(w, h.y, |r| r.sum / r.buf.len() as f64),
             rq: ResidualQuantiles::from_residuals(&res),
         }))
     }

@@ -25,7 +25,11 @@ struct State {
 
 impl State {
     fn init(y: &[f64], m: usize) -> State {
-        let mean = |s: &[f64]| s.iter().sum::<f64>() / s.len() as f64;
+        // Means over the observed steps; a missing step's seasonal start is 0.
+        let mean = |s: &[f64]| {
+            let f = s.iter().filter(|v| v.is_finite());
+            f.clone().sum::<f64>() / f.count().max(1) as f64
+        };
         let l0 = mean(&y[..m]);
         let l1 = mean(&y[m..2 * m]);
         let trend = (l1 - l0) / m as f64;
@@ -34,7 +38,14 @@ impl State {
         let season = y[..m]
             .iter()
             .enumerate()
-            .map(|(i, v)| v - (l0 + trend * (i as f64 - mid)))
+            .map(|(i, v)| {
+                let s = v - (l0 + trend * (i as f64 - mid));
+                if s.is_finite() {
+                    s
+                } else {
+                    0.0
+                }
+            })
             .collect();
         State {
             level: l0 + trend * mid,
@@ -44,10 +55,13 @@ impl State {
         }
     }
 
-    /// One-step forecast, then update with `y`; returns the forecast.
+    /// One-step forecast, then update with `y`; returns the forecast. A missing `y`
+    /// (NaN) updates with the forecast itself: zero innovation, as the state-space form
+    /// treats a missing observation.
     fn step(&mut self, y: f64, [a, b, g]: [f64; 3]) -> f64 {
         let s = self.season[self.pos];
         let f = self.level + self.trend + s;
+        let y = if y.is_finite() { y } else { f };
         let level = a * (y - s) + (1.0 - a) * (self.level + self.trend);
         self.trend = b * (level - self.level) + (1.0 - b) * self.trend;
         self.season[self.pos] = g * (y - level) + (1.0 - g) * s;
@@ -59,7 +73,12 @@ impl State {
 
 fn sse(y: &[f64], m: usize, p: [f64; 3]) -> f64 {
     let mut st = State::init(y, m);
-    y[m..].iter().map(|&v| (v - st.step(v, p)).powi(2)).sum()
+    // Missing steps add no error.
+    y[m..]
+        .iter()
+        .map(|&v| (v - st.step(v, p)).powi(2))
+        .filter(|e| e.is_finite())
+        .sum()
 }
 
 /// Nelder-Mead on the unit cube (parameters clamped into [0.001, 0.999]).

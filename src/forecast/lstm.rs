@@ -154,17 +154,32 @@ impl TrainedLstm {
         }
         set_threads();
         let device = Device::cuda_if_available();
-        let mean = y.iter().sum::<f64>() / y.len() as f64;
-        let std = (y.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / y.len() as f64)
+        // Missing steps (NaN): left out of the scaling and of every target; as inputs
+        // they read the last observed value (the network needs a full window).
+        let obs: Vec<f64> = y.iter().copied().filter(|v| v.is_finite()).collect();
+        let mean = obs.iter().sum::<f64>() / obs.len().max(1) as f64;
+        let std = (obs.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / obs.len().max(1) as f64)
             .sqrt()
             .max(1e-9);
-        let norm: Vec<f32> = y.iter().map(|v| ((v - mean) / std) as f32).collect();
-        let n = y.len() - past - ahead + 1;
-        let mut xs = Vec::with_capacity(n * past);
-        let mut ts = Vec::with_capacity(n);
-        for t in past..past + n {
+        let norm: Vec<f32> = carry_forward(y, mean)
+            .iter()
+            .map(|v| ((v - mean) / std) as f32)
+            .collect();
+        let windows = y.len() - past - ahead + 1;
+        let mut xs = Vec::with_capacity(windows * past);
+        let mut ts = Vec::with_capacity(windows);
+        for t in past..past + windows {
+            if y[t..t + ahead].iter().any(|v| !v.is_finite()) {
+                continue;
+            }
             xs.extend_from_slice(&norm[t - past..t]);
             ts.push(norm[t..t + ahead].iter().sum::<f32>() / ahead as f32);
+        }
+        let n = ts.len();
+        if n < 20 {
+            return Err(format!(
+                "needs at least 20 training windows whose {ahead} target step(s) are all observed, has {n}"
+            ));
         }
         let x = Tensor::from_slice(&xs)
             .reshape([n as i64, past as i64])
@@ -259,6 +274,7 @@ impl TrainedLstm {
         let mut point = Vec::with_capacity(ends.len());
         let mut quant = Vec::with_capacity(ends.len() * QUANTILES.len());
         let ends: Vec<usize> = ends.collect();
+        let y = carry_forward(y, mean);
         for chunk in ends.chunks(4096) {
             let mut xs = Vec::with_capacity(chunk.len() * past);
             for &e in chunk {
@@ -303,6 +319,19 @@ impl TrainedLstm {
             report,
         })
     }
+}
+
+/// `y` with each missing value (NaN) replaced by the last observed one (`first` before any).
+fn carry_forward(y: &[f64], first: f64) -> Vec<f64> {
+    let mut last = first;
+    y.iter()
+        .map(|&v| {
+            if v.is_finite() {
+                last = v;
+            }
+            last
+        })
+        .collect()
 }
 
 struct Fitted {

@@ -101,17 +101,26 @@ impl Forecaster for ProphetForecaster {
     fn name(&self) -> &str {
         &self.name
     }
+    fn updates_between_refits(&self) -> bool {
+        false
+    }
     fn fit(&self, h: History<'_>) -> Result<Box<dyn FittedModel>> {
-        let ds: Vec<i64> = (h.start_step..h.next_step())
-            .map(|s| self.origin_ms + (s as u64 * h.step_ms) as i64)
+        // Prophet is a regression on time: missing steps (NaN) are simply left out, as
+        // upstream drops rows whose y is NaN.
+        let keep: Vec<usize> = (0..h.y.len()).filter(|&i| h.y[i].is_finite()).collect();
+        let ds: Vec<i64> = keep
+            .iter()
+            .map(|&i| self.origin_ms + ((h.start_step + i) as u64 * h.step_ms) as i64)
             .collect();
-        let regs: Vec<&[f64]> = self
+        let y: Vec<f64> = keep.iter().map(|&i| h.y[i]).collect();
+        let regs: Vec<Vec<f64>> = self
             .regressors
             .iter()
-            .map(|r| &r[h.start_step..h.next_step()])
+            .map(|r| keep.iter().map(|&i| r[h.start_step + i]).collect())
             .collect();
+        let regs: Vec<&[f64]> = regs.iter().map(Vec::as_slice).collect();
         let model =
-            fit(&self.config, &ds, h.y, &regs).map_err(|m| Error::forecast(&self.name, m))?;
+            fit(&self.config, &ds, &y, &regs).map_err(|m| Error::forecast(&self.name, m))?;
         Ok(Box::new(ProphetFitted {
             model,
             origin_ms: self.origin_ms,

@@ -191,8 +191,23 @@ impl Forecaster for LagRegression {
     }
     fn fit(&self, h: History<'_>) -> Result<Box<dyn FittedModel>> {
         let (model, keep, rq) = self.fit_parts(h)?;
-        let n = h.y.len();
-        let recent = (1..=self.lags).map(|l| h.y[n - l]).collect();
+        // The newest lags; a missing one takes the next older observed value.
+        let mut recent: VecDeque<f64> = VecDeque::with_capacity(self.lags);
+        let mut carry = f64::NAN;
+        for &v in h.y[h.y.len() - self.lags..].iter() {
+            carry = if v.is_finite() { v } else { carry };
+            recent.push_front(carry);
+        }
+        let oldest = recent
+            .iter()
+            .rev()
+            .copied()
+            .find(|v| v.is_finite())
+            .unwrap_or(0.0);
+        recent
+            .iter_mut()
+            .filter(|v| !v.is_finite())
+            .for_each(|v| *v = oldest);
         Ok(Box::new(Fitted {
             spec: self.clone(),
             model,
@@ -224,10 +239,23 @@ impl LagRegression {
         let mut width = 0;
         for t in first..n {
             let lags: Vec<f64> = (1..=k).map(|l| h.y[t - l]).collect();
+            // A missing step (NaN) as target or lag: no training row.
+            if !h.y[t].is_finite() || lags.iter().any(|v| !v.is_finite()) {
+                continue;
+            }
             let before = rows.len();
             self.features(h.start_step + t, h.step_ms, &lags, &mut rows);
             width = rows.len() - before;
             target.push(h.y[t]);
+        }
+        if target.len() < 20 {
+            return Err(Error::forecast(
+                &self.name,
+                format!(
+                    "needs at least 20 training rows without a missing step among the target and its {k} lags, has {}",
+                    target.len()
+                ),
+            ));
         }
         // Drop constant columns (e.g. day of week in a history shorter than a day).
         let keep: Vec<bool> = (0..width)

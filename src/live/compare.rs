@@ -66,6 +66,7 @@ pub fn simulate_live(
     let out = simulate(
         &sc,
         RunInput {
+            missing: &[],
             demand,
             first_step: 0,
             forecast: table.as_ref(),

@@ -522,6 +522,7 @@ mod tests {
             latency_ms: vec![f64::NAN, 125.0],
             latency_p95_ms: vec![f64::NAN, 190.0],
             cpu_pct: vec![f64::NAN, 0.5],
+            missing: vec![],
         };
         let p = dir.path().join("d.parquet");
         write_log(&p, &tl, 15_000).unwrap();

@@ -175,6 +175,7 @@ impl LiveForecaster {
                     start: None,
                     demand: history.to_vec(),
                     regressors: Vec::new(),
+                    missing: Vec::new(),
                 };
                 let h = History {
                     y: history,

@@ -60,6 +60,18 @@ impl IntervalStats {
     }
 }
 
+/// True when a decision in window step `s` has no data at all: nothing observed since
+/// the last decision, because of missing steps (the one it falls in or the one before).
+/// The controller then holds — the HPA's rule when its metrics cannot be read, and every
+/// other policy's too.
+pub(crate) fn holds_for_missing_data(
+    input: &RunInput<'_>,
+    s: usize,
+    since: &IntervalStats,
+) -> bool {
+    since.weight == 0.0 && (input.is_missing(s) || (s > 0 && input.is_missing(s - 1)))
+}
+
 /// The forecast view for a decision at window step `s`, if the table covers it.
 pub(crate) fn forecast_view<'a>(
     input: &RunInput<'a>,
@@ -133,6 +145,9 @@ impl Fluid<'_> {
 
     /// One decision at `t` inside window step `s`: observe, decide, scale the pool.
     fn decide(&mut self, policy: &mut dyn ScalingPolicy, s: usize, t: SimTime) {
+        if holds_for_missing_data(&self.input, s, &self.interval) {
+            return;
+        }
         self.pool.pod_times(&mut self.pods);
         let obs = Observation {
             tick: self.sched.tick - 1,
@@ -152,9 +167,9 @@ impl Fluid<'_> {
     }
 
     /// The part of a step (demand `d` per step) from `start` to `end`, with ∫ ready up to
-    /// `start` at `ready0`: capacity against demand, added to the interval; returns the
-    /// demand served.
-    fn part(&mut self, d: f64, start: u64, end: u64, ready0: f64) -> f64 {
+    /// `start` at `ready0`: capacity against demand, added to the interval unless the
+    /// step was not observed; returns the demand served.
+    fn part(&mut self, d: f64, start: u64, end: u64, ready0: f64, observed: bool) -> f64 {
         let cfg = self.cfg;
         let (step, cap) = (cfg.step_ms, cfg.capacity_per_replica);
         self.events_until(SimTime(end - 1));
@@ -168,15 +183,17 @@ impl Fluid<'_> {
         } else {
             1.0
         };
-        self.interval.add(Part {
-            len_ms: len,
-            weight,
-            demand: d,
-            utilization,
-            latency,
-            cpu,
-            ready: eff,
-        });
+        if observed {
+            self.interval.add(Part {
+                len_ms: len,
+                weight,
+                demand: d,
+                utilization,
+                latency,
+                cpu,
+                ready: eff,
+            });
+        }
         (d * weight).min(eff * cap * weight)
     }
 }
@@ -205,10 +222,12 @@ pub fn run(cfg: &SimConfig, input: RunInput<'_>, policy: &mut dyn ScalingPolicy)
         f.events_until(t);
         f.pool.advance(t);
         let d = input.demand[s];
+        let observed = !input.is_missing(s);
         if f.sched.due(t.ms()) {
             f.decide(policy, s, t);
         }
-        if safety_on {
+        // The safety net reads the same metrics as the policy: none in an outage.
+        if safety_on && observed {
             let (lat, cpu) = cfg.load.evaluate(d, f.pool.ready() as f64, cap);
             if cfg.safety.trips(lat, cpu) {
                 f.pool.scale_to(t, f.pool.target() + 1, &mut f.q);
@@ -225,7 +244,7 @@ pub fn run(cfg: &SimConfig, input: RunInput<'_>, policy: &mut dyn ScalingPolicy)
         loop {
             let part_end = f.sched.next_ms.min(end);
             let ready0 = f.pool.ready_ms;
-            served += f.part(d, start, part_end, ready0);
+            served += f.part(d, start, part_end, ready0, observed);
             if part_end == end {
                 break;
             }
@@ -253,6 +272,7 @@ pub fn run(cfg: &SimConfig, input: RunInput<'_>, policy: &mut dyn ScalingPolicy)
         tl.latency_p95_ms.push(lat);
         tl.cpu_pct.push(cpu);
     }
+    tl.missing = input.missing.to_vec();
     tl
 }
 
@@ -292,6 +312,7 @@ mod tests {
         run(
             &cfg,
             RunInput {
+                missing: &[],
                 demand,
                 first_step: 0,
                 forecast: Some(&table),
@@ -337,6 +358,7 @@ mod tests {
         let tl = run(
             &cfg,
             RunInput {
+                missing: &[],
                 demand: &demand,
                 first_step: 0,
                 forecast: Some(&table),

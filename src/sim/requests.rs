@@ -11,7 +11,7 @@ use std::collections::VecDeque;
 
 use super::cluster::{PoolEvent, ReplicaPool, ScaleChange};
 use super::engine::EventQueue;
-use super::fluid::{forecast_view, IntervalStats, Part, Schedule};
+use super::fluid::{forecast_view, holds_for_missing_data, IntervalStats, Part, Schedule};
 use super::{RequestStats, RunInput, ServiceTime, SimConfig, Timeline};
 use crate::policy::{Observation, PodTimes, ScalingPolicy};
 use crate::rng::{stream_rng, Stream};
@@ -102,6 +102,8 @@ impl Arrivals<'_> {
 
 struct Sim<'a> {
     cfg: &'a SimConfig,
+    /// Window steps not observed: their requests are simulated but not scored.
+    missing: &'a [bool],
     pool: ReplicaPool,
     q: EventQueue<Ev>,
     pool_q: EventQueue<PoolEvent>,
@@ -203,14 +205,24 @@ impl Sim<'_> {
         }
     }
 
+    /// Whether a request that arrived at `t_ms` is scored (its step was observed).
+    fn scored(&self, t_ms: u64) -> bool {
+        !self
+            .missing
+            .get((t_ms / self.cfg.step_ms.max(1)) as usize)
+            .copied()
+            .unwrap_or(false)
+    }
+
     fn arrive(&mut self, now: u64) {
-        self.stats.arrived += 1;
+        let scored = self.scored(now);
+        self.stats.arrived += scored as u64;
         if let Some(id) = self.take_slot() {
             self.start(now, id, now);
         } else if self.waiting.len() < self.cfg.requests.queue_limit {
             self.waiting.push_back(now);
         } else {
-            self.stats.dropped += 1;
+            self.stats.dropped += scored as u64;
             self.step_dropped += 1;
         }
     }
@@ -222,13 +234,15 @@ impl Sim<'_> {
                 let lat = now - arrived;
                 self.busy[replica as usize] -= 1;
                 self.busy_total -= 1;
-                self.stats.served += 1;
                 self.step_served += 1;
-                self.latency_sum += lat as f64;
-                if lat as f64 > self.cfg.requests.slo_ms {
-                    self.stats.slo_violations += 1;
+                if self.scored(arrived) {
+                    self.stats.served += 1;
+                    self.latency_sum += lat as f64;
+                    if lat as f64 > self.cfg.requests.slo_ms {
+                        self.stats.slo_violations += 1;
+                    }
+                    self.hist.saturating_record(lat.max(1));
                 }
-                self.hist.saturating_record(lat.max(1));
                 self.step_latencies.push(lat);
                 match self.state[replica as usize] {
                     READY => {
@@ -335,6 +349,9 @@ impl Sim<'_> {
         s: usize,
         now: u64,
     ) {
+        if holds_for_missing_data(input, s, interval) {
+            return;
+        }
         let mut pods = std::mem::take(&mut self.pods);
         self.pool.pod_times(&mut pods);
         let obs = Observation {
@@ -370,6 +387,7 @@ pub fn run(
     let mean_service = k as f64 * step as f64 / cap;
     let mut sim = Sim {
         cfg,
+        missing: input.missing,
         pool: ReplicaPool::new(cfg.initial_replicas, cfg.startup_delay_ms, None),
         q: EventQueue::default(),
         pool_q: EventQueue::default(),
@@ -419,7 +437,9 @@ pub fn run(
             let at = sched.next_ms;
             sim.run_until(at, &mut arrivals, &mut next_arrival);
             let part = sim.part(mark, at, step, input.demand[s - 1]);
-            interval.add(part);
+            if !input.is_missing(s - 1) {
+                interval.add(part);
+            }
             sched.due(at);
             sim.decide(&input, policy, &sched, &mut interval, s - 1, at);
             mark = sim.mark(at);
@@ -429,7 +449,9 @@ pub fn run(
         if s > 0 {
             let d = input.demand[s - 1];
             let part = sim.part(mark, boundary, step, d);
-            interval.add(part);
+            if !input.is_missing(s - 1) {
+                interval.add(part);
+            }
             let busy = sim.busy_ms - busy0;
             let slots = sim.slot_ms - slot0;
             let util = if slots > 0.0 { busy / slots } else { 1.0 };
@@ -472,7 +494,12 @@ pub fn run(
         if sched.due(boundary) {
             sim.decide(&input, policy, &sched, &mut interval, s, boundary);
         }
-        if safety_on && s > 0 && sim.cfg.safety.trips(last_step.0, last_step.1) {
+        // The safety net reads the last step's metrics: none when it was not observed.
+        if safety_on
+            && s > 0
+            && !input.is_missing(s - 1)
+            && sim.cfg.safety.trips(last_step.0, last_step.1)
+        {
             let target = sim.pool.target() + 1;
             let change = sim
                 .pool
@@ -505,6 +532,7 @@ pub fn run(
         st.latency_p95_ms = sim.hist.value_at_quantile(0.95) as f64;
         st.latency_p99_ms = sim.hist.value_at_quantile(0.99) as f64;
     }
+    tl.missing = input.missing.to_vec();
     (tl, sim.stats)
 }
 
@@ -548,6 +576,7 @@ mod tests {
         let (tl, r) = run(
             &cfg(10, ServiceTime::Deterministic),
             RunInput {
+                missing: &[],
                 demand: &demand,
                 first_step: 0,
                 forecast: None,
@@ -575,6 +604,7 @@ mod tests {
         let (_, r) = run(
             &cfg(100, ServiceTime::Deterministic),
             RunInput {
+                missing: &[],
                 demand: &demand,
                 first_step: 0,
                 forecast: None,
@@ -596,6 +626,7 @@ mod tests {
             run(
                 &c,
                 RunInput {
+                    missing: &[],
                     demand: &demand,
                     first_step: 0,
                     forecast: None,

@@ -33,6 +33,11 @@ pub fn run_cell(
         forecast,
         // Common random numbers: every policy of a simulation variant sees the same arrivals.
         seed: derive_seed(sc.seed, cell.sim as u64, Stream::Arrivals),
+        missing: p
+            .workload
+            .missing
+            .get(p.train..p.train + p.test)
+            .unwrap_or(&[]),
     };
     let out = simulate(sim, input, policy.as_mut());
     let m = metrics::score(&out, sim, score_cfg);

@@ -50,6 +50,7 @@ pub fn manifest_text(sc: &Scenario, p: &Prepared, cells: usize) -> Result<String
             "step_ms": p.workload.step_ms,
             "start": p.workload.timestamp_label(0),
             "gaps_filled": p.gaps,
+            "missing_steps": p.workload.missing.iter().filter(|&&m| m).count(),
         },
         "window": {"train_steps": p.train, "test_steps": p.test, "first_test_timestamp": p.workload.timestamp_label(p.train)},
         "forecast_horizon_steps": p.horizon,

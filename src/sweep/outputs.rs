@@ -93,6 +93,12 @@ pub fn timeline_frame(
             Column::new("latency_ms".into(), tl.latency_ms.clone()),
             Column::new("latency_p95_ms".into(), tl.latency_p95_ms.clone()),
             Column::new("cpu_pct".into(), tl.cpu_pct.clone()),
+            Column::new(
+                "missing".into(),
+                (0..n)
+                    .map(|i| tl.missing.get(i).copied().unwrap_or(false))
+                    .collect::<Vec<bool>>(),
+            ),
         ],
     )
     .map_err(|source| Error::Polars {
@@ -115,16 +121,24 @@ pub fn accuracy_params(sc: &crate::scenario::Scenario) -> Vec<String> {
 }
 
 /// The accuracy table's score columns, in order (before the per-quantile pinball losses).
-pub const ACCURACY_COLUMNS: [&str; 9] = [
+pub const ACCURACY_COLUMNS: [&str; 17] = [
     "n",
     "mae",
     "rmse",
     "mape_pct",
     "smape_pct",
     "mase",
-    "mase_period",
+    "mase_scale",
     "coverage_80_pct",
     "coverage_95_pct",
+    "lead_steps",
+    "mae_lead",
+    "mase_lead",
+    "window_steps",
+    "mae_window",
+    "mase_window",
+    "refit_every_steps",
+    "updates_between_refits",
 ];
 
 /// Header and rows of the accuracy table (no rows: an empty table).
@@ -159,9 +173,17 @@ pub fn accuracy_rows(
             num(a.mape_pct),
             num(a.smape_pct),
             num(a.mase),
-            a.mase_period.to_string(),
+            a.scale.label(),
             num(a.coverage_80_pct),
             num(a.coverage_95_pct),
+            a.at_lead.steps.to_string(),
+            num(a.at_lead.mae),
+            num(a.at_lead.mase),
+            a.over_window.steps.to_string(),
+            num(a.over_window.mae),
+            num(a.over_window.mase),
+            a.refit_every.to_string(),
+            a.updates_between_refits.to_string(),
         ]);
         r.extend(a.pinball.iter().map(|(_, p)| num(*p)));
         out.push(r);

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
-use crate::forecast::accuracy::{self, Accuracy};
+use crate::forecast::accuracy::{self, Accuracy, Horizons, Scale};
 use crate::forecast::rolling::{rolling_forecast, RollingOrigin};
 use crate::forecast::{ForecastTable, Forecaster};
 use crate::metrics::ScoreConfig;
@@ -30,8 +30,12 @@ pub struct Prepared {
     pub inputs: Vec<PathBuf>,
     /// Settings that are legal but almost surely a mistake (also on stderr).
     pub warnings: Vec<String>,
-    /// Built forecasters with their rolling set-up and MASE period.
-    models: Vec<(Arc<dyn Forecaster>, RollingOrigin, usize)>,
+    /// Built forecasters with their rolling set-up.
+    models: Vec<(Arc<dyn Forecaster>, RollingOrigin)>,
+    /// The one MASE scale of every forecaster, from the training window.
+    scale: Scale,
+    /// Horizons the policies read, for the accuracy table.
+    horizons: Horizons,
 }
 
 /// Loads or generates the scenario's workload.
@@ -101,7 +105,7 @@ pub fn prepare(sc: &Scenario) -> Result<Prepared> {
             fit_window: spec.fit_window_steps,
             horizon,
         };
-        models.push((f, ro, spec.period.unwrap_or(workload.steps_per_day())));
+        models.push((f, ro));
     }
     let n = models.len();
     let specs: Vec<_> = sc.policies.iter().map(|(_, p)| p.clone()).collect();
@@ -110,7 +114,14 @@ pub fn prepare(sc: &Scenario) -> Result<Prepared> {
     for w in &warnings {
         tracing::warn!("{}: {w}", sc.path.display());
     }
+    let scale = Scale::from_training(&workload.demand[..train]);
+    let horizons = Horizons {
+        lead: max_lead,
+        window: max_window,
+    };
     Ok(Prepared {
+        scale,
+        horizons,
         workload,
         gaps,
         train,
@@ -128,20 +139,25 @@ pub fn prepare(sc: &Scenario) -> Result<Prepared> {
 impl Prepared {
     /// Computes, in parallel, the forecasts and accuracy of the forecasters marked in `needed`.
     pub fn forecast(&mut self, needed: &[bool]) -> Result<()> {
-        let (y, step, train, test) = (
-            &self.workload.demand,
+        let observed = self.workload.observed();
+        let (y, step, train, test, scale, at) = (
+            &observed,
             self.workload.step_ms,
             self.train,
             self.test,
+            self.scale,
+            self.horizons,
         );
         let results: Vec<Option<Result<(ForecastTable, Accuracy)>>> = self
             .models
             .par_iter()
             .zip(needed.par_iter())
-            .map(|((f, ro, mase_period), &need)| {
+            .map(|((f, ro), &need)| {
                 need.then(|| {
                     let table = rolling_forecast(f.as_ref(), y, step, train, train + test, *ro)?;
-                    let acc = accuracy::score(&table, y, &y[..train], *mase_period);
+                    let mut acc = accuracy::score(&table, &y[..train + test], scale, at);
+                    acc.refit_every = ro.refit_every.min(test);
+                    acc.updates_between_refits = f.updates_between_refits();
                     Ok((table, acc))
                 })
             })

@@ -21,6 +21,8 @@ pub enum GapPolicy {
     Zero,
     /// Missing steps are linearly interpolated between their neighbours (an outage of the logger).
     Interpolate,
+    /// Steps without a row are missing data: forecasters, policies and metrics skip them.
+    Missing,
 }
 
 /// A run of steps that had no row in the source.
@@ -55,6 +57,7 @@ pub(super) fn build(
     instants: &[Instant],
     values: &[f64],
     regressors: &[(String, Vec<f64>)],
+    outages: &[(i64, i64)],
     spec: &TraceSpec,
 ) -> Result<LoadedTrace> {
     let native = native_spacing(instants)
@@ -83,7 +86,7 @@ pub(super) fn build(
         return Err(Error::bad_file(
             path,
             format!(
-                "{} gap(s) in the trace, the first of {} step(s) after row {}: set `gaps = \"zero\"` or `gaps = \"interpolate\"` in the trace section",
+                "{} gap(s) in the trace, the first of {} step(s) after row {}: set `gaps = \"missing\"` (a collection gap), `\"zero\"` (nothing came) or `\"interpolate\"` in the trace section",
                 gaps.len(),
                 g.steps,
                 g.row
@@ -108,8 +111,14 @@ pub(super) fn build(
     let mut sum = vec![0.0; n];
     let mut count = vec![0u32; n];
     let mut regs: Vec<Vec<f64>> = vec![vec![0.0; n]; regressors.len()];
+    let mut missing = vec![false; n];
     for (i, inst) in instants.iter().enumerate() {
         let b = bucket(inst.ms()) as usize;
+        // A row marked missing (NaN) makes its whole step missing: the count is partial.
+        if values[i].is_nan() {
+            missing[b] = true;
+            continue;
+        }
         sum[b] += values[i];
         count[b] += 1;
         for (k, (_, r)) in regressors.iter().enumerate() {
@@ -125,9 +134,23 @@ pub(super) fn build(
             ValueKind::Rate => 0.0,
         })
         .collect();
+    for &(a, b) in outages {
+        // Steps whose start lies in [a, b).
+        let step_at_or_after = |t: i64| ((t as i128 - t0).max(0) as u128).div_ceil(step_ms as u128);
+        let first = step_at_or_after(a).min(n as u128);
+        let last = step_at_or_after(b).min(n as u128);
+        for k in first..last {
+            missing[k as usize] = true;
+        }
+    }
     if !gaps.is_empty() {
         match spec.gaps {
             GapPolicy::Error | GapPolicy::Zero => {}
+            GapPolicy::Missing => {
+                for g in &gaps {
+                    missing[g.start_step..g.start_step + g.steps].fill(true);
+                }
+            }
             GapPolicy::Interpolate => {
                 for g in &gaps {
                     let left = demand[g.start_step - 1];
@@ -149,6 +172,19 @@ pub(super) fn build(
             );
         }
     }
+    let missing_steps = missing.iter().filter(|&&m| m).count();
+    if missing_steps == n {
+        return Err(Error::bad_file(
+            path,
+            "every step is marked missing: check `missing_values`, `missing_column` and `outages`",
+        ));
+    }
+    interpolate_missing(&mut demand, &missing);
+    let missing = if missing_steps > 0 {
+        missing
+    } else {
+        Vec::new()
+    };
     let start = match instants[0] {
         Instant::Absolute { ms, offset } => Some(
             DateTime::from_timestamp_millis(ms)
@@ -171,9 +207,36 @@ pub(super) fn build(
                 .map(|(n, _)| n.clone())
                 .zip(regs)
                 .collect(),
+            missing,
         },
         gaps,
     })
+}
+
+/// Fills each run of missing steps linearly between the observed steps around it (the
+/// nearest one at either end of the trace): the load a simulated cluster still carries
+/// through a collection outage. Nothing is scored on these values.
+fn interpolate_missing(demand: &mut [f64], missing: &[bool]) {
+    let n = demand.len();
+    let mut i = 0;
+    while i < n {
+        if !missing[i] {
+            i += 1;
+            continue;
+        }
+        let j = (i..n).find(|&k| !missing[k]).unwrap_or(n);
+        let left = (i > 0).then(|| demand[i - 1]);
+        let right = (j < n).then(|| demand[j]);
+        let (l, r) = match (left, right) {
+            (Some(l), Some(r)) => (l, r),
+            (Some(v), None) | (None, Some(v)) => (v, v),
+            (None, None) => (0.0, 0.0),
+        };
+        for (k, d) in demand[i..j].iter_mut().enumerate() {
+            *d = l + (r - l) * (k + 1) as f64 / (j - i + 1) as f64;
+        }
+        i = j;
+    }
 }
 
 /// The runs of steps without a row, from the (sorted) rows and their step index.

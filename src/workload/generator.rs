@@ -170,6 +170,7 @@ pub fn generate(name: &str, cfg: &GeneratorConfig) -> Result<Workload> {
         start: Some(start),
         demand,
         regressors: vec![("is_event".into(), events)],
+        missing: Vec::new(),
     };
     for (k, shape) in cfg.shapes.iter().enumerate() {
         shape.apply(

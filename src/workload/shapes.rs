@@ -137,6 +137,7 @@ mod tests {
             start: None,
             demand: vec![10.0; n],
             regressors: vec![],
+            missing: Vec::new(),
         }
     }
 

@@ -193,6 +193,7 @@ fn deviation_8_fifteen_second_syncs_inside_minute_steps() {
     let tl = fluid::run(
         &cfg,
         RunInput {
+            missing: &[],
             demand: &demand,
             first_step: 0,
             forecast: None,

@@ -1,0 +1,355 @@
+//! Right answers on traces of shapes other than the shipped ones (#12): traces shorter than
+//! a day, per-second steps, outages, per-request logs.
+
+mod common;
+
+use common::{sim, sweep, write};
+
+/// A CSV header and rows as (column name, index) lookups.
+fn table(path: &std::path::Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut lines = text
+        .lines()
+        .map(|l| l.split(',').map(str::to_string).collect::<Vec<_>>());
+    (lines.next().unwrap(), lines.collect())
+}
+
+fn col(h: &[String], name: &str) -> usize {
+    h.iter()
+        .position(|c| c == name)
+        .unwrap_or_else(|| panic!("no column {name} in {h:?}"))
+}
+
+/// A 12-hour per-minute microservice trace: a slow cycle, noise, and bursts.
+fn bursty_12h() -> String {
+    let mut x = 88172645463325252u64;
+    let mut csv = String::from("timestamp,requests\n");
+    for m in 0..720u64 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let mut v = 200.0 + 80.0 * (m as f64 / 47.0).sin() + (x % 50) as f64;
+        if x.is_multiple_of(20) {
+            v *= 3.0;
+        }
+        csv.push_str(&format!("{},{}\n", 1_700_000_000 + 60 * m, v as u64));
+    }
+    csv
+}
+
+#[test]
+fn accuracy_ranking_on_a_trace_shorter_than_a_day_follows_mae() {
+    // Regression (#12): MASE was scaled by each forecaster's own period (else one day) and
+    // NaN when the training window was not longer than that, so on a 12-hour trace the
+    // ranking put the forecaster with the worst MAE first and gave "–" for the others.
+    let d = tempfile::tempdir().unwrap();
+    write(d.path(), "bursty.csv", &bursty_12h());
+    let sc = write(
+        d.path(),
+        "b.toml",
+        r#"
+name = "b"
+seed = 1
+[trace]
+file = "bursty.csv"
+[window]
+train = "8h"
+[simulation]
+capacity_per_replica = 40
+[[forecasters]]
+kind = "naive"
+[[forecasters]]
+kind = "moving_average"
+window = 120
+name = "ma120"
+[[forecasters]]
+kind = "moving_average"
+window = 5
+name = "ma5"
+[[forecasters]]
+kind = "seasonal_naive"
+period = 60
+[[forecasters]]
+kind = "prophet"
+[[policies]]
+kind = "buffered"
+lead_steps = 3
+"#,
+    );
+    sweep(&sc, d.path().join("out")).success();
+    let dir = d.path().join("out/b");
+    let (h, rows) = table(&dir.join("forecast_accuracy.csv"));
+    assert_eq!(rows.len(), 5);
+    let num = |r: &Vec<String>, c: &str| r[col(&h, c)].parse::<f64>().unwrap();
+    for r in &rows {
+        for c in ["mase", "mase_lead", "mase_window", "mae_lead"] {
+            assert!(
+                num(r, c).is_finite(),
+                "{c} of {} is {}",
+                r[0],
+                r[col(&h, c)]
+            );
+        }
+        assert_eq!(
+            r[col(&h, "mase_scale")],
+            rows[0][col(&h, "mase_scale")],
+            "one scale"
+        );
+        assert_eq!(
+            r[col(&h, "lead_steps")],
+            "4",
+            "lead 3 is the 4th step ahead"
+        );
+    }
+    let mut by_mae = rows.clone();
+    by_mae.sort_by(|a, b| num(a, "mae").total_cmp(&num(b, "mae")));
+    let mut by_mase = rows.clone();
+    by_mase.sort_by(|a, b| num(a, "mase").total_cmp(&num(b, "mase")));
+    let names = |v: &[Vec<String>]| v.iter().map(|r| r[0].clone()).collect::<Vec<_>>();
+    assert_eq!(names(&by_mae), names(&by_mase));
+    // Prophet's forecasts come from its last refit, and the table says so.
+    let prophet = rows.iter().find(|r| r[0] == "prophet").unwrap();
+    assert_eq!(prophet[col(&h, "updates_between_refits")], "false");
+    assert_eq!(
+        prophet[col(&h, "refit_every_steps")],
+        "240",
+        "a test window shorter than a day"
+    );
+    // The report's ranking names the lowest MAE first.
+    sim().arg("report").arg(&dir).assert().success();
+    let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    let line = md.lines().find(|l| l.contains("accuracy ranking")).unwrap();
+    let best = &by_mae[0][0];
+    assert!(
+        line.contains(&format!("MASE (one step ahead, lower is better): {best} ")),
+        "{line}"
+    );
+    assert!(
+        md.contains("prophet does not absorb new observations"),
+        "{md}"
+    );
+}
+
+#[test]
+fn per_second_traces_get_finite_mase() {
+    // Regression (#12): on per-second traces every MASE was NaN (a day of seconds is longer
+    // than the training window).
+    let d = tempfile::tempdir().unwrap();
+    let mut csv = String::from("timestamp,requests\n");
+    for s in 0..5400u64 {
+        csv.push_str(&format!(
+            "{},{}\n",
+            1_700_000_000 + s,
+            3 + (s * 7919 % 11) / 4 + (s / 600) % 3
+        ));
+    }
+    write(d.path(), "ps.csv", &csv);
+    let sc = write(
+        d.path(),
+        "ps.toml",
+        r#"
+name = "ps"
+[trace]
+file = "ps.csv"
+[window]
+train = "1h"
+[simulation]
+capacity_per_replica = 5
+decision_interval_s = 15
+[[forecasters]]
+kind = "naive"
+[[forecasters]]
+kind = "moving_average"
+window = 60
+[[policies]]
+kind = "buffered"
+"#,
+    );
+    sweep(&sc, d.path().join("out")).success();
+    let (h, rows) = table(&d.path().join("out/ps/forecast_accuracy.csv"));
+    for r in &rows {
+        let mase: f64 = r[col(&h, "mase")].parse().unwrap();
+        assert!(mase.is_finite() && mase > 0.0, "{r:?}");
+        assert_eq!(r[col(&h, "window_steps")], "15");
+    }
+}
+
+/// Six days per minute with a daily cycle; from day 1 on, 10:00–12:00 reads 0 (the
+/// collector was down).
+fn outage_trace() -> String {
+    let mut csv = String::from("timestamp,requests,collected\n");
+    for m in 0..6 * 1440u64 {
+        let day = m % 1440;
+        let down = (600..720).contains(&day) && m >= 1440;
+        let v = if down {
+            0.0
+        } else {
+            300.0
+                + 200.0 * (std::f64::consts::TAU * day as f64 / 1440.0).sin()
+                + ((m * 7919) % 37) as f64
+        };
+        csv.push_str(&format!(
+            "{},{},{}\n",
+            1_700_000_000 + 60 * m,
+            v as u64,
+            !down
+        ));
+    }
+    csv
+}
+
+const OUTAGE_SCENARIO: &str = r#"
+name = "outage"
+seed = 2
+[trace]
+file = "outage.csv"
+value_column = "requests"
+MISSING
+[window]
+train = "3d"
+[simulation]
+capacity_per_replica = 50
+[[forecasters]]
+kind = "seasonal_naive"
+period = 1440
+[[forecasters]]
+kind = "holt_winters"
+[[policies]]
+kind = "hpa"
+metric = "request_rate"
+[[policies]]
+kind = "buffered"
+"#;
+
+#[test]
+fn zero_valued_outages_marked_missing_are_skipped_by_forecasters_policies_and_metrics() {
+    // Regression (#12): zero-valued minutes that were collection gaps could not be marked
+    // as missing; after each, HPA dropped to 1 replica and a forecaster jumped to twice
+    // the peak.
+    let d = tempfile::tempdir().unwrap();
+    write(d.path(), "outage.csv", &outage_trace());
+    let sc = write(
+        d.path(),
+        "o.toml",
+        &OUTAGE_SCENARIO.replace("MISSING", "missing_values = [0]"),
+    );
+    sweep(&sc, d.path().join("out")).success();
+    let dir = d.path().join("out/outage");
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["trace"]["missing_steps"], 5 * 120);
+    // Three outages fall in the three test days.
+    let (h, rows) = table(&dir.join("metrics_summary.csv"));
+    for r in &rows {
+        assert_eq!(r[col(&h, "missing_steps")], "360", "{r:?}");
+        for c in [
+            "over_pct",
+            "avg_latency_ms",
+            "p95_latency_ms",
+            "slo_violation_pct",
+        ] {
+            assert!(
+                r[col(&h, c)].parse::<f64>().unwrap().is_finite(),
+                "{c}: {r:?}"
+            );
+        }
+    }
+    let (ha, acc) = table(&dir.join("forecast_accuracy.csv"));
+    for r in &acc {
+        assert_eq!(
+            r[col(&ha, "n")],
+            (3 * 1440 - 360).to_string(),
+            "missing steps are not scored"
+        );
+    }
+    let peak = 537.0; // 300 + 200 + 36, the largest observed value
+    for (i, r) in rows.iter().enumerate() {
+        let tl = common::read_parquet(&dir.join(format!("timelines/cell_{i:06}.parquet")));
+        let missing = tl.column("missing").unwrap().bool().unwrap();
+        let desired = tl.column("desired").unwrap().u64().unwrap();
+        let forecast = tl.column("forecast").unwrap().f64().unwrap();
+        let mut held = None;
+        for k in 0..tl.height() {
+            let (m, dsr) = (missing.get(k).unwrap(), desired.get(k).unwrap());
+            if m {
+                // Inside an outage the controller holds what it decided at its start, from
+                // the data before it.
+                let before = *held.get_or_insert(dsr);
+                assert_eq!(
+                    dsr,
+                    before,
+                    "{} moved at step {k} of an outage",
+                    r[col(&h, "policy")]
+                );
+            } else {
+                held = None;
+            }
+            if let Some(f) = forecast.get(k).filter(|f| f.is_finite()) {
+                assert!(
+                    f < 1.3 * peak && (!m || f > 50.0),
+                    "{}: forecast {f} at step {k}",
+                    r[2]
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn a_mask_column_outage_windows_and_missing_gaps_mark_the_same_steps() {
+    let d = tempfile::tempdir().unwrap();
+    write(d.path(), "outage.csv", &outage_trace());
+    // Without the zero rows, the gaps themselves are the outages.
+    let no_rows: String = outage_trace()
+        .lines()
+        .filter(|l| !l.ends_with(",false"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    write(d.path(), "gappy.csv", &no_rows);
+    let windows: Vec<String> = (1..6)
+        .map(|day| {
+            let t = 1_700_000_000 + 86_400 * day + 600 * 60;
+            format!("{{ start = \"{t}\", end = \"{}\" }}", t + 7200)
+        })
+        .collect();
+    let ways = [
+        (
+            "mask",
+            "missing_column = \"collected\"".replace("collected", "down"),
+        ),
+        ("windows", format!("outages = [{}]", windows.join(", "))),
+        ("gaps", "gaps = \"missing\"".to_string()),
+    ];
+    // The mask marks rows where it is true: add a `down` column (the inverse of collected).
+    let masked: String = outage_trace()
+        .lines()
+        .enumerate()
+        .map(|(i, l)| {
+            let extra = if i == 0 {
+                "down".into()
+            } else {
+                (l.ends_with(",false") as u8).to_string()
+            };
+            format!("{l},{extra}\n")
+        })
+        .collect();
+    write(d.path(), "masked.csv", &masked);
+    for (name, key) in ways {
+        let file = match name {
+            "mask" => "masked.csv",
+            "gaps" => "gappy.csv",
+            _ => "outage.csv",
+        };
+        let text = OUTAGE_SCENARIO
+            .replace("MISSING", &key)
+            .replace("outage.csv", file)
+            .replace("name = \"outage\"", &format!("name = \"{name}\""));
+        let sc = write(d.path(), &format!("{name}.toml"), &text);
+        sweep(&sc, d.path().join("out")).success();
+        let m: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(d.path().join(format!("out/{name}/manifest.json"))).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(m["trace"]["missing_steps"], 600, "{name}");
+    }
+}
