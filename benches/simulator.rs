@@ -23,6 +23,7 @@ fn request_mode(c: &mut Criterion) {
             &cfg,
             RunInput {
                 missing: &[],
+                replay: None,
                 demand: &demand,
                 first_step: 0,
                 forecast: None,
@@ -52,6 +53,7 @@ fn fluid_mode(c: &mut Criterion) {
                 &cfg,
                 RunInput {
                     missing: &[],
+                    replay: None,
                     demand,
                     first_step: 0,
                     forecast: None,

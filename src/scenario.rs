@@ -105,6 +105,11 @@ struct TraceToml {
     missing_column: Option<String>,
     #[serde(default)]
     outages: Vec<crate::trace::Outage>,
+    #[serde(default)]
+    per_request: bool,
+    #[serde(default)]
+    size_columns: Vec<String>,
+    timestamp_unit: Option<crate::trace::TimestampUnit>,
 }
 
 /// The `[simulation]` section (scalars, after axis expansion).
@@ -193,6 +198,9 @@ pub enum ServiceKind {
     Exponential,
     Deterministic,
     Lognormal,
+    /// Each request's own service time, `base_ms + Σ ms_per[column] × size`, from the size
+    /// columns of a request log.
+    Sizes,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -203,6 +211,10 @@ pub struct RequestsToml {
     pub cv: f64,
     pub concurrency: u32,
     pub queue_limit: usize,
+    /// `sizes`: the service time of a request of size 0 (ms).
+    pub base_ms: f64,
+    /// `sizes`: ms of service per unit of each size column (e.g. per output token).
+    pub ms_per: std::collections::BTreeMap<String, f64>,
 }
 
 impl Default for RequestsToml {
@@ -212,7 +224,53 @@ impl Default for RequestsToml {
             cv: 1.0,
             concurrency: 1,
             queue_limit: 10_000,
+            base_ms: 0.0,
+            ms_per: Default::default(),
         }
+    }
+}
+
+impl RequestsToml {
+    /// Each request's service time (ms) under `service_time = "sizes"`, from `log`'s size
+    /// columns; `None` for the other kinds.
+    pub fn service_times(
+        &self,
+        log: Option<&crate::trace::request_log::RequestLog>,
+    ) -> std::result::Result<Option<Vec<u64>>, String> {
+        if self.service_time != ServiceKind::Sizes {
+            return Ok(None);
+        }
+        let log = log.ok_or(
+            "service_time = \"sizes\" needs a request log: set `per_request = true` and `size_columns` in [trace]",
+        )?;
+        if self.ms_per.is_empty() && self.base_ms <= 0.0 {
+            return Err("service_time = \"sizes\" needs `base_ms` and/or `ms_per = { column = ms per unit }`".into());
+        }
+        let mut cols = Vec::new();
+        for (c, &k) in &self.ms_per {
+            if !(k >= 0.0 && k.is_finite()) {
+                return Err(format!("ms_per.{c} must be a non-negative number, got {k}"));
+            }
+            let v = log.size(c).ok_or_else(|| {
+                format!("ms_per names '{c}', which is not one of the trace's `size_columns`")
+            })?;
+            cols.push((k, v));
+        }
+        if !(self.base_ms >= 0.0 && self.base_ms.is_finite()) {
+            return Err(format!(
+                "base_ms must be a non-negative number, got {}",
+                self.base_ms
+            ));
+        }
+        Ok(Some(
+            (0..log.t_ms.len())
+                .map(|i| {
+                    let ms = self.base_ms + cols.iter().map(|(k, v)| k * v[i]).sum::<f64>();
+                    // At least 1 ms: a request takes some time.
+                    ms.round().max(1.0) as u64
+                })
+                .collect(),
+        ))
     }
 }
 
@@ -234,6 +292,7 @@ impl SimToml {
             ServiceKind::Lognormal => ServiceTime::Lognormal {
                 cv: self.requests.cv,
             },
+            ServiceKind::Sizes => ServiceTime::Sizes,
         };
         let l = &self.latency_model;
         let cfg = SimConfig {
@@ -361,6 +420,9 @@ pub fn load(path: &Path) -> Result<Scenario> {
             missing_values: tt.missing_values.clone(),
             missing_column: tt.missing_column.clone(),
             outages: tt.outages.clone(),
+            per_request: tt.per_request,
+            size_columns: tt.size_columns.clone(),
+            timestamp_unit: tt.timestamp_unit.unwrap_or_default(),
         }),
         (None, Some(g)) => TraceSource::Generator(
             generator_config(g).map_err(|m| err(format!("[trace.generator]: {m}")))?,

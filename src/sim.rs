@@ -38,6 +38,8 @@ pub enum ServiceTime {
     Lognormal {
         cv: f64,
     },
+    /// Each replayed request's own service time, from its sizes (see [`Replay`]).
+    Sizes,
 }
 
 /// Request-mode parameters.
@@ -163,6 +165,17 @@ pub struct RunInput<'a> {
     /// carries `demand` through them, but no policy observation, safety-net check or
     /// metric includes them.
     pub missing: &'a [bool],
+    /// A request log's own arrivals, replayed exactly in request mode (no Poisson draw).
+    pub replay: Option<Replay<'a>>,
+}
+
+/// Arrivals to replay: `t_ms[i] - offset_ms` ms into the window, all inside it.
+#[derive(Debug, Clone, Copy)]
+pub struct Replay<'a> {
+    pub t_ms: &'a [u64],
+    pub offset_ms: u64,
+    /// Service time of each request (ms), when its sizes give one.
+    pub service_ms: Option<&'a [u64]>,
 }
 
 impl RunInput<'_> {

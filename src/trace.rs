@@ -3,6 +3,7 @@
 
 pub mod forecast_file;
 mod parse;
+pub mod request_log;
 mod resample;
 pub mod write;
 
@@ -71,6 +72,39 @@ pub struct TraceSpec {
     /// Windows `[start, end)` in the timestamps' format whose steps are missing.
     #[serde(default)]
     pub outages: Vec<Outage>,
+    /// One row per request (a request log) instead of one row per interval: rows are
+    /// counted per step for the forecasters, and request mode replays them exactly.
+    #[serde(default)]
+    pub per_request: bool,
+    /// Per-request size columns (e.g. input and output tokens) a service-time model reads.
+    #[serde(default)]
+    pub size_columns: Vec<String>,
+    /// Unit of numeric timestamps: `s` (default), `ms`, `us` or `ns`.
+    #[serde(default)]
+    pub timestamp_unit: TimestampUnit,
+}
+
+/// Unit of numeric timestamps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum TimestampUnit {
+    #[default]
+    S,
+    Ms,
+    Us,
+    Ns,
+}
+
+impl TimestampUnit {
+    /// Units per second.
+    pub fn per_second(self) -> f64 {
+        match self {
+            TimestampUnit::S => 1.0,
+            TimestampUnit::Ms => 1e3,
+            TimestampUnit::Us => 1e6,
+            TimestampUnit::Ns => 1e9,
+        }
+    }
 }
 
 /// A known collection outage.
@@ -102,6 +136,9 @@ impl TraceSpec {
             missing_values: vec![],
             missing_column: None,
             outages: vec![],
+            per_request: false,
+            size_columns: vec![],
+            timestamp_unit: TimestampUnit::S,
         }
     }
 }
@@ -319,7 +356,18 @@ pub(crate) fn numeric_column(df: &DataFrame, path: &Path, name: &str) -> Result<
 pub fn load(spec: &TraceSpec, name: &str) -> Result<LoadedTrace> {
     let path = spec.path.as_path();
     let df = read_table(path)?;
-    let ts_strings = timestamp_strings(column(&df, path, &spec.timestamp_column)?, path)?;
+    let mut ts_strings = timestamp_strings(column(&df, path, &spec.timestamp_column)?, path)?;
+    if spec.timestamp_unit != TimestampUnit::S {
+        let per = spec.timestamp_unit.per_second();
+        for t in ts_strings.iter_mut().flatten() {
+            if let Ok(x) = t.trim().parse::<f64>() {
+                *t = format!("{}", x / per);
+            }
+        }
+    }
+    if spec.per_request {
+        return request_log::load(&df, path, &ts_strings, spec, name);
+    }
     let value_name = match &spec.value_column {
         Some(v) => v.clone(),
         None => df
@@ -384,8 +432,13 @@ pub fn load(spec: &TraceSpec, name: &str) -> Result<LoadedTrace> {
             ));
         }
     }
-    let outages = spec
-        .outages
+    let outages = outage_windows(spec, path)?;
+    resample::build(name, path, &instants, &values, &regressors, &outages, spec)
+}
+
+/// The `outages` windows as `[start, end)` in ms (the timestamps' clock).
+fn outage_windows(spec: &TraceSpec, path: &Path) -> Result<Vec<(i64, i64)>> {
+    spec.outages
         .iter()
         .enumerate()
         .map(|(k, o)| {
@@ -406,8 +459,7 @@ pub fn load(spec: &TraceSpec, name: &str) -> Result<LoadedTrace> {
             }
             Ok((a, b))
         })
-        .collect::<Result<Vec<_>>>()?;
-    resample::build(name, path, &instants, &values, &regressors, &outages, spec)
+        .collect()
 }
 
 /// A missing-row mask column: true where the value is non-zero or `true`.

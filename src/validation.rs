@@ -69,6 +69,7 @@ pub fn seed_parity(policy_name: &str, rows: &[LogRow]) -> Option<Parity> {
         &cfg,
         RunInput {
             missing: &[],
+            replay: None,
             demand: &demand,
             first_step: 0,
             forecast: Some(&table),
@@ -167,6 +168,7 @@ pub fn erlang_check(
         &cfg,
         RunInput {
             missing: &[],
+            replay: None,
             demand: &demand,
             first_step: 0,
             forecast: None,

@@ -23,6 +23,8 @@ pub struct Workload {
     /// empty when every step was. `demand` holds an interpolation there, for the
     /// simulated load only: forecasters, policies and metrics skip these steps.
     pub missing: Vec<bool>,
+    /// The individual requests, when the trace is a request log (`demand` counts them).
+    pub requests: Option<std::sync::Arc<crate::trace::request_log::RequestLog>>,
 }
 
 impl Workload {
@@ -78,8 +80,23 @@ impl Workload {
             missing: if self.missing.is_empty() {
                 Vec::new()
             } else {
-                self.missing[range].to_vec()
+                self.missing[range.clone()].to_vec()
             },
+            requests: self.requests.as_ref().map(|r| {
+                let (lo, hi) = (
+                    range.start as u64 * self.step_ms,
+                    range.end as u64 * self.step_ms,
+                );
+                let idx = r.between(lo, hi);
+                std::sync::Arc::new(crate::trace::request_log::RequestLog {
+                    t_ms: r.t_ms[idx.clone()].iter().map(|t| t - lo).collect(),
+                    sizes: r
+                        .sizes
+                        .iter()
+                        .map(|(n, v)| (n.clone(), v[idx.clone()].to_vec()))
+                        .collect(),
+                })
+            }),
         }
     }
     /// A regressor by name.

@@ -14,6 +14,16 @@ fn table(path: &std::path::Path) -> (Vec<String>, Vec<Vec<String>>) {
     (lines.next().unwrap(), lines.collect())
 }
 
+/// A float column of a timeline.
+fn f64s(df: &polars::prelude::DataFrame, name: &str) -> Vec<f64> {
+    df.column(name)
+        .unwrap()
+        .f64()
+        .unwrap()
+        .into_no_null_iter()
+        .collect()
+}
+
 fn col(h: &[String], name: &str) -> usize {
     h.iter()
         .position(|c| c == name)
@@ -351,5 +361,140 @@ fn a_mask_column_outage_windows_and_missing_gaps_mark_the_same_steps() {
         )
         .unwrap();
         assert_eq!(m["trace"]["missing_steps"], 600, "{name}");
+    }
+}
+
+#[test]
+fn request_logs_are_replayed_exactly_with_service_times_from_their_sizes() {
+    // Regression (#12): request mode redrew Poisson arrivals inside each step even when the
+    // trace held each request's own timestamp, and could not use per-request sizes.
+    // One request every 2 s (ms timestamps, two per row pair at the same instant would
+    // tie: the log allows it), alternately 0 and 1 "tokens": 500 or 1500 ms of service on
+    // one replica never queue when replayed; Poisson arrivals at the same rate would.
+    let d = tempfile::tempdir().unwrap();
+    let mut csv = String::from("timestamp_ms,tokens\n");
+    for i in 0..3600u64 {
+        csv.push_str(&format!("{},{}\n", 2000 * i, i % 2));
+    }
+    write(d.path(), "log.csv", &csv);
+    let scenario = |service: &str| {
+        format!(
+            r#"
+name = "log"
+[trace]
+file = "log.csv"
+timestamp_column = "timestamp_ms"
+timestamp_unit = "ms"
+per_request = true
+size_columns = ["tokens"]
+step_s = 10
+[window]
+train = "1h"
+[simulation]
+fidelity = "requests"
+capacity_per_replica = 10
+initial_replicas = 1
+safety_net = {{ enabled = false }}
+slo_ms = 1400
+requests.concurrency = 1
+{service}
+[[policies]]
+kind = "static"
+replicas = 1
+"#
+        )
+    };
+    let sc = write(
+        d.path(),
+        "log.toml",
+        &scenario("requests.service_time = \"sizes\"\nrequests.base_ms = 500\nrequests.ms_per = { tokens = 1000 }"),
+    );
+    let out = sweep(&sc, d.path().join("out")).success();
+    // The capacity agrees with the sizes' mean (1000 ms, so 10 per 10 s step): no warning.
+    let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(!err.contains("capacity_per_replica"), "{err}");
+    let dir = d.path().join("out/log");
+    let (h, rows) = table(&dir.join("metrics_summary.csv"));
+    let r = &rows[0];
+    let num = |c: &str| r[col(&h, c)].parse::<f64>().unwrap();
+    assert_eq!(num("latency_p50_ms"), 500.0);
+    assert_eq!(num("latency_p99_ms"), 1500.0);
+    // Half the requests take 1500 ms > the 1400 ms SLO: exactly 50 %.
+    assert_eq!(num("slo_violation_pct"), 50.0);
+    // Counted once per 10 s step: 5 requests in each, and every one of them served.
+    let tl = common::read_parquet(&dir.join("timelines/cell_000000.parquet"));
+    assert!(f64s(&tl, "demand").iter().all(|&v| v == 5.0));
+    assert_eq!(f64s(&tl, "served").iter().sum::<f64>(), 1800.0);
+    // Exponential service at the same mean on the same replayed arrivals does queue.
+    let sc = write(
+        d.path(),
+        "exp.toml",
+        &scenario("").replace("name = \"log\"", "name = \"exp\""),
+    );
+    sweep(&sc, d.path().join("out")).success();
+    let (h, rows) = table(&d.path().join("out/exp/metrics_summary.csv"));
+    let p99: f64 = rows[0][col(&h, "latency_p99_ms")].parse().unwrap();
+    assert!(p99 > 1500.0, "{p99}");
+}
+
+#[test]
+fn size_based_service_times_on_an_interval_trace_are_refused() {
+    let d = tempfile::tempdir().unwrap();
+    write(d.path(), "bursty.csv", &bursty_12h());
+    let sc = write(
+        d.path(),
+        "s.toml",
+        r#"
+name = "s"
+[trace]
+file = "bursty.csv"
+[window]
+train = "8h"
+[simulation]
+fidelity = "requests"
+requests.service_time = "sizes"
+requests.ms_per = { tokens = 2 }
+[[policies]]
+kind = "static"
+replicas = 3
+"#,
+    );
+    let out = sweep(&sc, d.path().join("out")).failure();
+    let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(
+        err.contains("needs a request log: set `per_request = true`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_mooncake_scenario_replays_every_request_of_its_window() {
+    let d = tempfile::tempdir().unwrap();
+    sweep(common::root().join("scenarios/mooncake.toml"), d.path()).success();
+    let dir = d.path().join("mooncake");
+    // The log's requests in the test window [28 min, 58 min).
+    let text =
+        std::fs::read_to_string(common::root().join("data/traces/mooncake_conversation_2025.csv"))
+            .unwrap();
+    let in_window = text
+        .lines()
+        .skip(1)
+        .filter(|l| {
+            let t: u64 = l.split(',').next().unwrap().parse().unwrap();
+            (28 * 60_000..58 * 60_000).contains(&t)
+        })
+        .count() as f64;
+    let (h, rows) = table(&dir.join("metrics_summary.csv"));
+    for (i, r) in rows.iter().enumerate() {
+        let tl = common::read_parquet(&dir.join(format!("timelines/cell_{i:06}.parquet")));
+        let demand: f64 = f64s(&tl, "demand").iter().sum();
+        let served: f64 = f64s(&tl, "served").iter().sum();
+        let dropped: f64 = r[col(&h, "unserved_requests")].parse().unwrap();
+        assert_eq!(demand, in_window);
+        assert_eq!(served + dropped, in_window, "cell {i}");
+        // Token-sized service: the median latency is about the median service time
+        // (50 + 0.05 × input + 25 × output tokens), seconds, not the 1 s step.
+        let p50: f64 = r[col(&h, "latency_p50_ms")].parse().unwrap();
+        assert!((5_000.0..15_000.0).contains(&p50), "{p50}");
     }
 }

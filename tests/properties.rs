@@ -131,7 +131,8 @@ proptest! {
             let cfg = SimConfig { startup_delay_ms: delay_steps * 60_000, initial_replicas: min, ..SimConfig::default() };
             let mut p = spec.build();
             let out = simulate(&cfg, RunInput {
- missing: &[], demand: &demand, first_step: 0, forecast: Some(&table), seed: 1 }, p.as_mut());
+ missing: &[],
+ replay: None, demand: &demand, first_step: 0, forecast: Some(&table), seed: 1 }, p.as_mut());
             for (i, &d) in out.timeline.desired.iter().enumerate() {
                 prop_assert!(d >= min && d <= max, "{:?} step {}: desired {} outside [{}, {}]", kind, i, d, min, max);
                 prop_assert!(out.timeline.ready[i] <= max, "{:?}: ready above max", kind);
@@ -162,7 +163,8 @@ proptest! {
             point: vec![100.0; demand.len() * 2], quantiles: vec![120.0; demand.len() * 2 * 11],
         };
         let out = simulate(&cfg, RunInput {
- missing: &[], demand: &demand, first_step: 0, forecast: Some(&table), seed: 9 }, p.as_mut());
+ missing: &[],
+ replay: None, demand: &demand, first_step: 0, forecast: Some(&table), seed: 9 }, p.as_mut());
         let r = out.requests.unwrap();
         prop_assert_eq!(r.served + r.dropped, r.arrived);
         let tl_served: f64 = out.timeline.served.iter().sum();

@@ -67,6 +67,7 @@ pub fn simulate_live(
         &sc,
         RunInput {
             missing: &[],
+            replay: None,
             demand,
             first_step: 0,
             forecast: table.as_ref(),

@@ -176,6 +176,7 @@ impl LiveForecaster {
                     demand: history.to_vec(),
                     regressors: Vec::new(),
                     missing: Vec::new(),
+                    requests: None,
                 };
                 let h = History {
                     y: history,

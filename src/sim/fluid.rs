@@ -313,6 +313,7 @@ mod tests {
             &cfg,
             RunInput {
                 missing: &[],
+                replay: None,
                 demand,
                 first_step: 0,
                 forecast: Some(&table),
@@ -359,6 +360,7 @@ mod tests {
             &cfg,
             RunInput {
                 missing: &[],
+                replay: None,
                 demand: &demand,
                 first_step: 0,
                 forecast: Some(&table),

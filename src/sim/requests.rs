@@ -1,5 +1,6 @@
-//! Request fidelity: Poisson arrivals at the trace's rate inside each step, a
-//! load-balancer FIFO queue with a limit (arrivals beyond it are dropped), replicas
+//! Request fidelity: Poisson arrivals at the trace's rate inside each step (or, for a
+//! request log, its own arrivals replayed exactly, with service times from each
+//! request's sizes when asked), a load-balancer FIFO queue with a limit (arrivals beyond it are dropped), replicas
 //! with `concurrency` service slots each, and service times from a chosen
 //! distribution. With c slots in total this is an M/G/c/K queue; with exponential
 //! service and a large limit, M/M/c (validated against Erlang-C).
@@ -54,6 +55,9 @@ impl Service {
     }
     fn draw(&mut self) -> u64 {
         let x = match self.kind {
+            // Only replayed requests, which carry their own service time, reach a `Sizes`
+            // run (the sweep refuses it otherwise); the mean stands in for safety.
+            ServiceTime::Sizes => self.mean,
             ServiceTime::Exponential => {
                 let e: f64 = Exp1.sample(&mut self.rng);
                 e * self.mean
@@ -74,6 +78,42 @@ struct Arrivals<'a> {
     step_ms: f64,
     clock: f64,
     rng: ChaCha8Rng,
+}
+
+/// No service time of its own: the request draws one from the distribution.
+const DRAW: u64 = u64::MAX;
+
+/// Where arrivals come from.
+enum Source<'a> {
+    Poisson(Box<Arrivals<'a>>),
+    /// A request log's own arrivals (`t_ms[i] - offset_ms` into the window), with their
+    /// service times when the sizes give them.
+    Replay {
+        t_ms: &'a [u64],
+        offset_ms: u64,
+        service_ms: Option<&'a [u64]>,
+        i: usize,
+    },
+}
+
+impl Source<'_> {
+    /// Time (ms) and service time ([`DRAW`]: draw one) of the next arrival.
+    fn next(&mut self) -> Option<(f64, u64)> {
+        match self {
+            Source::Poisson(a) => a.next().map(|t| (t, DRAW)),
+            Source::Replay {
+                t_ms,
+                offset_ms,
+                service_ms,
+                i,
+            } => {
+                let t = *t_ms.get(*i)?;
+                let svc = service_ms.map_or(DRAW, |s| s[*i]);
+                *i += 1;
+                Some(((t - *offset_ms) as f64, svc))
+            }
+        }
+    }
 }
 
 impl Arrivals<'_> {
@@ -110,7 +150,8 @@ struct Sim<'a> {
     state: Vec<u8>,
     busy: Vec<u32>,
     free: Vec<u32>,
-    waiting: VecDeque<u64>,
+    /// Queued requests: arrival time and service time ([`DRAW`]: drawn at the start).
+    waiting: VecDeque<(u64, u64)>,
     service: Service,
     busy_total: u64,
     ready_slots: u64,
@@ -180,14 +221,19 @@ impl Sim<'_> {
         None
     }
 
-    fn start(&mut self, now: u64, id: u32, arrived: u64) {
+    fn start(&mut self, now: u64, id: u32, arrived: u64, svc: u64) {
         if now > arrived {
             self.stats.waited += 1;
             self.stats.wait_sum_ms += (now - arrived) as f64;
         }
         self.busy[id as usize] += 1;
         self.busy_total += 1;
-        let done = now + self.service.draw();
+        let done = now
+            + if svc == DRAW {
+                self.service.draw()
+            } else {
+                svc
+            };
         self.q.push(
             SimTime(done),
             Ev::Departure {
@@ -200,8 +246,8 @@ impl Sim<'_> {
     fn dispatch_waiting(&mut self, now: u64) {
         while !self.waiting.is_empty() {
             let Some(id) = self.take_slot() else { break };
-            let arrived = self.waiting.pop_front().unwrap();
-            self.start(now, id, arrived);
+            let (arrived, svc) = self.waiting.pop_front().unwrap();
+            self.start(now, id, arrived, svc);
         }
     }
 
@@ -214,13 +260,13 @@ impl Sim<'_> {
             .unwrap_or(false)
     }
 
-    fn arrive(&mut self, now: u64) {
+    fn arrive(&mut self, now: u64, svc: u64) {
         let scored = self.scored(now);
         self.stats.arrived += scored as u64;
         if let Some(id) = self.take_slot() {
-            self.start(now, id, now);
+            self.start(now, id, now, svc);
         } else if self.waiting.len() < self.cfg.requests.queue_limit {
-            self.waiting.push_back(now);
+            self.waiting.push_back((now, svc));
         } else {
             self.stats.dropped += scored as u64;
             self.step_dropped += 1;
@@ -246,8 +292,8 @@ impl Sim<'_> {
                 self.step_latencies.push(lat);
                 match self.state[replica as usize] {
                     READY => {
-                        if let Some(arrived) = self.waiting.pop_front() {
-                            self.start(now, replica, arrived);
+                        if let Some((arrived, svc)) = self.waiting.pop_front() {
+                            self.start(now, replica, arrived, svc);
                         } else {
                             self.free.push(replica);
                         }
@@ -298,10 +344,10 @@ impl Sim<'_> {
     }
 
     /// Processes every event and arrival strictly before `until`, then integrates to it.
-    fn run_until(&mut self, until: u64, arrivals: &mut Arrivals<'_>, next: &mut Option<f64>) {
+    fn run_until(&mut self, until: u64, arrivals: &mut Source<'_>, next: &mut Option<(f64, u64)>) {
         loop {
             let heap_t = self.q.peek_time().map(|t| t.ms()).filter(|&h| h < until);
-            let arr_t = next.map(|a| a.round() as u64).filter(|&a| a < until);
+            let arr_t = next.map(|a| a.0.round() as u64).filter(|&a| a < until);
             match (heap_t, arr_t) {
                 (Some(h), a) if a.is_none_or(|a| h <= a) => {
                     let (t, ev) = self.q.pop().unwrap();
@@ -311,7 +357,7 @@ impl Sim<'_> {
                 (_, Some(a)) => {
                     self.integrate(a);
                     self.stats.events += 1;
-                    self.arrive(a);
+                    self.arrive(a, next.map_or(DRAW, |n| n.1));
                     *next = arrivals.next();
                 }
                 // (Some, None) took the first arm.
@@ -417,11 +463,19 @@ pub fn run(
     for id in 0..cfg.initial_replicas {
         sim.make_ready(0, id);
     }
-    let mut arrivals = Arrivals {
-        demand: input.demand,
-        step_ms: step as f64,
-        clock: 0.0,
-        rng: stream_rng(input.seed, 0, Stream::Arrivals),
+    let mut arrivals = match input.replay {
+        Some(r) => Source::Replay {
+            t_ms: r.t_ms,
+            offset_ms: r.offset_ms,
+            service_ms: r.service_ms,
+            i: 0,
+        },
+        None => Source::Poisson(Box::new(Arrivals {
+            demand: input.demand,
+            step_ms: step as f64,
+            clock: 0.0,
+            rng: stream_rng(input.seed, 0, Stream::Arrivals),
+        })),
     };
     let mut next_arrival = arrivals.next();
     let mut tl = Timeline::default();
@@ -577,6 +631,7 @@ mod tests {
             &cfg(10, ServiceTime::Deterministic),
             RunInput {
                 missing: &[],
+                replay: None,
                 demand: &demand,
                 first_step: 0,
                 forecast: None,
@@ -605,6 +660,7 @@ mod tests {
             &cfg(100, ServiceTime::Deterministic),
             RunInput {
                 missing: &[],
+                replay: None,
                 demand: &demand,
                 first_step: 0,
                 forecast: None,
@@ -627,6 +683,7 @@ mod tests {
                 &c,
                 RunInput {
                     missing: &[],
+                    replay: None,
                     demand: &demand,
                     first_step: 0,
                     forecast: None,

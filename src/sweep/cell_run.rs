@@ -9,7 +9,7 @@ use crate::error::Result;
 use crate::metrics::{self, ScoreConfig};
 use crate::rng::{derive_seed, Stream};
 use crate::scenario::Scenario;
-use crate::sim::{simulate, RunInput, SimConfig};
+use crate::sim::{simulate, Fidelity, Replay, RunInput, SimConfig};
 
 /// Runs `cell` and returns its summary row (all columns).
 pub fn run_cell(
@@ -38,6 +38,7 @@ pub fn run_cell(
             .missing
             .get(p.train..p.train + p.test)
             .unwrap_or(&[]),
+        replay: replay(p, cell.sim, sim),
     };
     let out = simulate(sim, input, policy.as_mut());
     let m = metrics::score(&out, sim, score_cfg);
@@ -97,4 +98,20 @@ pub fn header(params: &[String]) -> Vec<String> {
     h.extend(m.as_object().unwrap().keys().cloned());
     h.push("seed".into());
     h
+}
+
+/// A request log's arrivals in the test window, replayed in request mode.
+fn replay<'a>(p: &'a Prepared, sim_index: usize, sim: &SimConfig) -> Option<Replay<'a>> {
+    let log = p.workload.requests.as_deref()?;
+    if sim.fidelity != Fidelity::Requests {
+        return None;
+    }
+    let step = p.workload.step_ms;
+    let (lo, hi) = (p.train as u64 * step, (p.train + p.test) as u64 * step);
+    let idx = log.between(lo, hi);
+    Some(Replay {
+        t_ms: &log.t_ms[idx.clone()],
+        offset_ms: lo,
+        service_ms: p.services[sim_index].as_ref().map(|s| &s[idx]),
+    })
 }

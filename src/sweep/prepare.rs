@@ -24,6 +24,8 @@ pub struct Prepared {
     pub test: usize,
     pub horizon: usize,
     pub sims: Vec<(SimConfig, ScoreConfig)>,
+    /// Per simulation variant: each logged request's service time, when its sizes set it.
+    pub services: Vec<Option<Vec<u64>>>,
     /// Forecasts per forecaster variant; `None` where this run does not need one.
     pub forecasts: Vec<Option<ForecastTable>>,
     pub accuracy: Vec<Option<Accuracy>>,
@@ -75,6 +77,16 @@ pub fn prepare(sc: &Scenario) -> Result<Prepared> {
                 .map_err(|m| err(format!("[simulation]: {m}")))
         })
         .collect::<Result<Vec<_>>>()?;
+    let services = sc
+        .sims
+        .iter()
+        .map(|v| {
+            v.sim
+                .requests
+                .service_times(workload.requests.as_deref())
+                .map_err(|m| err(format!("[simulation] requests: {m}")))
+        })
+        .collect::<Result<Vec<_>>>()?;
     let max_window = sims
         .iter()
         .map(|(c, _)| c.decision_steps())
@@ -109,8 +121,9 @@ pub fn prepare(sc: &Scenario) -> Result<Prepared> {
     }
     let n = models.len();
     let specs: Vec<_> = sc.policies.iter().map(|(_, p)| p.clone()).collect();
-    let warnings =
+    let mut warnings =
         super::warnings::check(&sims, &specs, &workload.demand[train..train + test], step);
+    warnings.extend(super::warnings::check_sizes(&sims, &services));
     for w in &warnings {
         tracing::warn!("{}: {w}", sc.path.display());
     }
@@ -128,6 +141,7 @@ pub fn prepare(sc: &Scenario) -> Result<Prepared> {
         test,
         horizon,
         sims,
+        services,
         forecasts: vec![None; n],
         accuracy: vec![None; n],
         inputs,

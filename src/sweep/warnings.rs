@@ -4,7 +4,7 @@
 
 use crate::metrics::ScoreConfig;
 use crate::policy::spec::{PolicyKind, PolicySpec};
-use crate::sim::{Fidelity, SimConfig};
+use crate::sim::{Fidelity, ServiceTime, SimConfig};
 
 /// The service's own latency with no queueing: the mean service time in request mode,
 /// the load model's base latency in fluid mode.
@@ -15,6 +15,40 @@ fn implied_latency_ms(c: &SimConfig) -> f64 {
         }
         Fidelity::Fluid => c.load.base_latency_ms,
     }
+}
+
+fn slo_below_service(out: &mut Vec<String>, slo_ms: f64, mean_ms: f64) {
+    if slo_ms < mean_ms {
+        push(out, format!(
+            "slo_ms ({slo_ms}) is below the mean service time ({mean_ms:.0} ms): most requests will violate it in every cell"
+        ));
+    }
+}
+
+/// Warnings for request-mode variants whose service times come from request sizes
+/// (`services`, aligned with `sims`): the SLO against their mean, and the capacity the
+/// policies size with against the one those times give.
+pub fn check_sizes(
+    sims: &[(SimConfig, ScoreConfig)],
+    services: &[Option<Vec<u64>>],
+) -> Vec<String> {
+    let mut out = Vec::new();
+    for ((c, score), svc) in sims.iter().zip(services) {
+        let Some(svc) = svc.as_ref().filter(|v| !v.is_empty()) else {
+            continue;
+        };
+        let mean = svc.iter().sum::<u64>() as f64 / svc.len() as f64;
+        slo_below_service(&mut out, score.slo_ms, mean);
+        let implied = c.requests.concurrency as f64 * c.step_ms as f64 / mean;
+        let ratio = c.capacity_per_replica / implied;
+        if !(0.8..=1.25).contains(&ratio) {
+            push(&mut out, format!(
+                "capacity_per_replica ({}) is not what the requests' service times give: a mean of {mean:.0} ms with concurrency {} serves {implied:.3} requests per step per replica; the policies size replicas with capacity_per_replica",
+                c.capacity_per_replica, c.requests.concurrency
+            ));
+        }
+    }
+    out
 }
 
 fn push(out: &mut Vec<String>, w: String) {
@@ -40,11 +74,8 @@ pub fn check(
     for (c, score) in sims {
         let latency = implied_latency_ms(c);
         let need = crate::policy::replicas_for(peak, c.capacity_per_replica);
-        if c.fidelity == Fidelity::Requests && score.slo_ms < latency {
-            push(&mut out, format!(
-                "slo_ms ({}) is below the mean service time ({latency:.0} ms): most requests will violate it in every cell",
-                score.slo_ms
-            ));
+        if c.fidelity == Fidelity::Requests && c.requests.service != ServiceTime::Sizes {
+            slo_below_service(&mut out, score.slo_ms, latency);
         }
         let runaway = c.safety.enabled && c.safety.latency_ms < latency;
         for (p, policy) in &built {

@@ -77,6 +77,16 @@ pub fn parse_timestamp(text: &str) -> Option<Instant> {
 
 /// Parses a whole timestamp column; rows are 1-based in errors.
 pub(crate) fn parse_column(values: &[Option<String>], path: &Path) -> Result<Vec<Instant>> {
+    parse_sorted(values, path, false)
+}
+
+/// Parses a timestamp column that must be sorted; `ties` allows equal neighbours (a
+/// request log, where several requests share a timestamp).
+pub(crate) fn parse_sorted(
+    values: &[Option<String>],
+    path: &Path,
+    ties: bool,
+) -> Result<Vec<Instant>> {
     let mut out: Vec<Instant> = Vec::with_capacity(values.len());
     for (i, v) in values.iter().enumerate() {
         let row = i + 1;
@@ -103,7 +113,7 @@ pub(crate) fn parse_column(values: &[Option<String>], path: &Path) -> Result<Vec
                     "mixes absolute and relative timestamps",
                 ));
             }
-            if inst.ms() == prev.ms() {
+            if inst.ms() == prev.ms() && !ties {
                 return Err(Error::bad_row(
                     path,
                     row,

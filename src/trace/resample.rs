@@ -185,17 +185,7 @@ pub(super) fn build(
     } else {
         Vec::new()
     };
-    let start = match instants[0] {
-        Instant::Absolute { ms, offset } => Some(
-            DateTime::from_timestamp_millis(ms)
-                .ok_or_else(|| {
-                    Error::bad_file(path, "the first timestamp is past the year 262143")
-                })?
-                .with_timezone(&offset),
-        ),
-        Instant::Relative { .. } => None,
-    };
-    let start: Option<DateTime<FixedOffset>> = start;
+    let start = start_time(instants[0], path)?;
     Ok(LoadedTrace {
         workload: Workload {
             name: name.to_string(),
@@ -208,6 +198,7 @@ pub(super) fn build(
                 .zip(regs)
                 .collect(),
             missing,
+            requests: None,
         },
         gaps,
     })
@@ -216,7 +207,7 @@ pub(super) fn build(
 /// Fills each run of missing steps linearly between the observed steps around it (the
 /// nearest one at either end of the trace): the load a simulated cluster still carries
 /// through a collection outage. Nothing is scored on these values.
-fn interpolate_missing(demand: &mut [f64], missing: &[bool]) {
+pub(super) fn interpolate_missing(demand: &mut [f64], missing: &[bool]) {
     let n = demand.len();
     let mut i = 0;
     while i < n {
@@ -236,6 +227,20 @@ fn interpolate_missing(demand: &mut [f64], missing: &[bool]) {
             *d = l + (r - l) * (k + 1) as f64 / (j - i + 1) as f64;
         }
         i = j;
+    }
+}
+
+/// The absolute time of a trace's first step, when its timestamps have one.
+pub(super) fn start_time(first: Instant, path: &Path) -> Result<Option<DateTime<FixedOffset>>> {
+    match first {
+        Instant::Absolute { ms, offset } => Ok(Some(
+            DateTime::from_timestamp_millis(ms)
+                .ok_or_else(|| {
+                    Error::bad_file(path, "the first timestamp is past the year 262143")
+                })?
+                .with_timezone(&offset),
+        )),
+        Instant::Relative { .. } => Ok(None),
     }
 }
 

@@ -171,6 +171,7 @@ pub fn generate(name: &str, cfg: &GeneratorConfig) -> Result<Workload> {
         demand,
         regressors: vec![("is_event".into(), events)],
         missing: Vec::new(),
+        requests: None,
     };
     for (k, shape) in cfg.shapes.iter().enumerate() {
         shape.apply(

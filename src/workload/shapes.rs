@@ -138,6 +138,7 @@ mod tests {
             demand: vec![10.0; n],
             regressors: vec![],
             missing: Vec::new(),
+            requests: None,
         }
     }
 

@@ -194,6 +194,7 @@ fn deviation_8_fifteen_second_syncs_inside_minute_steps() {
         &cfg,
         RunInput {
             missing: &[],
+            replay: None,
             demand: &demand,
             first_step: 0,
             forecast: None,
