@@ -446,10 +446,16 @@ pub fn load(path: &Path) -> Result<Scenario> {
     let sim_table = top.simulation.clone().unwrap_or_default();
     let mut sims = Vec::new();
     for (params, t) in axes::expand(&sim_table) {
-        let hint = axes::sweep_hint(&t);
-        let sim: SimToml = Value::Table(t)
-            .try_into()
-            .map_err(|e: toml::de::Error| err(format!("[simulation]: {}{hint}", e.message())))?;
+        let lists = axes::string_lists(&t);
+        let sim: SimToml = Value::Table(t).try_into().map_err(|e: toml::de::Error| {
+            // [simulation] is one entry, so a list of strings cannot become several.
+            err(match lists.first() {
+                Some(key) => format!(
+                    "[simulation]: `{key}` is a list of strings, but [simulation] takes one value (only lists of numbers are sweep axes): write one scenario file per value and run them together with `sim sweep a.toml b.toml`"
+                ),
+                None => format!("[simulation]: {}", e.message()),
+            })
+        })?;
         // The trace's step is known only once it is loaded (prepare checks the settings
         // against it); a 1 ms step checks everything that does not depend on it.
         sim.to_config(1)

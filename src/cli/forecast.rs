@@ -13,7 +13,8 @@ use crate::trace::{self, parse_timestamp, TraceSpec};
 
 #[derive(Debug, clap::Args)]
 pub struct ForecastArgs {
-    /// Forecaster kind: naive, seasonal_naive, moving_average, holt_winters, prophet.
+    /// Forecaster kind: naive, seasonal_naive, moving_average, holt_winters, prophet, ridge,
+    /// random_forest, lstm (a build with the `lstm` feature) or file.
     #[arg(long)]
     pub model: String,
     /// Trace file (CSV or Parquet).
@@ -24,7 +25,7 @@ pub struct ForecastArgs {
     /// Value column (default: the first column after the timestamp).
     #[arg(long)]
     pub value_column: Option<String>,
-    /// Steps with no row: error, zero or interpolate.
+    /// Steps with no row: error, zero, interpolate or missing (skipped by the fit).
     #[arg(long, value_enum, default_value = "error")]
     pub gaps: GapArg,
     /// Known-in-advance regressor columns (repeatable); Prophet uses them.
@@ -50,6 +51,7 @@ pub enum GapArg {
     Error,
     Zero,
     Interpolate,
+    Missing,
 }
 
 pub fn run(a: ForecastArgs) -> Result<()> {
@@ -61,18 +63,34 @@ pub fn run(a: ForecastArgs) -> Result<()> {
             GapArg::Error => trace::GapPolicy::Error,
             GapArg::Zero => trace::GapPolicy::Zero,
             GapArg::Interpolate => trace::GapPolicy::Interpolate,
+            GapArg::Missing => trace::GapPolicy::Missing,
         },
         ..TraceSpec::for_path(&a.input)
     };
     let w = trace::load(&spec, "input")?.workload;
     let cut = parse_timestamp(&a.train_until)
         .with_context(|| format!("--train-until '{}' is not a timestamp", a.train_until))?;
-    let origin = w.start.map_or(0, |s| s.timestamp_millis());
-    let train = ((cut.ms() - origin).max(0) as u64).div_ceil(w.step_ms) as usize;
+    // ms after the trace's first step: an absolute time against an absolute trace, or
+    // seconds since the start against either.
+    let after_start = match (cut, w.start) {
+        (trace::Instant::Absolute { ms, .. }, Some(s)) => ms - s.timestamp_millis(),
+        (trace::Instant::Absolute { .. }, None) => bail!(
+            "--train-until '{}' is an absolute time, but the trace's timestamps count seconds since its start: give seconds since the start (e.g. --train-until {})",
+            a.train_until,
+            w.len() as u64 * w.step_ms / 2000
+        ),
+        (trace::Instant::Relative { ms }, _) => ms,
+    };
+    let train = (after_start.max(0) as u64).div_ceil(w.step_ms) as usize;
     if train < 2 || train > w.len() {
+        let span = match w.start {
+            Some(_) => format!("from {} to {}", w.timestamp_label(0), w.timestamp_label(w.len() - 1)),
+            None => format!("counted in seconds since its start, 0 to {}", w.timestamp_label(w.len() - 1)),
+        };
         bail!(
-            "--train-until leaves {train} training steps; the trace has {} steps",
-            w.len()
+            "--train-until leaves {train} training steps, but at least 2 and at most all of them are needed; the trace has {} steps of {} s, {span}",
+            w.len(),
+            w.step_ms as f64 / 1000.0,
         );
     }
     let horizon =

@@ -67,15 +67,21 @@ fn set_path(table: &mut Table, path: &str, value: Value) {
     }
 }
 
-/// For an entry that failed to parse: a note when it holds lists of strings, which
-/// might be meant as sweeps (only numeric lists are axes). Empty otherwise.
-pub fn sweep_hint(table: &Table) -> String {
+/// Keys of `table` (dotted) whose values are lists of strings.
+pub fn string_lists(table: &Table) -> Vec<String> {
     let mut paths = Vec::new();
     walk(table, "", &mut |key, v| {
         if matches!(v, Value::Array(a) if !a.is_empty() && a.iter().all(Value::is_str)) {
             paths.push(key);
         }
     });
+    paths
+}
+
+/// For an entry that failed to parse: a note when it holds lists of strings, which
+/// might be meant as sweeps (only numeric lists are axes). Empty otherwise.
+pub fn sweep_hint(table: &Table) -> String {
+    let paths = string_lists(table);
     if paths.is_empty() {
         return String::new();
     }
