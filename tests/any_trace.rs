@@ -512,14 +512,33 @@ fn messages_a_new_user_hits_name_the_fix() {
     );
     let out = sweep(&sc, d.path().join("out")).failure();
     let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
-    assert!(err.contains("`fidelity` is a list of strings, but [simulation] takes one value"), "{err}");
-    assert!(err.contains("one scenario file per value") && !err.contains("unit variant"), "{err}");
+    assert!(
+        err.contains("`fidelity` is a list of strings, but [simulation] takes one value"),
+        "{err}"
+    );
+    assert!(
+        err.contains("one scenario file per value") && !err.contains("unit variant"),
+        "{err}"
+    );
     // `sim forecast --train-until <absolute time>` on a relative-seconds trace said only
     // "leaves 27149760 training steps".
-    write(d.path(), "rel.csv", "timestamp,requests\n0,5\n60,6\n120,7\n180,5\n240,6\n300,4\n");
+    write(
+        d.path(),
+        "rel.csv",
+        "timestamp,requests\n0,5\n60,6\n120,7\n180,5\n240,6\n300,4\n",
+    );
     let forecast = |until: &str| {
         let out = sim()
-            .args(["forecast", "--model", "naive", "--horizon", "2", "--train-until", until, "--input"])
+            .args([
+                "forecast",
+                "--model",
+                "naive",
+                "--horizon",
+                "2",
+                "--train-until",
+                until,
+                "--input",
+            ])
             .arg(d.path().join("rel.csv"))
             .arg("--out")
             .arg(d.path().join("f.csv"))
@@ -528,10 +547,16 @@ fn messages_a_new_user_hits_name_the_fix() {
     };
     let out = forecast("2021-08-15T00:00:00Z").failure();
     let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
-    assert!(err.contains("count seconds since its start: give seconds since the start"), "{err}");
+    assert!(
+        err.contains("count seconds since its start: give seconds since the start"),
+        "{err}"
+    );
     let out = forecast("9000").failure();
     let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
-    assert!(err.contains("6 steps of 60 s, counted in seconds since its start, 0 to 300"), "{err}");
+    assert!(
+        err.contains("6 steps of 60 s, counted in seconds since its start, 0 to 300"),
+        "{err}"
+    );
     forecast("200").success();
     // `sim forecast --help` listed 5 of the 9 forecaster kinds: it names every kind the
     // scenario parser accepts (taken from the parser's own list of expected values).
@@ -542,7 +567,12 @@ fn messages_a_new_user_hits_name_the_fix() {
     );
     let out = sweep(&bad, d.path().join("out")).failure();
     let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
-    let kinds: Vec<&str> = err.split('`').skip(1).step_by(2).filter(|k| *k != "bogus").collect();
+    let kinds: Vec<&str> = err
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .filter(|k| *k != "bogus")
+        .collect();
     assert!(kinds.len() >= 9, "{err}");
     let help = sim().args(["forecast", "--help"]).output().unwrap();
     let help = String::from_utf8_lossy(&help.stdout).replace('\n', " ");

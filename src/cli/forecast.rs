@@ -84,8 +84,15 @@ pub fn run(a: ForecastArgs) -> Result<()> {
     let train = (after_start.max(0) as u64).div_ceil(w.step_ms) as usize;
     if train < 2 || train > w.len() {
         let span = match w.start {
-            Some(_) => format!("from {} to {}", w.timestamp_label(0), w.timestamp_label(w.len() - 1)),
-            None => format!("counted in seconds since its start, 0 to {}", w.timestamp_label(w.len() - 1)),
+            Some(_) => format!(
+                "from {} to {}",
+                w.timestamp_label(0),
+                w.timestamp_label(w.len() - 1)
+            ),
+            None => format!(
+                "counted in seconds since its start, 0 to {}",
+                w.timestamp_label(w.len() - 1)
+            ),
         };
         bail!(
             "--train-until leaves {train} training steps, but at least 2 and at most all of them are needed; the trace has {} steps of {} s, {span}",
