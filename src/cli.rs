@@ -90,6 +90,10 @@ pub struct ReportArgs {
     /// (default: 1 % of the simulated steps).
     #[arg(long)]
     pub under_budget: Option<f64>,
+    /// Request mode: the share of requests (%) over the SLO or dropped that a cell may have
+    /// to be recommended (default 1).
+    #[arg(long)]
+    pub slo_budget: Option<f64>,
     /// The two swept parameters of the heatmaps, e.g. policy.buffer,policy.quantile.
     #[arg(long, value_delimiter = ',', num_args = 2)]
     pub heatmap: Option<Vec<String>>,
@@ -235,6 +239,7 @@ fn report(a: ReportArgs) -> Result<()> {
     };
     let opts = crate::report::ReportOptions {
         under_budget: a.under_budget,
+        slo_budget_pct: a.slo_budget,
         heatmap: a.heatmap.as_ref().map(|h| (h[0].clone(), h[1].clone())),
         heatmap_metrics: a.heatmap_metrics.clone(),
     };

@@ -6,7 +6,9 @@ pub mod analysis;
 pub mod charts;
 pub mod data;
 pub mod document;
+mod recommend;
 mod sections;
+mod what_to_run;
 
 use std::path::{Path, PathBuf};
 
@@ -21,6 +23,9 @@ pub struct ReportOptions {
     /// Under-provisioning events allowed when picking the cheapest policy
     /// (`None`: 1 % of the simulated steps).
     pub under_budget: Option<f64>,
+    /// Request mode: the share of requests over the SLO or dropped (%) allowed when
+    /// picking the recommendation (`None`: 1 %).
+    pub slo_budget_pct: Option<f64>,
     /// The two swept parameters of the heatmaps (`None`: the first two swept ones).
     pub heatmap: Option<(String, String)>,
     /// Metrics shown as heatmaps.
@@ -31,6 +36,7 @@ impl Default for ReportOptions {
     fn default() -> Self {
         ReportOptions {
             under_budget: None,
+            slo_budget_pct: None,
             heatmap: None,
             heatmap_metrics: vec!["cost_replica_hours".into(), "under_events".into()],
         }

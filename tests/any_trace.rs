@@ -580,3 +580,126 @@ fn messages_a_new_user_hits_name_the_fix() {
         assert!(help.contains(k), "--help lacks {k}: {help}");
     }
 }
+
+#[test]
+fn the_report_recommends_per_start_up_delay_and_ranks_request_mode_by_slo() {
+    // Regressions (#12): the report treated start-up delay — a property of the service —
+    // as a knob (every "best" cell at delay 0), ranked request mode by under-provisioning
+    // events (the cheapest front cell had 98.7 % SLO violations), drew each policy's first
+    // cell, labelled every x axis "hours into the test window", and said "the front holds
+    // 12" before listing 8.
+    let d = tempfile::tempdir().unwrap();
+    let mut csv = String::from("timestamp,requests\n");
+    for s in 0..7200u64 {
+        let burst = if (5000..5600).contains(&s) { 8 } else { 0 };
+        csv.push_str(&format!(
+            "{},{}\n",
+            1_700_000_000 + s,
+            3 + (s * 7919 % 5) + burst
+        ));
+    }
+    write(d.path(), "ps.csv", &csv);
+    let sc = write(
+        d.path(),
+        "r.toml",
+        r#"
+name = "r"
+[trace]
+file = "ps.csv"
+[window]
+train = "1h"
+[simulation]
+fidelity = "requests"
+capacity_per_replica = 4
+decision_interval_s = 15
+startup_delay_s = [0, 120]
+slo_ms = 1500
+safety_net = { enabled = false }
+[[forecasters]]
+kind = "moving_average"
+window = 60
+[[policies]]
+kind = "buffered"
+buffer = [0.6, 1.0, 1.4, 2.0]
+lead_steps = 120
+[[policies]]
+kind = "hpa"
+metric = "request_rate"
+[[policies]]
+kind = "static"
+replicas = 3
+"#,
+    );
+    sweep(&sc, d.path().join("out")).success();
+    let dir = d.path().join("out/r");
+    sim().arg("report").arg(&dir).assert().success();
+    let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    let first = md.lines().skip(1).find(|l| !l.trim().is_empty()).unwrap();
+    assert!(
+        first.starts_with("Recommendation, cheapest with at most 1 % of requests over the SLO"),
+        "{first}"
+    );
+    // One recommendation per start-up delay, each from its own condition's cells.
+    let (h, rows) = table(&dir.join("metrics_summary.csv"));
+    let num = |r: &Vec<String>, c: &str| r[col(&h, c)].parse::<f64>().unwrap();
+    for delay in ["0", "120"] {
+        let line = md
+            .lines()
+            .find(|l| l.starts_with(&format!("| startup_delay_s={delay} | recommended |")))
+            .unwrap_or_else(|| panic!("no recommendation at {delay} s:\n{md}"));
+        let cell: usize = line.split('|').nth(4).unwrap().trim().parse().unwrap();
+        let r = &rows[cell];
+        assert_eq!(r[col(&h, "sim.startup_delay_s")], delay);
+        // The cheapest of that condition among cells within 1 % SLO violations.
+        let best = rows
+            .iter()
+            .filter(|o| {
+                o[col(&h, "sim.startup_delay_s")] == delay && num(o, "slo_violation_pct") <= 1.0
+            })
+            .map(|o| num(o, "cost_replica_hours"))
+            .fold(f64::INFINITY, f64::min);
+        if best.is_finite() {
+            assert_eq!(num(r, "cost_replica_hours"), best, "{line}");
+        }
+    }
+    assert!(md.contains("### SLO and latency"), "{md}");
+    assert!(
+        !md.contains("no cell stays within"),
+        "request mode has no under-event budget findings"
+    );
+    // The timelines draw the recommended cell first.
+    let rec_line = md
+        .lines()
+        .find(|l| l.starts_with("| startup_delay_s=0 | recommended |"))
+        .unwrap();
+    let rec: usize = rec_line.split('|').nth(4).unwrap().trim().parse().unwrap();
+    let nb = std::fs::read_to_string(dir.join("report.ipynb")).unwrap();
+    assert!(
+        nb.contains(&format!("cells = [({rec}, ")),
+        "recommended cell {rec} is not drawn first"
+    );
+    assert!(
+        nb.contains("minutes since 2023-11-14T23:13:20+00:00"),
+        "a one-hour window in minutes from its start"
+    );
+    assert!(md.contains("worst quarter of the window"), "{md}");
+    // The front's count matches its list.
+    let front = md
+        .lines()
+        .find(|l| l.contains("Pareto front holds"))
+        .unwrap();
+    let n: usize = front
+        .split("holds ")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let listed = front.matches("(cell ").count();
+    assert!(
+        listed == n || front.contains(&format!("the first {listed}:")),
+        "{front}"
+    );
+}

@@ -43,21 +43,26 @@ impl CellRow {
 /// Indices of the cells on the cost / under-provisioning Pareto front (no other cell is
 /// at least as good on both and better on one), cheapest first.
 pub fn pareto_front(rows: &[CellRow]) -> Vec<usize> {
+    pareto_front_by(rows, |r| r.under_events)
+}
+
+/// [`pareto_front`] of cost against another risk (request mode: SLO violations).
+pub fn pareto_front_by(rows: &[CellRow], risk: impl Fn(&CellRow) -> f64) -> Vec<usize> {
     let mut idx: Vec<usize> = (0..rows.len())
-        .filter(|&i| rows[i].cost.is_finite() && rows[i].under_events.is_finite())
+        .filter(|&i| rows[i].cost.is_finite() && risk(&rows[i]).is_finite())
         .collect();
     idx.sort_by(|&a, &b| {
         rows[a]
             .cost
             .total_cmp(&rows[b].cost)
-            .then(rows[a].under_events.total_cmp(&rows[b].under_events))
+            .then(risk(&rows[a]).total_cmp(&risk(&rows[b])))
             .then(a.cmp(&b))
     });
     let mut front = Vec::new();
-    let mut best_under = f64::INFINITY;
+    let mut best = f64::INFINITY;
     for i in idx {
-        if rows[i].under_events < best_under {
-            best_under = rows[i].under_events;
+        if risk(&rows[i]) < best {
+            best = risk(&rows[i]);
             front.push(i);
         }
     }

@@ -134,6 +134,7 @@ impl Band {
 #[derive(Debug, Clone)]
 pub struct TimeChart {
     pub title: String,
+    pub x_label: String,
     pub y_label: String,
     pub area: Option<Line>,
     pub bands: Vec<Band>,
@@ -142,17 +143,7 @@ pub struct TimeChart {
 
 impl Chart for TimeChart {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult {
-        self.draw_with_x(root, "hours into the test window")
-    }
-}
-
-impl TimeChart {
-    /// Draws with the given x-axis description.
-    fn draw_with_x<DB: DrawingBackend>(
-        &self,
-        root: &DrawingArea<DB, Shift>,
-        x_desc: &str,
-    ) -> DrawResult {
+        let x_desc = self.x_label.as_str();
         root.fill(&WHITE).map_err(e)?;
         let all = self
             .area
@@ -298,6 +289,8 @@ impl Chart for MetricBars {
 /// Cost against under-provisioning for every cell, with the Pareto front.
 #[derive(Debug, Clone)]
 pub struct ParetoChart {
+    /// The risk axis: under-provisioning events, or the share over the SLO.
+    pub y_label: String,
     pub points: Vec<(f64, f64)>,
     /// Front points with their labels, cheapest first.
     pub front: Vec<(f64, f64, String)>,
@@ -324,7 +317,7 @@ impl Chart for ParetoChart {
         chart
             .configure_mesh()
             .x_desc("cost (replica-hours)")
-            .y_desc("under-provisioning events (steps)")
+            .y_desc(self.y_label.as_str())
             .label_style(("sans-serif", 13))
             .draw()
             .map_err(e)?;
@@ -486,11 +479,12 @@ impl Chart for ErrorDensity {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult {
         TimeChart {
             title: "Forecast error distribution (forecast − actual)".into(),
+            x_label: "forecast − actual (requests per step)".into(),
             y_label: "share of steps".into(),
             area: None,
             bands: vec![],
             lines: self.lines.clone(),
         }
-        .draw_with_x(root, "forecast − actual (requests per step)")
+        .draw(root)
     }
 }

@@ -11,7 +11,8 @@ use crate::error::{Error, Result};
 #[derive(Debug, Clone)]
 pub struct ForecastSeries {
     pub label: String,
-    pub time_h: Vec<f64>,
+    /// Time since the test window's start, in [`SweepData::axis`] units.
+    pub time: Vec<f64>,
     pub actual: Vec<f64>,
     pub yhat: Vec<f64>,
     pub q025: Vec<f64>,
@@ -24,7 +25,8 @@ pub struct ForecastSeries {
 #[derive(Debug, Clone)]
 pub struct TimelineSeries {
     pub label: String,
-    pub time_h: Vec<f64>,
+    /// Time since the test window's start, in [`SweepData::axis`] units.
+    pub time: Vec<f64>,
     pub demand: Vec<f64>,
     pub ready: Vec<f64>,
     pub latency_ms: Vec<f64>,
@@ -48,6 +50,43 @@ pub struct SweepData {
     pub capacity: f64,
     /// Policy kind by policy name, from the scenario recorded in the manifest.
     pub policy_kinds: std::collections::BTreeMap<String, String>,
+    /// The time axis of every chart over time.
+    pub axis: TimeAxis,
+}
+
+/// A chart's time axis: a unit that suits the test window's length, counted from its
+/// first step (named by its timestamp when the trace has absolute time).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TimeAxis {
+    /// Milliseconds per axis unit.
+    pub unit_ms: f64,
+    /// `hours since 2025-01-08T00:00:00+00:00 (the test window's start)`.
+    pub label: String,
+}
+
+impl TimeAxis {
+    /// The axis for a test window of `span_ms` starting at `first` (the manifest's
+    /// `first_test_timestamp`: ISO-8601, or seconds since the trace start).
+    pub fn new(span_ms: f64, first: &str) -> TimeAxis {
+        let (unit_ms, unit) = if span_ms <= 3.0 * 3_600_000.0 {
+            (60_000.0, "minutes")
+        } else if span_ms <= 4.0 * 86_400_000.0 {
+            (3_600_000.0, "hours")
+        } else {
+            (86_400_000.0, "days")
+        };
+        let label = if first.contains('T') {
+            format!("{unit} since {first} (the test window's start)")
+        } else {
+            format!("{unit} since the test window's start ({first} s into the trace)")
+        };
+        TimeAxis { unit_ms, label }
+    }
+    /// Times in ms as axis values from the first one.
+    pub fn values(&self, ms: &[f64]) -> Vec<f64> {
+        let t0 = ms.first().copied().unwrap_or(0.0);
+        ms.iter().map(|t| (t - t0) / self.unit_ms).collect()
+    }
 }
 
 fn pl(path: &Path) -> impl Fn(PolarsError) -> Error + '_ {
@@ -158,6 +197,13 @@ pub fn load(dir: &Path) -> Result<SweepData> {
         .map(|l| l.split(',').map(str::to_string).collect())
         .collect();
     let step_ms = manifest["trace"]["step_ms"].as_u64().unwrap_or(60_000);
+    let test_steps = manifest["window"]["test_steps"].as_u64().unwrap_or(0) as usize;
+    let axis = TimeAxis::new(
+        test_steps as f64 * step_ms as f64,
+        manifest["window"]["first_test_timestamp"]
+            .as_str()
+            .unwrap_or("0"),
+    );
     let mut forecasts = Vec::new();
     for (i, row) in accuracy.iter().skip(1).enumerate() {
         let path = dir.join("forecasts").join(crate::sweep::forecast_name(i));
@@ -170,7 +216,7 @@ pub fn load(dir: &Path) -> Result<SweepData> {
         let label = forecaster_label(header, row);
         forecasts.push(ForecastSeries {
             label,
-            time_h: hours_from_start(&col("time_ms")?),
+            time: axis.values(&col("time_ms")?),
             actual: col("actual")?,
             yhat: col("yhat")?,
             q025: col("q0.025")?,
@@ -200,7 +246,8 @@ pub fn load(dir: &Path) -> Result<SweepData> {
         dir: dir.to_path_buf(),
         name: manifest["scenario"].as_str().unwrap_or("sweep").to_string(),
         description: manifest["description"].as_str().unwrap_or("").to_string(),
-        test_steps: manifest["window"]["test_steps"].as_u64().unwrap_or(0) as usize,
+        test_steps,
+        axis,
         step_ms,
         capacity,
         manifest,
@@ -240,15 +287,9 @@ pub fn timeline(data: &SweepData, cell: usize, label: String) -> Result<Option<T
     let df = read_parquet(&path)?;
     Ok(Some(TimelineSeries {
         label,
-        time_h: hours_from_start(&f64_column(&df, &path, "time_ms")?),
+        time: data.axis.values(&f64_column(&df, &path, "time_ms")?),
         demand: f64_column(&df, &path, "demand")?,
         ready: f64_column(&df, &path, "ready")?,
         latency_ms: f64_column(&df, &path, "latency_ms")?,
     }))
-}
-
-/// Hours since the first value (the start of the test window).
-fn hours_from_start(ms: &[f64]) -> Vec<f64> {
-    let t0 = ms.first().copied().unwrap_or(0.0);
-    ms.iter().map(|t| (t - t0) / 3.6e6).collect()
 }

@@ -3,10 +3,12 @@
 
 use std::path::Path;
 
-use super::analysis::{cheapest_within, distinct, pareto_front, saving_pct, CellRow};
+use super::analysis::{cheapest_within, distinct, pareto_front_by, saving_pct, CellRow};
 use super::charts::{self, Band, ErrorDensity, Heatmap, Line, MetricBars, ParetoChart, TimeChart};
 use super::data::{self, SweepData};
 use super::document::{Block, Document};
+use super::recommend::{recommend, worst_window};
+use super::what_to_run;
 use super::ReportOptions;
 use crate::error::{Error, Result};
 
@@ -35,13 +37,25 @@ fn chart(
     })
 }
 
-/// The first cell of each policy (cells run simulation variant, then forecaster, then
-/// policy, so this is each policy's first simulation variant, forecaster and parameters).
-fn representatives(rows: &[CellRow]) -> Vec<&CellRow> {
-    distinct(rows.iter().map(|r| r.policy.clone()))
-        .into_iter()
-        .filter_map(|p| rows.iter().find(|r| r.policy == p))
-        .collect()
+/// The cells the charts over time draw: the recommended cell of the first condition and
+/// the best HPA and static cells under that condition.
+fn chart_cells<'a>(
+    d: &'a SweepData,
+    recs: &[super::recommend::Recommendation],
+    objective: super::recommend::Objective,
+) -> Vec<&'a CellRow> {
+    let Some(rec) = recs.first() else {
+        return Vec::new();
+    };
+    let mut out = vec![&d.rows[rec.row]];
+    for base in ["hpa", "static"] {
+        if let Some(b) = what_to_run::baseline(d, rec, objective, base) {
+            if b != rec.row {
+                out.push(&d.rows[b]);
+            }
+        }
+    }
+    out
 }
 
 fn py_cells(reps: &[&CellRow]) -> String {
@@ -66,6 +80,10 @@ pub fn build(d: &SweepData, opts: &ReportOptions, plots: &Path) -> Result<Docume
         .under_budget
         .unwrap_or((steps as f64 * 0.01).floor().max(1.0));
     let hours = steps as f64 * d.step_ms as f64 / 3.6e6;
+    let (ax_ms, ax_label) = (d.axis.unit_ms, &d.axis.label);
+    let objective = what_to_run::objective(d, budget, opts.slo_budget_pct);
+    let recs = recommend(rows, objective);
+    b.push(Block::Para(what_to_run::headline(d, &recs, objective)));
     if !d.description.is_empty() {
         b.push(Block::Para(d.description.clone()));
     }
@@ -84,7 +102,13 @@ pub fn build(d: &SweepData, opts: &ReportOptions, plots: &Path) -> Result<Docume
     b.push(Block::Heading(2, "Findings".into()));
     let mut findings = Vec::new();
     let mut cheapest_rows = Vec::new();
-    for f in distinct(rows.iter().map(|r| r.forecaster.clone())) {
+    let requests = what_to_run::request_mode(d);
+    // In request mode the recommendation ranks by SLO violations; under-provisioning
+    // budgets do not apply.
+    for f in distinct(rows.iter().map(|r| r.forecaster.clone()))
+        .into_iter()
+        .filter(|_| !requests)
+    {
         match cheapest_within(rows, budget, |r| r.forecaster == f) {
             Some(i) => {
                 let r = &rows[i];
@@ -115,10 +139,18 @@ pub fn build(d: &SweepData, opts: &ReportOptions, plots: &Path) -> Result<Docume
             }
         }
     }
-    let front = pareto_front(rows);
+    let risk = |r: &CellRow| objective.risk(r);
+    let (risk_name, risk_unit) = if requests {
+        ("SLO-violation", "% over the SLO")
+    } else {
+        ("under-provisioning", "events")
+    };
+    let front = pareto_front_by(rows, risk);
+    // Listed in full up to 12 cells; a longer front names its first 8 and says so.
+    let listed = if front.len() <= 12 { front.len() } else { 8 };
     let front_names: Vec<String> = front
         .iter()
-        .take(8)
+        .take(listed)
         .map(|&i| {
             format!(
                 "{} / {} (cell {})",
@@ -129,14 +161,20 @@ pub fn build(d: &SweepData, opts: &ReportOptions, plots: &Path) -> Result<Docume
         })
         .collect();
     findings.push(format!(
-        "The cost / under-provisioning Pareto front holds {} of the {} cells, from the cheapest, {}, to the safest, {}{}.",
+        "The cost / {risk_name} Pareto front holds {} of the {} cells, from the cheapest, {}, to the safest, {}{}.",
         front.len(),
         rows.len(),
-        front.first().map_or("–".into(), |&i| format!("{} replica-hours with {} events", fmt(rows[i].cost), fmt(rows[i].under_events))),
-        front.last().map_or("–".into(), |&i| format!("{} events at {} replica-hours", fmt(rows[i].under_events), fmt(rows[i].cost))),
-        if front_names.is_empty() { String::new() } else { format!(": {}", front_names.join("; ")) }
+        front.first().map_or("–".into(), |&i| format!("{} replica-hours with {} {risk_unit}", fmt(rows[i].cost), fmt(risk(&rows[i])))),
+        front.last().map_or("–".into(), |&i| format!("{} {risk_unit} at {} replica-hours", fmt(risk(&rows[i])), fmt(rows[i].cost))),
+        if front_names.is_empty() {
+            String::new()
+        } else if listed < front.len() {
+            format!("; the first {listed}: {}", front_names.join("; "))
+        } else {
+            format!(": {}", front_names.join("; "))
+        }
     ));
-    for base in ["static", "hpa"] {
+    for base in ["static", "hpa"].into_iter().filter(|_| !requests) {
         let is_base = |r: &CellRow| {
             d.policy_kinds
                 .get(&r.policy)
@@ -197,6 +235,7 @@ pub fn build(d: &SweepData, opts: &ReportOptions, plots: &Path) -> Result<Docume
             ),
         });
     }
+    b.extend(what_to_run::blocks(d, &recs, objective));
 
     // Forecasts.
     if d.accuracy.len() > 1 {
@@ -206,19 +245,20 @@ pub fn build(d: &SweepData, opts: &ReportOptions, plots: &Path) -> Result<Docume
     for (i, f) in d.forecasts.iter().enumerate().take(8) {
         let c = TimeChart {
             title: format!("Demand and forecast: {}", f.label),
+            x_label: d.axis.label.clone(),
             y_label: "requests per step".into(),
             area: None,
             bands: vec![
-                Band::new("95 % interval", &f.time_h, &f.q025, &f.q975),
-                Band::new("80 % interval", &f.time_h, &f.q10, &f.q90),
+                Band::new("95 % interval", &f.time, &f.q025, &f.q975),
+                Band::new("80 % interval", &f.time, &f.q10, &f.q90),
             ],
             lines: vec![
-                Line::new("demand", &f.time_h, &f.actual),
-                Line::new("forecast", &f.time_h, &f.yhat),
+                Line::new("demand", &f.time, &f.actual),
+                Line::new("forecast", &f.time, &f.yhat),
             ],
         };
         let py = format!(
-            "f = pl.read_parquet(\"forecasts/forecaster_{i:03}.parquet\")\nt = (f[\"time_ms\"] - f[\"time_ms\"][0]) / 3.6e6\nfig, ax = plt.subplots(figsize=(12, 4))\nax.fill_between(t, f[\"q0.025\"], f[\"q0.975\"], alpha=0.2, label=\"95 % interval\")\nax.fill_between(t, f[\"q0.1\"], f[\"q0.9\"], alpha=0.35, label=\"80 % interval\")\nax.plot(t, f[\"actual\"], color=\"black\", lw=0.7, label=\"demand\")\nax.plot(t, f[\"yhat\"], color=\"tab:red\", lw=1.2, label=\"forecast\")\nax.set_title({:?})\nax.set_xlabel(\"hours into the test window\")\nax.set_ylabel(\"requests per step\")\nax.legend(loc=\"upper left\")\nplt.show()",
+            "f = pl.read_parquet(\"forecasts/forecaster_{i:03}.parquet\")\nt = (f[\"time_ms\"] - f[\"time_ms\"][0]) / {ax_ms}\nfig, ax = plt.subplots(figsize=(12, 4))\nax.fill_between(t, f[\"q0.025\"], f[\"q0.975\"], alpha=0.2, label=\"95 % interval\")\nax.fill_between(t, f[\"q0.1\"], f[\"q0.9\"], alpha=0.35, label=\"80 % interval\")\nax.plot(t, f[\"actual\"], color=\"black\", lw=0.7, label=\"demand\")\nax.plot(t, f[\"yhat\"], color=\"tab:red\", lw=1.2, label=\"forecast\")\nax.set_title({:?})\nax.set_xlabel({ax_label:?})\nax.set_ylabel(\"requests per step\")\nax.legend(loc=\"upper left\")\nplt.show()",
             c.title
         );
         b.push(chart(plots, &format!("forecast_{i:03}"), &c.title, &c, py)?);
@@ -228,12 +268,18 @@ pub fn build(d: &SweepData, opts: &ReportOptions, plots: &Path) -> Result<Docume
     }
 
     // Policies over time.
-    let reps = representatives(rows);
+    let reps = chart_cells(d, &recs, objective);
     b.push(Block::Heading(2, "Policies over time".into()));
-    b.push(Block::Para("Each policy is shown by its first cell: the first simulation variant, forecaster and parameter values of the sweep. Long timelines are drawn from the minimum and maximum of each pixel column.".into()));
+    b.push(Block::Para(format!(
+        "The recommended cell{} next to the best HPA and static cells under the same condition. Long timelines are drawn from the minimum and maximum of each pixel column.",
+        recs.first().filter(|r| !r.condition.is_empty()).map_or(String::new(), |r| format!(" at {}", r.condition))
+    )));
     let mut tls = Vec::new();
-    for r in &reps {
-        if let Some(t) = data::timeline(d, r.cell, format!("{} / {}", r.forecaster, r.policy))? {
+    for (k, r) in reps.iter().enumerate() {
+        let role = if k == 0 { "recommended: " } else { "" };
+        if let Some(t) =
+            data::timeline(d, r.cell, format!("{role}{} / {}", r.forecaster, r.policy))?
+        {
             tls.push(t);
         }
     }
@@ -243,35 +289,38 @@ pub fn build(d: &SweepData, opts: &ReportOptions, plots: &Path) -> Result<Docume
         let demand_replicas: Vec<f64> = tls[0].demand.iter().map(|x| x / d.capacity).collect();
         let rep_chart = TimeChart {
             title: "Ready replicas per policy".into(),
+            x_label: d.axis.label.clone(),
             y_label: "replicas".into(),
             area: Some(Line::new(
                 "demand (replicas needed)",
-                &tls[0].time_h,
+                &tls[0].time,
                 &demand_replicas,
             )),
             bands: vec![],
             lines: tls
                 .iter()
-                .map(|t| Line::new(t.label.clone(), &t.time_h, &t.ready))
+                .map(|t| Line::new(t.label.clone(), &t.time, &t.ready))
                 .collect(),
         };
         let cells_py = py_cells(&reps);
         b.push(chart(plots, "replicas", &rep_chart.title, &rep_chart, format!(
-            "{cells_py}\nfig, ax = plt.subplots(figsize=(12, 4))\nfor i, (cell, label) in enumerate(cells):\n    tl = pl.read_parquet(f\"timelines/cell_{{cell:06d}}.parquet\")\n    t = (tl[\"time_ms\"] - tl[\"time_ms\"][0]) / 3.6e6\n    if i == 0:\n        ax.fill_between(t, 0, tl[\"demand\"] / {}, color=\"lightgrey\", label=\"demand (replicas needed)\")\n    ax.plot(t, tl[\"ready\"], lw=1.2, label=label)\nax.set_title(\"Ready replicas per policy\")\nax.set_xlabel(\"hours into the test window\")\nax.set_ylabel(\"replicas\")\nax.legend(loc=\"upper left\")\nplt.show()",
+            "{cells_py}\nfig, ax = plt.subplots(figsize=(12, 4))\nfor i, (cell, label) in enumerate(cells):\n    tl = pl.read_parquet(f\"timelines/cell_{{cell:06d}}.parquet\")\n    t = (tl[\"time_ms\"] - tl[\"time_ms\"][0]) / {ax_ms}\n    if i == 0:\n        ax.fill_between(t, 0, tl[\"demand\"] / {}, color=\"lightgrey\", label=\"demand (replicas needed)\")\n    ax.plot(t, tl[\"ready\"], lw=1.2, label=label)\nax.set_title(\"Ready replicas per policy\")\nax.set_xlabel({ax_label:?})\nax.set_ylabel(\"replicas\")\nax.legend(loc=\"upper left\")\nplt.show()",
             d.capacity
         ))?);
+        b.push(worst_day_chart(d, &tls, plots)?);
         let lat_chart = TimeChart {
+            x_label: d.axis.label.clone(),
             title: "Latency per policy".into(),
             y_label: "latency (ms)".into(),
             area: None,
             bands: vec![],
             lines: tls
                 .iter()
-                .map(|t| Line::new(t.label.clone(), &t.time_h, &t.latency_ms))
+                .map(|t| Line::new(t.label.clone(), &t.time, &t.latency_ms))
                 .collect(),
         };
         b.push(chart(plots, "latency", &lat_chart.title, &lat_chart, format!(
-            "{cells_py}\nfig, ax = plt.subplots(figsize=(12, 4))\nfor cell, label in cells:\n    tl = pl.read_parquet(f\"timelines/cell_{{cell:06d}}.parquet\")\n    ax.plot((tl[\"time_ms\"] - tl[\"time_ms\"][0]) / 3.6e6, tl[\"latency_ms\"], lw=1, label=label)\nax.set_title(\"Latency per policy\")\nax.set_xlabel(\"hours into the test window\")\nax.set_ylabel(\"latency (ms)\")\nax.legend(loc=\"upper left\")\nplt.show()"
+            "{cells_py}\nfig, ax = plt.subplots(figsize=(12, 4))\nfor cell, label in cells:\n    tl = pl.read_parquet(f\"timelines/cell_{{cell:06d}}.parquet\")\n    ax.plot((tl[\"time_ms\"] - tl[\"time_ms\"][0]) / {ax_ms}, tl[\"latency_ms\"], lw=1, label=label)\nax.set_title(\"Latency per policy\")\nax.set_xlabel({ax_label:?})\nax.set_ylabel(\"latency (ms)\")\nax.legend(loc=\"upper left\")\nplt.show()"
         ))?);
     }
     let bars = MetricBars {
@@ -292,7 +341,7 @@ pub fn build(d: &SweepData, opts: &ReportOptions, plots: &Path) -> Result<Docume
             ("switches".into(), reps.iter().map(|r| r.switches).collect()),
         ],
     };
-    b.push(chart(plots, "policy_bars", "Policies compared (first cell of each)", &bars, format!(
+    b.push(chart(plots, "policy_bars", "The recommended cell and the baselines compared", &bars, format!(
         "{}\nrep = summary.filter(pl.col(\"cell\").is_in([c for c, _ in cells])).sort(\"cell\")\nfig, axes = plt.subplots(2, 2, figsize=(12, 8))\nfor ax, col in zip(axes.flat, [\"under_events\", \"over_pct\", \"cost_replica_hours\", \"switches\"]):\n    ax.bar(rep[\"policy\"].to_list(), rep[col].to_list(), color=[f\"C{{i}}\" for i in range(rep.height)])\n    ax.set_title(col)\n    ax.tick_params(axis=\"x\", labelrotation=30)\nfig.tight_layout()\nplt.show()",
         py_cells(&reps)
     ))?);
@@ -300,30 +349,34 @@ pub fn build(d: &SweepData, opts: &ReportOptions, plots: &Path) -> Result<Docume
     // Trade-offs across all cells.
     b.push(Block::Heading(2, "Trade-offs across all cells".into()));
     let pc = ParetoChart {
-        points: rows.iter().map(|r| (r.cost, r.under_events)).collect(),
+        y_label: if requests {
+            "requests over the SLO or dropped (%)".into()
+        } else {
+            "under-provisioning events (steps)".into()
+        },
+        points: rows.iter().map(|r| (r.cost, risk(r))).collect(),
         front: front
             .iter()
-            .map(|&i| {
-                (
-                    rows[i].cost,
-                    rows[i].under_events,
-                    format!("#{}", rows[i].cell),
-                )
-            })
+            .map(|&i| (rows[i].cost, risk(&rows[i]), format!("#{}", rows[i].cell)))
             .collect(),
     };
-    b.push(chart(plots, "pareto", "Cost against under-provisioning, Pareto front in red (labels are cell numbers)", &pc,
-        "s = summary.sort([\"cost_replica_hours\", \"under_events\", \"cell\"])\nfront, best = [], float(\"inf\")\nfor row in s.iter_rows(named=True):\n    if row[\"under_events\"] < best:\n        best = row[\"under_events\"]\n        front.append(row)\nfig, ax = plt.subplots(figsize=(12, 5))\nax.scatter(summary[\"cost_replica_hours\"], summary[\"under_events\"], s=8, color=\"grey\", label=\"cell\")\nax.plot([r[\"cost_replica_hours\"] for r in front], [r[\"under_events\"] for r in front], \"o-\", color=\"tab:red\", label=\"Pareto front\")\nfor r in front[:: max(1, -(-len(front) // 10))]:\n    ax.annotate(f\"#{r['cell']}\", (r[\"cost_replica_hours\"], r[\"under_events\"]))\nax.set_xlabel(\"cost (replica-hours)\")\nax.set_ylabel(\"under-provisioning events (steps)\")\nax.legend()\nplt.show()".into())?);
+    let risk_col = if requests {
+        "slo_violation_pct"
+    } else {
+        "under_events"
+    };
+    b.push(chart(plots, "pareto", &format!("Cost against {risk_name}, Pareto front in red (labels are cell numbers)"), &pc,
+        "s = summary.sort([\"cost_replica_hours\", \"under_events\", \"cell\"])\nfront, best = [], float(\"inf\")\nfor row in s.iter_rows(named=True):\n    if row[\"under_events\"] < best:\n        best = row[\"under_events\"]\n        front.append(row)\nfig, ax = plt.subplots(figsize=(12, 5))\nax.scatter(summary[\"cost_replica_hours\"], summary[\"under_events\"], s=8, color=\"grey\", label=\"cell\")\nax.plot([r[\"cost_replica_hours\"] for r in front], [r[\"under_events\"] for r in front], \"o-\", color=\"tab:red\", label=\"Pareto front\")\nfor r in front[:: max(1, -(-len(front) // 10))]:\n    ax.annotate(f\"#{r['cell']}\", (r[\"cost_replica_hours\"], r[\"under_events\"]))\nax.set_xlabel(\"cost (replica-hours)\")\nax.set_ylabel(\"under-provisioning events (steps)\")\nax.legend()\nplt.show()".replace("under_events", risk_col).replace("under-provisioning events (steps)", &pc.y_label))?);
     b.push(Block::Table {
-        header: ["cell", "forecaster", "policy and parameters", "cost (replica-h)", "under events", "over %"].map(String::from).to_vec(),
-        rows: front.iter().map(|&i| { let r = &rows[i]; vec![r.cell.to_string(), r.forecaster.clone(), r.label(), fmt(r.cost), fmt(r.under_events), fmt(r.over_pct)] }).collect(),
-        python: "pl.DataFrame(front).select([\"cell\", \"forecaster\", \"policy\", \"cost_replica_hours\", \"under_events\", \"over_pct\"])".into(),
+        header: ["cell", "forecaster", "policy and parameters", "cost (replica-h)", "under events", "SLO violations %", "over %"].map(String::from).to_vec(),
+        rows: front.iter().map(|&i| { let r = &rows[i]; vec![r.cell.to_string(), r.forecaster.clone(), r.label(), fmt(r.cost), fmt(r.under_events), fmt(r.metric("slo_violation_pct")), fmt(r.over_pct)] }).collect(),
+        python: "pl.DataFrame(front).select([\"cell\", \"forecaster\", \"policy\", \"cost_replica_hours\", \"under_events\", \"slo_violation_pct\", \"over_pct\"])".into(),
     });
     heatmaps(d, opts, plots, &mut b)?;
 
     // Elasticity.
     b.push(Block::Heading(2, "SPEC elasticity metrics".into()));
-    b.push(Block::Para("θ_U / θ_O: average relative under- / over-provisioning; τ_U / τ_O: share of time under / over; instability: share of steps where supply and demand move differently; jitter: supply adaptations minus demand changes per hour (Herbst et al.). Shown for the first cell of each policy.".into()));
+    b.push(Block::Para("θ_U / θ_O: average relative under- / over-provisioning; τ_U / τ_O: share of time under / over; instability: share of steps where supply and demand move differently; jitter: supply adaptations minus demand changes per hour (Herbst et al.). Shown for the recommended cell and the baselines.".into()));
     let el = [
         "theta_u_pct",
         "theta_o_pct",
@@ -342,6 +395,68 @@ pub fn build(d: &SweepData, opts: &ReportOptions, plots: &Path) -> Result<Docume
         setup_python: SETUP.into(),
         blocks: b,
     })
+}
+
+/// The recommended cell (first of `tls`) and the baselines over the recommended cell's
+/// worst day — the day with the most under-provisioned steps (request mode: steps whose
+/// mean latency is over the SLO) — or, on a test window of a day or less, its worst
+/// quarter.
+fn worst_day_chart(d: &SweepData, tls: &[data::TimelineSeries], plots: &Path) -> Result<Block> {
+    let rec = &tls[0];
+    let day = (86_400_000 / d.step_ms.max(1)) as usize;
+    let len = if rec.demand.len() > day {
+        day
+    } else {
+        (rec.demand.len() / 4).max(1)
+    };
+    let slo = d.manifest["parameters"]["simulation"]["slo_ms"]
+        .as_f64()
+        .unwrap_or(500.0);
+    let bad: Vec<f64> = if what_to_run::request_mode(d) {
+        rec.latency_ms
+            .iter()
+            .map(|&l| (l > slo) as u8 as f64)
+            .collect()
+    } else {
+        rec.demand
+            .iter()
+            .zip(&rec.ready)
+            .map(|(&dm, &r)| (dm > r * d.capacity) as u8 as f64)
+            .collect()
+    };
+    let at = worst_window(&bad, len);
+    let span = at..(at + len).min(rec.demand.len());
+    let cut = |v: &[f64]| v[span.clone()].to_vec();
+    let demand: Vec<f64> = cut(&rec.demand).iter().map(|x| x / d.capacity).collect();
+    let from = rec.time.get(at).copied().unwrap_or(0.0);
+    let title = format!(
+        "Ready replicas over the recommended cell's worst {} ({} of its {} bad steps), from {} to {} on the axis",
+        if len == day { "day" } else { "quarter of the window" },
+        bad[span.clone()].iter().sum::<f64>(),
+        bad.iter().sum::<f64>(),
+        fmt(from),
+        fmt(rec.time.get(span.end - 1).copied().unwrap_or(from)),
+    );
+    let c = TimeChart {
+        title: title.clone(),
+        x_label: d.axis.label.clone(),
+        y_label: "replicas".into(),
+        area: Some(Line::new(
+            "demand (replicas needed)",
+            &cut(&rec.time),
+            &demand,
+        )),
+        bands: vec![],
+        lines: tls
+            .iter()
+            .map(|t| Line::new(t.label.clone(), &cut(&t.time), &cut(&t.ready)))
+            .collect(),
+    };
+    let py = format!(
+        "# Rows {} to {} of the timelines: the recommended cell's worst window.\nfig, ax = plt.subplots(figsize=(12, 4))\nfor i, (cell, label) in enumerate(cells):\n    tl = pl.read_parquet(f\"timelines/cell_{{cell:06d}}.parquet\")\n    t = (tl[\"time_ms\"] - tl[\"time_ms\"][0]) / {}\n    tl, t = tl[{}:{}], t[{}:{}]\n    if i == 0:\n        ax.fill_between(t, 0, tl[\"demand\"] / {}, color=\"lightgrey\", label=\"demand (replicas needed)\")\n    ax.plot(t, tl[\"ready\"], lw=1.2, label=label)\nax.set_xlabel({:?})\nax.set_ylabel(\"replicas\")\nax.legend(loc=\"upper left\")\nplt.show()",
+        span.start, span.end, d.axis.unit_ms, span.start, span.end, span.start, span.end, d.capacity, d.axis.label
+    );
+    chart(plots, "replicas_worst_day", &title, &c, py)
 }
 
 fn error_chart(d: &SweepData, plots: &Path) -> Result<Block> {
