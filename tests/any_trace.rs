@@ -14,16 +14,6 @@ fn table(path: &std::path::Path) -> (Vec<String>, Vec<Vec<String>>) {
     (lines.next().unwrap(), lines.collect())
 }
 
-/// A float column of a timeline.
-fn f64s(df: &polars::prelude::DataFrame, name: &str) -> Vec<f64> {
-    df.column(name)
-        .unwrap()
-        .f64()
-        .unwrap()
-        .into_no_null_iter()
-        .collect()
-}
-
 fn col(h: &[String], name: &str) -> usize {
     h.iter()
         .position(|c| c == name)
@@ -423,8 +413,8 @@ replicas = 1
     assert_eq!(num("slo_violation_pct"), 50.0);
     // Counted once per 10 s step: 5 requests in each, and every one of them served.
     let tl = common::read_parquet(&dir.join("timelines/cell_000000.parquet"));
-    assert!(f64s(&tl, "demand").iter().all(|&v| v == 5.0));
-    assert_eq!(f64s(&tl, "served").iter().sum::<f64>(), 1800.0);
+    assert!(common::f64_col(&tl, "demand").iter().all(|&v| v == 5.0));
+    assert_eq!(common::f64_col(&tl, "served").iter().sum::<f64>(), 1800.0);
     // Exponential service at the same mean on the same replayed arrivals does queue.
     let sc = write(
         d.path(),
@@ -487,8 +477,8 @@ fn the_mooncake_scenario_replays_every_request_of_its_window() {
     let (h, rows) = table(&dir.join("metrics_summary.csv"));
     for (i, r) in rows.iter().enumerate() {
         let tl = common::read_parquet(&dir.join(format!("timelines/cell_{i:06}.parquet")));
-        let demand: f64 = f64s(&tl, "demand").iter().sum();
-        let served: f64 = f64s(&tl, "served").iter().sum();
+        let demand: f64 = common::f64_col(&tl, "demand").iter().sum();
+        let served: f64 = common::f64_col(&tl, "served").iter().sum();
         let dropped: f64 = r[col(&h, "unserved_requests")].parse().unwrap();
         assert_eq!(demand, in_window);
         assert_eq!(served + dropped, in_window, "cell {i}");

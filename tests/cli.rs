@@ -356,13 +356,7 @@ fn gaps_are_filled_by_the_stated_policy_and_recorded() {
     let sc = trace_scenario(d.path(), csv, "gaps = \"interpolate\"");
     sweep(&sc, d.path().join("o")).success();
     let tl = read_parquet(&d.path().join("o/t/timelines/cell_000000.parquet"));
-    let demand: Vec<f64> = tl
-        .column("demand")
-        .unwrap()
-        .f64()
-        .unwrap()
-        .into_no_null_iter()
-        .collect();
+    let demand = common::f64_col(&tl, "demand");
     assert_eq!(demand, vec![30.0, 40.0, 50.0, 60.0, 70.0]);
     let manifest = std::fs::read_to_string(d.path().join("o/t/manifest.json")).unwrap();
     assert!(
@@ -426,13 +420,7 @@ fn resampling_sums_counts_and_averages_rates() {
         );
         sweep(&sc, d.path().join(kind)).success();
         let tl = read_parquet(&d.path().join(kind).join("t/timelines/cell_000000.parquet"));
-        let demand: Vec<f64> = tl
-            .column("demand")
-            .unwrap()
-            .f64()
-            .unwrap()
-            .into_no_null_iter()
-            .collect();
+        let demand = common::f64_col(&tl, "demand");
         assert_eq!(demand, expected, "{kind}");
         let m = std::fs::read_to_string(d.path().join(kind).join("t/manifest.json")).unwrap();
         assert!(

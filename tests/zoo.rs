@@ -311,23 +311,10 @@ fn check(shape: Shape, seed: u64, scale: f64) {
             continue;
         }
         let tl = read_parquet(&dir.join(format!("timelines/cell_{i:06}.parquet")));
-        let demand: Vec<f64> = tl
-            .column("demand")
-            .unwrap()
-            .f64()
-            .unwrap()
-            .into_no_null_iter()
-            .collect();
-        let desired: Vec<u64> = tl
-            .column("desired")
-            .unwrap()
-            .u64()
-            .unwrap()
-            .into_no_null_iter()
-            .collect();
-        let step_s = (tl.column("time_ms").unwrap().u64().unwrap().get(1).unwrap()
-            - tl.column("time_ms").unwrap().u64().unwrap().get(0).unwrap())
-            / 1000;
+        let demand = common::f64_col(&tl, "demand");
+        let desired = common::u64_col(&tl, "desired");
+        let t = common::u64_col(&tl, "time_ms");
+        let step_s = (t[1] - t[0]) / 1000;
         let quiet = (600 / step_s as usize).max(31);
         let mut zeros = 0;
         for k in 0..demand.len() {

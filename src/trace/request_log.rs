@@ -8,7 +8,7 @@ use std::sync::Arc;
 use polars::prelude::DataFrame;
 
 use super::parse::{parse_sorted, Instant};
-use super::resample::{interpolate_missing, start_time, DEFAULT_MAX_STEPS};
+use super::resample::{finish_missing, mark_outages, start_time, DEFAULT_MAX_STEPS};
 use super::{numeric_column, outage_windows, LoadedTrace, TraceSpec};
 use crate::error::{Error, Result};
 use crate::workload::Workload;
@@ -99,22 +99,13 @@ pub(super) fn load(
         demand[(t / step_ms as u64) as usize] += 1.0;
     }
     let mut missing = vec![false; n];
-    for (a, b) in outage_windows(spec, path)? {
-        let step_at_or_after = |t: i64| {
-            ((t - t0).max(0) as u64)
-                .div_ceil(step_ms as u64)
-                .min(n as u64)
-        };
-        missing[step_at_or_after(a) as usize..step_at_or_after(b) as usize].fill(true);
-    }
-    let missing_steps = missing.iter().filter(|&&m| m).count();
-    if missing_steps == n {
-        return Err(Error::bad_file(
-            path,
-            "every step lies in an outage: check `outages`",
-        ));
-    }
-    interpolate_missing(&mut demand, &missing);
+    mark_outages(
+        &mut missing,
+        &outage_windows(spec, path)?,
+        t0,
+        step_ms as u64,
+    );
+    let missing = finish_missing(&mut demand, missing, path)?;
     let sizes = spec
         .size_columns
         .iter()
@@ -134,11 +125,7 @@ pub(super) fn load(
             start,
             demand,
             regressors: Vec::new(),
-            missing: if missing_steps > 0 {
-                missing
-            } else {
-                Vec::new()
-            },
+            missing,
             requests: Some(Arc::new(RequestLog { t_ms, sizes })),
         },
         gaps: Vec::new(),

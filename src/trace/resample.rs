@@ -134,15 +134,7 @@ pub(super) fn build(
             ValueKind::Rate => 0.0,
         })
         .collect();
-    for &(a, b) in outages {
-        // Steps whose start lies in [a, b).
-        let step_at_or_after = |t: i64| ((t as i128 - t0).max(0) as u128).div_ceil(step_ms as u128);
-        let first = step_at_or_after(a).min(n as u128);
-        let last = step_at_or_after(b).min(n as u128);
-        for k in first..last {
-            missing[k as usize] = true;
-        }
-    }
+    mark_outages(&mut missing, outages, t0 as i64, step_ms as u64);
     if !gaps.is_empty() {
         match spec.gaps {
             GapPolicy::Error | GapPolicy::Zero => {}
@@ -172,19 +164,7 @@ pub(super) fn build(
             );
         }
     }
-    let missing_steps = missing.iter().filter(|&&m| m).count();
-    if missing_steps == n {
-        return Err(Error::bad_file(
-            path,
-            "every step is marked missing: check `missing_values`, `missing_column` and `outages`",
-        ));
-    }
-    interpolate_missing(&mut demand, &missing);
-    let missing = if missing_steps > 0 {
-        missing
-    } else {
-        Vec::new()
-    };
+    let missing = finish_missing(&mut demand, missing, path)?;
     let start = start_time(instants[0], path)?;
     Ok(LoadedTrace {
         workload: Workload {
@@ -204,10 +184,42 @@ pub(super) fn build(
     })
 }
 
+/// Marks the steps whose start lies in an outage `[a, b)` (ms on the trace's clock, step 0
+/// starting at `t0`).
+pub(super) fn mark_outages(missing: &mut [bool], outages: &[(i64, i64)], t0: i64, step_ms: u64) {
+    let n = missing.len() as u128;
+    let step_at_or_after = |t: i64| {
+        ((t as i128 - t0 as i128).max(0) as u128)
+            .div_ceil(step_ms as u128)
+            .min(n) as usize
+    };
+    for &(a, b) in outages {
+        missing[step_at_or_after(a)..step_at_or_after(b)].fill(true);
+    }
+}
+
+/// Refuses a trace with every step missing, fills the missing steps' demand for the
+/// simulated load, and returns the mask (empty when no step is missing).
+pub(super) fn finish_missing(
+    demand: &mut [f64],
+    missing: Vec<bool>,
+    path: &Path,
+) -> Result<Vec<bool>> {
+    let count = missing.iter().filter(|&&m| m).count();
+    if count == missing.len() {
+        return Err(Error::bad_file(
+            path,
+            "every step is marked missing: check `missing_values`, `missing_column`, `outages` and `gaps`",
+        ));
+    }
+    interpolate_missing(demand, &missing);
+    Ok(if count > 0 { missing } else { Vec::new() })
+}
+
 /// Fills each run of missing steps linearly between the observed steps around it (the
 /// nearest one at either end of the trace): the load a simulated cluster still carries
 /// through a collection outage. Nothing is scored on these values.
-pub(super) fn interpolate_missing(demand: &mut [f64], missing: &[bool]) {
+fn interpolate_missing(demand: &mut [f64], missing: &[bool]) {
     let n = demand.len();
     let mut i = 0;
     while i < n {

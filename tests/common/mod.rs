@@ -72,3 +72,23 @@ pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     std::fs::write(&p, text).unwrap();
     p
 }
+
+/// A float column of a frame (no nulls).
+pub fn f64_col(df: &polars::prelude::DataFrame, name: &str) -> Vec<f64> {
+    df.column(name)
+        .unwrap()
+        .f64()
+        .unwrap()
+        .into_no_null_iter()
+        .collect()
+}
+
+/// An unsigned column of a frame (no nulls).
+pub fn u64_col(df: &polars::prelude::DataFrame, name: &str) -> Vec<u64> {
+    df.column(name)
+        .unwrap()
+        .u64()
+        .unwrap()
+        .into_no_null_iter()
+        .collect()
+}
