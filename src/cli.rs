@@ -192,7 +192,7 @@ fn sweep(a: SweepArgs) -> Result<()> {
         n => {
             let list: Vec<String> = failed
                 .iter()
-                .map(|(p, e)| format!("  {}: {e:#}", p.display()))
+                .map(|(p, e)| format!("  {}: {}", p.display(), error_text(e)))
                 .collect();
             anyhow::bail!(
                 "{n} of {} scenarios failed (the others ran):\n{}",
@@ -203,13 +203,38 @@ fn sweep(a: SweepArgs) -> Result<()> {
     }
 }
 
+/// An error and its causes on one line, each cause once: our errors already show their
+/// source (`path: cause`), so the chain would otherwise repeat it ("X: X").
+pub fn error_text(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for c in e.chain() {
+        let s = c.to_string();
+        if out.contains(&s) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&s);
+    }
+    out
+}
+
 /// Loads and sweeps one scenario, printing its one-line summary.
 fn sweep_one(path: &Path, opts: &crate::sweep::SweepOptions) -> Result<()> {
     let sc = crate::scenario::load(path)
         .with_context(|| format!("cannot use scenario {}", path.display()))?;
     let start = std::time::Instant::now();
     let r = crate::sweep::run(&sc, opts).with_context(|| {
-        format!("sweep of {} failed; earlier results were left as they were (finished cells are kept: rerun with --resume)", sc.path.display())
+        let kept = if crate::sweep::has_checkpoints(&sc, opts) {
+            " (its finished cells are kept: once fixed, rerun with --resume to reuse them)"
+        } else {
+            ""
+        };
+        format!(
+            "sweep of {} failed; earlier results were left as they were{kept}",
+            sc.path.display()
+        )
     })?;
     let resumed = if r.resumed_cells > 0 {
         format!(" ({} from checkpoints)", r.resumed_cells)

@@ -8,7 +8,7 @@ fn main() {
     match scalesim::cli::run(cli) {
         Ok(()) => {}
         Err(err) => {
-            eprintln!("error: {err:#}");
+            eprintln!("error: {}", scalesim::cli::error_text(&err));
             std::process::exit(1);
         }
     }

@@ -447,7 +447,11 @@ pub fn load(path: &Path) -> Result<Scenario> {
     let mut sims = Vec::new();
     for (params, t) in axes::expand(&sim_table) {
         let lists = axes::string_lists(&t);
+        let empty = axes::empty_list_message(&t);
         let sim: SimToml = Value::Table(t).try_into().map_err(|e: toml::de::Error| {
+            if let Some(m) = &empty {
+                return err(format!("[simulation]: {m}"));
+            }
             // [simulation] is one entry, so a list of strings cannot become several.
             err(match lists.first() {
                 Some(key) => format!(
@@ -470,9 +474,13 @@ pub fn load(path: &Path) -> Result<Scenario> {
     for (i, t) in top.forecasters.iter().enumerate() {
         for (params, t) in axes::expand(t) {
             let hint = axes::sweep_hint(&t);
+            let empty = axes::empty_list_message(&t);
             let spec: ForecasterSpec =
                 Value::Table(t).try_into().map_err(|e: toml::de::Error| {
-                    err(format!("forecasters[{i}]: {}{hint}", e.message()))
+                    err(match &empty {
+                        Some(m) => format!("forecasters[{i}]: {m}"),
+                        None => format!("forecasters[{i}]: {}{hint}", e.message()),
+                    })
                 })?;
             spec.validate()
                 .map_err(|m| err(format!("forecasters[{i}]: {m}")))?;
@@ -493,8 +501,12 @@ pub fn load(path: &Path) -> Result<Scenario> {
         hpa_manifest::merge(&mut t, &base_dir).map_err(|m| err(format!("policies[{i}]: {m}")))?;
         for (params, t) in axes::expand(&t) {
             let hint = axes::sweep_hint(&t);
+            let empty = axes::empty_list_message(&t);
             let spec: PolicySpec = Value::Table(t).try_into().map_err(|e: toml::de::Error| {
-                err(format!("policies[{i}]: {}{hint}", e.message()))
+                err(match &empty {
+                    Some(m) => format!("policies[{i}]: {m}"),
+                    None => format!("policies[{i}]: {}{hint}", e.message()),
+                })
             })?;
             spec.validate()
                 .map_err(|m| err(format!("policies[{i}]: {m}")))?;

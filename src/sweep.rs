@@ -103,16 +103,29 @@ fn cell_cost(sc: &Scenario, p: &Prepared, c: &Cell) -> f64 {
         * if sc.timelines { 2.0 } else { 1.0 }
 }
 
+/// The results folder's name: the scenario's, with the shard's tag.
+fn folder_name(sc: &Scenario, opts: &SweepOptions) -> String {
+    match opts.shard {
+        None => sc.name.clone(),
+        Some(s) => format!("{}.{}", sc.name, s.tag()),
+    }
+}
+
+/// True when this sweep's work folder holds finished cells that `--resume` would reuse.
+pub fn has_checkpoints(sc: &Scenario, opts: &SweepOptions) -> bool {
+    let rows = swap::Results::new(&opts.out_dir, &folder_name(sc, opts))
+        .work()
+        .join("rows");
+    std::fs::read_dir(rows).is_ok_and(|mut d| d.next().is_some())
+}
+
 fn run_in_pool(sc: &Scenario, opts: &SweepOptions) -> Result<SweepResult> {
     let all = cells::enumerate(sc);
     let nf = sc.forecasters.len();
     let used_by_any: Vec<bool> = (0..nf)
         .map(|f| all.iter().any(|c| c.forecaster == Some(f)))
         .collect();
-    let folder_name = match opts.shard {
-        None => sc.name.clone(),
-        Some(s) => format!("{}.{}", sc.name, s.tag()),
-    };
+    let folder_name = folder_name(sc, opts);
     // One writer per results folder, from before the (costly) preparation on.
     let results = swap::Results::new(&opts.out_dir, &folder_name);
     let _lock = results.lock()?;

@@ -1,6 +1,7 @@
 //! Trace files at the edge: loading CSV / Parquet demand series through polars
 //! (timestamps, resampling, gaps, validation) and writing workloads back out.
 
+mod csv_check;
 pub mod forecast_file;
 mod parse;
 pub mod request_log;
@@ -159,6 +160,12 @@ pub(crate) fn read_table(path: &Path) -> Result<DataFrame> {
             "file not found: check the path (it is relative to the current directory)",
         ));
     }
+    if path.is_dir() {
+        return Err(Error::bad_file(
+            path,
+            "is a folder, not a file: name a CSV or Parquet file inside it",
+        ));
+    }
     let pl = |source| Error::Polars {
         path: path.to_path_buf(),
         source,
@@ -173,13 +180,23 @@ pub(crate) fn read_table(path: &Path) -> Result<DataFrame> {
             let f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
             read_parquet_guarded(f, path)?.map_err(pl)?
         }
-        "csv" | "txt" => CsvReadOptions::default()
-            .with_has_header(true)
-            .with_infer_schema_length(Some(0))
-            .try_into_reader_with_file_path(Some(path.to_path_buf()))
-            .map_err(pl)?
-            .finish()
-            .map_err(pl)?,
+        "csv" | "txt" => {
+            csv_check::check(path)?;
+            let df = CsvReadOptions::default()
+                .with_has_header(true)
+                .with_infer_schema_length(Some(0))
+                .try_into_reader_with_file_path(Some(path.to_path_buf()))
+                .map_err(pl)?
+                .finish()
+                .map_err(pl)?;
+            drop_trailing_blank_rows(df)
+        }
+        "gz" | "zst" | "bz2" | "xz" | "zip" => {
+            return Err(Error::bad_file(
+                path,
+                "compressed traces are not read: decompress it first (e.g. `gunzip -k`) and point the trace at the .csv or .parquet inside",
+            ))
+        }
         other => {
             return Err(Error::bad_file(
                 path,
@@ -191,6 +208,29 @@ pub(crate) fn read_table(path: &Path) -> Result<DataFrame> {
         return Err(Error::bad_file(path, "the file has no data rows"));
     }
     Ok(df)
+}
+
+/// The frame without the all-null rows at its end (blank lines an editor left).
+fn drop_trailing_blank_rows(df: DataFrame) -> DataFrame {
+    let blank = |i: usize| {
+        df.columns()
+            .iter()
+            .all(|c| c.get(i).is_ok_and(|v| v.is_null()))
+    };
+    let mut n = df.height();
+    while n > 0 && blank(n - 1) {
+        n -= 1;
+    }
+    df.slice(0, n)
+}
+
+/// `text` for an error message: at most 60 characters, with the full length when cut.
+pub(crate) fn clip(text: &str) -> String {
+    const MAX: usize = 60;
+    match text.char_indices().nth(MAX) {
+        None => text.to_string(),
+        Some((cut, _)) => format!("{}… ({} bytes)", &text[..cut], text.len()),
+    }
 }
 
 /// polars' Parquet reader, with its panics turned into an error naming the file: some
@@ -327,7 +367,7 @@ pub(crate) fn numeric_column(df: &DataFrame, path: &Path, name: &str) -> Result<
                 Error::bad_row(
                     path,
                     row,
-                    format!("column '{name}': '{text}' is not a number"),
+                    format!("column '{name}': '{}' is not a number", clip(&text)),
                 )
             })?;
             if x.is_nan() {

@@ -223,3 +223,140 @@ fn parquet_native_timestamps_and_dates_load_like_their_csv_equivalents() {
         "{e}"
     );
 }
+
+#[test]
+fn malformed_csv_files_are_named_with_their_row_and_fix() {
+    // Regressions (#13): a trailing blank line was "row 301: column is empty"; a folder
+    // gave "No such device (os error 19)" three times; a gzipped .csv said "compile with
+    // feature 'decompress'"; extra fields gave no row and polars' `truncate_ragged_lines`;
+    // a duplicate header name and a row with missing fields were taken silently or late;
+    // a bad 5 kB field was copied whole; timestamps 0.2 ms apart were "duplicates"; an
+    // empty list was "invalid type: sequence, expected u32".
+    let d = tempfile::tempdir().unwrap();
+    let mut good = String::from("timestamp,requests\n");
+    for i in 0..300u64 {
+        good.push_str(&format!("{},{}\n", 1_700_000_000 + 60 * i, 50 + i % 7));
+    }
+    let lines: Vec<&str> = good.lines().collect();
+    let with_line = |k: usize, l: &str| {
+        let mut v = lines.clone();
+        v[k] = l;
+        v.join("\n") + "\n"
+    };
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("blank.csv", format!("{good}\n\n").into_bytes(), ""),
+        (
+            "ragged.csv",
+            with_line(50, "1700002940,53,9").into_bytes(),
+            "row 50: 3 field(s), but the header has 2",
+        ),
+        (
+            "short.csv",
+            with_line(50, "1700002940").into_bytes(),
+            "row 50: 1 field(s), but the header has 2",
+        ),
+        (
+            "dup.csv",
+            good.replacen("timestamp,requests", "timestamp,requests,requests", 1)
+                .lines()
+                .enumerate()
+                .map(|(i, l)| {
+                    if i == 0 {
+                        format!("{l}\n")
+                    } else {
+                        format!("{l},1\n")
+                    }
+                })
+                .collect::<String>()
+                .into_bytes(),
+            "names column 'requests' twice",
+        ),
+        (
+            "big.csv",
+            with_line(60, &format!("1700003540,{}", "x".repeat(5000))).into_bytes(),
+            "… (5000 bytes)' is not a number",
+        ),
+        (
+            "sub_ms.csv",
+            b"timestamp,requests\n1700000000.0001,1\n1700000000.0003,2\n1700000000.0005,3\n"
+                .to_vec(),
+            "under 1 ms after the row before",
+        ),
+        (
+            "gz.csv",
+            [&[0x1f, 0x8b, 8, 0][..], b"rest"].concat(),
+            "gzip-compressed: decompress it first",
+        ),
+    ];
+    let scenario = |file: &str, replicas: &str| {
+        format!("name = \"m\"\n[trace]\nfile = \"{file}\"\n[window]\ntrain = \"3h\"\n[[policies]]\nkind = \"static\"\nreplicas = {replicas}\n")
+    };
+    for (file, bytes, expect) in &cases {
+        std::fs::write(d.path().join(file), bytes).unwrap();
+        let sc = write(d.path(), "m.toml", &scenario(file, "2"));
+        let out = sweep(&sc, d.path().join("out"));
+        if expect.is_empty() {
+            out.success();
+            continue;
+        }
+        let err = String::from_utf8_lossy(&out.failure().get_output().stderr).to_string();
+        assert!(err.contains(expect), "{file}: {err}");
+        assert!(
+            !err.contains("truncate_ragged_lines") && err.len() < 600,
+            "{file}: {err}"
+        );
+        // Nothing ran, so there is nothing for --resume to reuse.
+        assert!(!err.contains("--resume"), "{file}: {err}");
+    }
+    std::fs::create_dir(d.path().join("folder.csv")).unwrap();
+    let sc = write(d.path(), "m.toml", &scenario("folder.csv", "2"));
+    let err = String::from_utf8_lossy(
+        &sweep(&sc, d.path().join("out"))
+            .failure()
+            .get_output()
+            .stderr,
+    )
+    .to_string();
+    assert!(
+        err.contains("is a folder, not a file") && err.matches("folder").count() <= 3,
+        "{err}"
+    );
+    let sc = write(d.path(), "m.toml", &scenario("blank.csv", "[]"));
+    let err = String::from_utf8_lossy(
+        &sweep(&sc, d.path().join("out"))
+            .failure()
+            .get_output()
+            .stderr,
+    )
+    .to_string();
+    assert!(err.contains("`replicas = []` is an empty list"), "{err}");
+    // With finished cells in the work folder, the advice to resume is given.
+    let rows = d.path().join("out/.m.partial/rows");
+    std::fs::create_dir_all(&rows).unwrap();
+    std::fs::write(rows.join("chunk_000000.csv"), "x\n").unwrap();
+    let sc = write(d.path(), "m.toml", &scenario("ragged.csv", "2"));
+    let err = String::from_utf8_lossy(
+        &sweep(&sc, d.path().join("out"))
+            .failure()
+            .get_output()
+            .stderr,
+    )
+    .to_string();
+    assert!(err.contains("rerun with --resume"), "{err}");
+}
+
+#[test]
+fn an_error_states_its_cause_once() {
+    // Regression (#13): every error repeated its cause ("X: X").
+    let d = tempfile::tempdir().unwrap();
+    // Results asked for under a regular file: the folder cannot be made.
+    let sc = write(d.path(), "s.toml", "name = \"s\"\n[trace.generator]\npreset = \"smooth\"\ndays = 2\n[window]\ntrain = \"1d\"\n[[policies]]\nkind = \"static\"\nreplicas = 2\n");
+    std::fs::write(d.path().join("file"), "x").unwrap();
+    let out = sweep(&sc, d.path().join("file/out")).failure();
+    let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    let first = err.lines().next().unwrap();
+    let parts: Vec<&str> = first.split(": ").collect();
+    for w in parts.windows(2) {
+        assert_ne!(w[0], w[1], "{first}");
+    }
+}

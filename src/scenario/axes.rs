@@ -67,6 +67,19 @@ fn set_path(table: &mut Table, path: &str, value: Value) {
     }
 }
 
+/// For an entry that failed to parse: the message when it holds an empty list (`x = []`
+/// is neither a value nor a sweep).
+pub fn empty_list_message(table: &Table) -> Option<String> {
+    let mut keys = Vec::new();
+    walk(table, "", &mut |key, v| {
+        if matches!(v, Value::Array(a) if a.is_empty()) {
+            keys.push(key);
+        }
+    });
+    keys.first()
+        .map(|k| format!("`{k} = []` is an empty list: give one value, or several to sweep over"))
+}
+
 /// Keys of `table` (dotted) whose values are lists of strings.
 pub fn string_lists(table: &Table) -> Vec<String> {
     let mut paths = Vec::new();

@@ -93,15 +93,16 @@ pub(crate) fn parse_sorted(
         let text = v
             .as_deref()
             .ok_or_else(|| Error::bad_row(path, row, "timestamp is empty"))?;
+        let shown = super::clip(text);
         let inst = parse_timestamp(text).ok_or_else(|| {
             Error::bad_row(
                 path,
                 row,
                 match text.trim().parse::<f64>() {
                     Ok(x) if x >= EPOCH_THRESHOLD_S && x.is_finite() => format!(
-                        "'{text}' read as epoch seconds is past the year 262143: convert milliseconds or microseconds to seconds"
+                        "'{shown}' read as epoch seconds is past the year 262143: set timestamp_unit = \"ms\" (or \"us\", \"ns\") in [trace], or convert to seconds"
                     ),
-                    _ => format!("'{text}' is not a timestamp: use ISO-8601 (2025-01-01T00:00:00Z), epoch seconds or seconds since the start"),
+                    _ => format!("'{shown}' is not a timestamp: use ISO-8601 (2025-01-01T00:00:00Z), epoch seconds or seconds since the start"),
                 },
             )
         })?;
@@ -114,10 +115,15 @@ pub(crate) fn parse_sorted(
                 ));
             }
             if inst.ms() == prev.ms() && !ties {
+                let same_text = values[i - 1].as_deref().map(str::trim) == Some(text.trim());
                 return Err(Error::bad_row(
                     path,
                     row,
-                    format!("duplicate timestamp '{text}'"),
+                    if same_text {
+                        format!("duplicate timestamp '{shown}': one row per interval (a log with one row per request loads with per_request = true)")
+                    } else {
+                        format!("timestamp '{shown}' is under 1 ms after the row before: timestamps are kept to the millisecond, so merge such rows first (or load a per-request log with per_request = true)")
+                    },
                 ));
             }
             if inst.ms() < prev.ms() {
@@ -125,7 +131,7 @@ pub(crate) fn parse_sorted(
                     path,
                     row,
                     format!(
-                        "timestamp '{text}' is earlier than the row before: sort the file by time"
+                        "timestamp '{shown}' is earlier than the row before: sort the file by time"
                     ),
                 ));
             }
