@@ -146,6 +146,15 @@ fn bad_configurations_name_the_problem() {
         "{ok_service}{ctl}{ok_policy}[prometheus]\nscrape_interval_s = 10\nrate_window_s = 15\n"
     ));
     assert!(e.contains("at least two scrapes"), "{e}");
+    // Regression (#13): a 5 s query timeout with 2 s decisions stalled each on a hanging
+    // Prometheus. Set at or above the interval it is refused; unset it is a quarter of it.
+    let e = refused(&format!(
+        "{ok_service}{ok_policy}[controller]\ninterval_s = 2\ncapacity_per_replica_rps = 8\n[prometheus]\nscrape_interval_s = 0.5\ntimeout_s = 5\n"
+    ));
+    assert!(
+        e.contains("prometheus.timeout_s (5 s) must be below controller.interval_s (2 s)"),
+        "{e}"
+    );
     let e = refused(&format!(
         "{ok_service}{ctl}{ok_policy}[forecaster]\nkind = \"file\"\npath = \"f.csv\"\n"
     ));

@@ -153,3 +153,68 @@ fn load_generator_against_fixed_ports_records_every_request() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("error_rate 0.0000"), "{stdout}");
 }
+
+#[test]
+fn slow_and_greedy_clients_are_shed_and_counted() {
+    // Regressions (#13): slow-header and one-byte-a-second clients stayed open 45 s;
+    // `Content-Length: 99999999999` hung instead of an immediate 413; 413s were not
+    // counted; connections were unbounded.
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
+    use std::time::Instant;
+    let (_s, port) = start(&["--read-timeout-s", "1", "--max-connections", "3"]);
+    let connect = || {
+        let s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        s
+    };
+    let head = |s: &mut TcpStream| {
+        let mut buf = [0u8; 64];
+        let n = s.read(&mut buf).unwrap_or(0);
+        String::from_utf8_lossy(&buf[..n]).to_string()
+    };
+    // Headers that never finish: closed after the 1 s timeout.
+    let mut s = connect();
+    s.write_all(b"POST /predict HTTP/1.1\r\nHost: x\r\n")
+        .unwrap();
+    let t = Instant::now();
+    assert_eq!(head(&mut s), "");
+    assert!(t.elapsed() < Duration::from_secs(4), "{:?}", t.elapsed());
+    // A declared oversize body: 413 at once, nothing read.
+    let mut s = connect();
+    let t = Instant::now();
+    s.write_all(b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 99999999999\r\n\r\n{").unwrap();
+    assert!(head(&mut s).starts_with("HTTP/1.1 413"));
+    assert!(t.elapsed() < Duration::from_secs(1), "{:?}", t.elapsed());
+    // A body that trickles: 408 after the timeout.
+    let mut s = connect();
+    s.write_all(b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{").unwrap();
+    assert!(head(&mut s).starts_with("HTTP/1.1 408"));
+    // Oversize headers: 431.
+    let mut s = connect();
+    let big = format!(
+        "GET /health HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
+        "a".repeat(20_000)
+    );
+    let _ = s.write_all(big.as_bytes());
+    assert!(head(&mut s).starts_with("HTTP/1.1 431"));
+    // Three idle connections fill the bound; a fourth is closed at once.
+    let idle: Vec<TcpStream> = (0..3).map(|_| connect()).collect();
+    std::thread::sleep(Duration::from_millis(200));
+    let mut extra = connect();
+    let _ = extra.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_eq!(head(&mut extra), "", "over the bound");
+    drop(idle);
+    // Once they time out, the server takes requests again, and counted the statuses.
+    let url = format!("http://127.0.0.1:{port}/metrics");
+    assert!(wait_until(Duration::from_secs(5), || http_get(&url).is_some()));
+    let text = http_get(&url).unwrap().1;
+    assert_eq!(
+        metric(&text, "scalesim_requests_total{status=\"413\"}"),
+        1.0
+    );
+    assert_eq!(
+        metric(&text, "scalesim_requests_total{status=\"408\"}"),
+        1.0
+    );
+}

@@ -36,9 +36,21 @@ pub struct ServeArgs {
     pub queue: usize,
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Seconds a client may take to send a request's headers, and again its body (408).
+    #[arg(long, default_value_t = 5.0)]
+    pub read_timeout_s: f64,
+    /// Open connections at most; beyond, new ones are closed at once.
+    #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: u32,
 }
 
 pub fn serve(a: ServeArgs) -> Result<()> {
+    if !(a.read_timeout_s > 0.0 && a.read_timeout_s.is_finite()) {
+        anyhow::bail!(
+            "--read-timeout-s must be a positive number of seconds, got {}",
+            a.read_timeout_s
+        );
+    }
     let cfg = crate::live::serve::ServeConfig {
         addr: std::net::SocketAddr::new(a.host, a.port),
         service_time: a.service_time,
@@ -46,7 +58,14 @@ pub fn serve(a: ServeArgs) -> Result<()> {
         queue: a.queue,
         seed: a.seed,
     };
-    runtime()?.block_on(crate::live::serve::serve(cfg))
+    let t = std::time::Duration::from_secs_f64(a.read_timeout_s);
+    let limits = crate::live::serve::Limits {
+        header_timeout: t,
+        body_timeout: t,
+        max_connections: a.max_connections as usize,
+        ..Default::default()
+    };
+    runtime()?.block_on(crate::live::serve::serve(cfg, limits))
 }
 
 #[derive(Debug, clap::Args)]

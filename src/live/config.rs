@@ -181,8 +181,10 @@ fn default_prom_url() -> String {
 fn default_scrape() -> f64 {
     5.0
 }
+/// Unset until [`LiveConfig::load`] resolves it: 5 s, or a quarter of the decision
+/// interval when that is shorter (a decision makes several queries).
 fn default_query_timeout() -> f64 {
-    5.0
+    f64::NAN
 }
 /// Unset until [`LiveConfig::load`] picks the policy's cadence or 60 s.
 fn default_interval() -> f64 {
@@ -247,6 +249,9 @@ impl LiveConfig {
             let own = self.policy_interval_ms();
             self.controller.interval_s = own.map_or(60.0, |ms| ms as f64 / 1000.0);
         }
+        if self.prometheus.timeout_s.is_nan() {
+            self.prometheus.timeout_s = (self.controller.interval_s / 4.0).min(5.0);
+        }
     }
 
     fn policy_interval_ms(&self) -> Option<u64> {
@@ -291,6 +296,13 @@ impl LiveConfig {
         )?;
         pos(self.prometheus.rate_window_s(), "prometheus.rate_window_s")?;
         pos(self.prometheus.timeout_s, "prometheus.timeout_s")?;
+        if self.prometheus.timeout_s >= c.interval_s {
+            bail!(
+                "prometheus.timeout_s ({} s) must be below controller.interval_s ({} s): a hanging Prometheus would stall every decision; leave it out (a quarter of the interval, at most 5 s) or lower it",
+                self.prometheus.timeout_s,
+                c.interval_s
+            );
+        }
         if !(c.history_s >= 0.0) {
             bail!("controller.history_s must be zero or positive");
         }

@@ -121,13 +121,16 @@ pub async fn reconcile_to(engine: &Engine, cfg: &LiveConfig, target: u32, seed: 
 
 async fn read_metrics(prom: &Prometheus, q: &Queries, interval_s: f64) -> Result<Option<Reading>> {
     if !prom
-        .scalar(&q.live_series(interval_s))
+        .scalar("live_series", &q.live_series(interval_s))
         .await?
         .is_some_and(|n| n > 0.0)
     {
         return Ok(None);
     }
-    let Some(requests) = prom.scalar(&q.interval_requests(interval_s)).await? else {
+    let Some(requests) = prom
+        .scalar("interval_requests", &q.interval_requests(interval_s))
+        .await?
+    else {
         return Ok(None);
     };
     let rate = requests / interval_s;
@@ -135,10 +138,10 @@ async fn read_metrics(prom: &Prometheus, q: &Queries, interval_s: f64) -> Result
     let or0 = |v: Option<f64>| v.unwrap_or(0.0);
     Ok(Some(Reading {
         rate_rps: rate,
-        error_rps: or0(prom.scalar(&q.error_rate()).await?),
-        p95_ms: or0(prom.scalar(&q.latency_p95_ms()).await?),
-        mean_ms: or0(prom.scalar(&q.latency_mean_ms()).await?),
-        cpu_pct: or0(prom.scalar(&q.cpu_pct()).await?),
+        error_rps: or0(prom.scalar("error_rate", &q.error_rate()).await?),
+        p95_ms: or0(prom.scalar("latency_p95_ms", &q.latency_p95_ms()).await?),
+        mean_ms: or0(prom.scalar("latency_mean_ms", &q.latency_mean_ms()).await?),
+        cpu_pct: or0(prom.scalar("cpu_pct", &q.cpu_pct()).await?),
     }))
 }
 
@@ -151,6 +154,7 @@ async fn warm_up(prom: &Prometheus, q: &Queries, cfg: &LiveConfig) -> Vec<f64> {
     let end = chrono::Utc::now().timestamp_millis() as f64 / 1000.0;
     match prom
         .range(
+            "interval_requests",
             &q.interval_requests(c.interval_s),
             end - c.history_s,
             end,

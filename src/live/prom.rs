@@ -165,7 +165,14 @@ impl Prometheus {
         })
     }
 
-    async fn get(&self, path: &str, params: &[(&str, String)]) -> Result<serde_json::Value> {
+    /// A GET of the API; errors name the query by `name`, not by its (long, URL-encoded)
+    /// text.
+    async fn get(
+        &self,
+        name: &str,
+        path: &str,
+        params: &[(&str, String)],
+    ) -> Result<serde_json::Value> {
         let url = format!("{}{path}", self.base);
         let resp = self
             .http
@@ -173,9 +180,10 @@ impl Prometheus {
             .query(params)
             .send()
             .await
+            .map_err(|e| anyhow!(e.without_url()))
             .with_context(|| {
                 format!(
-                    "Prometheus at {} is unreachable: is it running? (check prometheus.url)",
+                    "Prometheus at {} is unreachable for the '{name}' query: is it running? (check prometheus.url and prometheus.timeout_s)",
                     self.base
                 )
             })?;
@@ -188,7 +196,7 @@ impl Prometheus {
         })?;
         if body.status != "success" {
             bail!(
-                "Prometheus query failed ({code}): {}",
+                "Prometheus query '{name}' failed ({code}): {}",
                 body.error.unwrap_or_default()
             );
         }
@@ -198,9 +206,9 @@ impl Prometheus {
 
     /// An instant query that yields one number; `None` when it has no data (no series,
     /// or NaN, e.g. a latency quantile with no requests).
-    pub async fn scalar(&self, query: &str) -> Result<Option<f64>> {
+    pub async fn scalar(&self, name: &str, query: &str) -> Result<Option<f64>> {
         let data = self
-            .get("/api/v1/query", &[("query", query.to_string())])
+            .get(name, "/api/v1/query", &[("query", query.to_string())])
             .await?;
         let result = data["result"].as_array().cloned().unwrap_or_default();
         let Some(first) = result.first() else {
@@ -212,6 +220,7 @@ impl Prometheus {
     /// A range query summed into one series: (unix seconds, value) pairs.
     pub async fn range(
         &self,
+        name: &str,
         query: &str,
         start: f64,
         end: f64,
@@ -219,6 +228,7 @@ impl Prometheus {
     ) -> Result<Vec<(f64, f64)>> {
         let data = self
             .get(
+                name,
                 "/api/v1/query_range",
                 &[
                     ("query", query.to_string()),
@@ -248,7 +258,11 @@ impl Prometheus {
     /// Active scrape targets.
     pub async fn targets(&self) -> Result<Vec<Target>> {
         let data = self
-            .get("/api/v1/targets", &[("state", "active".to_string())])
+            .get(
+                "targets",
+                "/api/v1/targets",
+                &[("state", "active".to_string())],
+            )
             .await?;
         Ok(data["activeTargets"]
             .as_array()
@@ -359,12 +373,16 @@ mod client_tests {
         rt.block_on(async {
             let url = fake().await;
             let p = Prometheus::new(&url, Duration::from_secs(2)).unwrap();
-            assert_eq!(p.scalar("up").await.unwrap(), Some(42.5));
-            assert_eq!(p.scalar("empty").await.unwrap(), None, "no series: no data");
-            assert_eq!(p.scalar("nan").await.unwrap(), None, "NaN: no data");
-            let e = p.scalar("bad").await.unwrap_err().to_string();
+            assert_eq!(p.scalar("up", "up").await.unwrap(), Some(42.5));
+            assert_eq!(
+                p.scalar("empty", "empty").await.unwrap(),
+                None,
+                "no series: no data"
+            );
+            assert_eq!(p.scalar("nan", "nan").await.unwrap(), None, "NaN: no data");
+            let e = p.scalar("bad", "bad").await.unwrap_err().to_string();
             assert!(e.contains("parse error"), "{e}");
-            let r = p.range("x", 100.0, 130.0, 15.0).await.unwrap();
+            let r = p.range("x", "x", 100.0, 130.0, 15.0).await.unwrap();
             assert_eq!(
                 r,
                 vec![(100.0, 1.0), (130.0, 3.0)],
@@ -376,9 +394,20 @@ mod client_tests {
             assert_eq!(t[0].container.as_deref(), Some("scalesim-demo-18080"));
             // Nothing listening: a clear error naming the address.
             let dead = Prometheus::new("http://127.0.0.1:1", Duration::from_secs(1)).unwrap();
-            let e = format!("{:#}", dead.scalar("up").await.unwrap_err());
+            let query = "sum(rate(scalesim_requests_total{job=\"scalesim\"}[1m]))";
+            let e = format!(
+                "{:#}",
+                dead.scalar("request_rate", query).await.unwrap_err()
+            );
             assert!(
-                e.contains("Prometheus at http://127.0.0.1:1 is unreachable"),
+                e.contains(
+                    "Prometheus at http://127.0.0.1:1 is unreachable for the 'request_rate' query"
+                ),
+                "{e}"
+            );
+            // Regression (#13): each log line carried ~1 KB of URL-encoded PromQL.
+            assert!(
+                !e.contains("query=") && !e.contains("scalesim_requests_total"),
                 "{e}"
             );
         });

@@ -7,9 +7,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{header, StatusCode};
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -27,6 +27,30 @@ use super::service_time::ServiceTimeDist;
 
 /// Largest request body accepted (larger ones get 413).
 pub const MAX_BODY_BYTES: usize = 1 << 20;
+
+/// How `sim serve` sheds slow or greedy clients.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// A request's headers must arrive within this (else the connection closes).
+    pub header_timeout: Duration,
+    /// A request's body must arrive within this (else 408).
+    pub body_timeout: Duration,
+    /// Open connections at most; beyond, new ones are closed at once.
+    pub max_connections: usize,
+    /// Request head buffer; larger headers get 431 (hyper's minimum is 8 KiB).
+    pub max_header_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            header_timeout: Duration::from_secs(5),
+            body_timeout: Duration::from_secs(5),
+            max_connections: 1024,
+            max_header_bytes: 16 * 1024,
+        }
+    }
+}
 
 /// Latency histogram bounds (s): fine around the prototype's 50–200 ms service times.
 pub const LATENCY_BUCKETS_S: [f64; 20] = [
@@ -62,6 +86,7 @@ struct Metrics {
 
 struct AppState {
     cfg: ServeConfig,
+    limits: Limits,
     slots: Semaphore,
     waiting: AtomicUsize,
     metrics: Metrics,
@@ -111,6 +136,11 @@ impl Drop for Queued<'_> {
 
 /// The router of one replica (exposed for in-process tests).
 pub fn router(cfg: ServeConfig) -> Router {
+    router_with(cfg, Limits::default())
+}
+
+/// [`router`] with the given limits.
+pub fn router_with(cfg: ServeConfig, limits: Limits) -> Router {
     let mut registry = Registry::default();
     let metrics = Metrics {
         requests: Family::default(),
@@ -149,16 +179,16 @@ pub fn router(cfg: ServeConfig) -> Router {
         registry,
         rng: std::sync::Mutex::new(rand_chacha::ChaCha8Rng::seed_from_u64(seed)),
         cfg,
+        limits,
     });
     Router::new()
         .route("/predict", post(predict))
         .route("/health", get(|| async { "ok" }))
         .route("/metrics", get(metrics_text))
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
 }
 
-async fn predict(State(st): State<Arc<AppState>>, body: Bytes) -> Response {
+async fn predict(State(st): State<Arc<AppState>>, headers: HeaderMap, body: Body) -> Response {
     let start = Instant::now();
     let reply = |st: &AppState, code: StatusCode, body: serde_json::Value| {
         st.metrics
@@ -167,7 +197,59 @@ async fn predict(State(st): State<Arc<AppState>>, body: Bytes) -> Response {
                 status: code.as_u16(),
             })
             .inc();
-        (code, Json(body)).into_response()
+        let close = code == StatusCode::REQUEST_TIMEOUT;
+        let mut r = (code, Json(body)).into_response();
+        if close {
+            // The body never came: the connection cannot carry another request. (A 413
+            // leaves it to hyper, which drains a small rest so the client reads the answer.)
+            r.headers_mut().insert(
+                header::CONNECTION,
+                header::HeaderValue::from_static("close"),
+            );
+        }
+        r
+    };
+    let too_large = || serde_json::json!({ "error": format!("request body over the limit of {MAX_BODY_BYTES} bytes") });
+    // A declared oversize body is refused before any of it is read.
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    // A declared oversize body is refused: at once, unread, past 16 × the limit (the
+    // connection then closes); below that, after reading it (within the timeout), so a
+    // client that sends its whole body before reading still gets the answer.
+    const DRAIN_BYTES: u64 = 16 * MAX_BODY_BYTES as u64;
+    match declared {
+        Some(n) if n > DRAIN_BYTES => {
+            let mut r = reply(&st, StatusCode::PAYLOAD_TOO_LARGE, too_large());
+            r.headers_mut().insert(
+                header::CONNECTION,
+                header::HeaderValue::from_static("close"),
+            );
+            return r;
+        }
+        Some(n) if n > MAX_BODY_BYTES as u64 => {
+            let drain = axum::body::to_bytes(body, DRAIN_BYTES as usize);
+            let _ = tokio::time::timeout(st.limits.body_timeout, drain).await;
+            return reply(&st, StatusCode::PAYLOAD_TOO_LARGE, too_large());
+        }
+        _ => {}
+    }
+    let body = match tokio::time::timeout(
+        st.limits.body_timeout,
+        axum::body::to_bytes(body, MAX_BODY_BYTES),
+    )
+    .await
+    {
+        Ok(Ok(b)) => b,
+        Ok(Err(_)) => return reply(&st, StatusCode::PAYLOAD_TOO_LARGE, too_large()),
+        Err(_) => {
+            return reply(
+                &st,
+                StatusCode::REQUEST_TIMEOUT,
+                serde_json::json!({ "error": format!("request body not received within {} s", st.limits.body_timeout.as_secs_f64()) }),
+            )
+        }
     };
     let input: serde_json::Value = match serde_json::from_slice(&body) {
         Ok(v) => v,
@@ -256,15 +338,58 @@ pub fn metrics_response(registry: &Registry) -> Response {
 }
 
 /// Serves until SIGINT or SIGTERM, then finishes the requests in flight.
-pub async fn serve(cfg: ServeConfig) -> anyhow::Result<()> {
+pub async fn serve(cfg: ServeConfig, limits: Limits) -> anyhow::Result<()> {
     use anyhow::Context;
     let addr = cfg.addr;
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| {
         format!("cannot listen on {addr}: is the port taken? pick another with --port")
     })?;
     tracing::info!("serving on http://{addr}");
-    axum::serve(listener, router(cfg))
-        .with_graceful_shutdown(super::shutdown_signal())
-        .await
-        .context("server failed")
+    run(
+        listener,
+        router_with(cfg, limits),
+        limits,
+        super::shutdown_signal(),
+    )
+    .await;
+    Ok(())
+}
+
+/// The accept loop: each connection is served by hyper with a header read timeout and a
+/// bounded head buffer, at most `max_connections` at once (beyond, a new connection is
+/// closed at once); on `shutdown`, new connections stop and open ones finish (30 s at most).
+/// Our own loop because `axum::serve` sets no read timeout and no connection bound.
+pub async fn run(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    limits: Limits,
+    shutdown: impl std::future::Future<Output = ()>,
+) {
+    let open = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let Ok((stream, _)) = accepted else { continue };
+                let Ok(permit) = open.clone().try_acquire_owned() else {
+                    drop(stream);
+                    continue;
+                };
+                let service = hyper_util::service::TowerToHyperService::new(app.clone());
+                let conn = hyper::server::conn::http1::Builder::new()
+                    .timer(hyper_util::rt::TokioTimer::new())
+                    .header_read_timeout(limits.header_timeout)
+                    .max_buf_size(limits.max_header_bytes.max(8192))
+                    .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+                let conn = graceful.watch(conn);
+                tokio::spawn(async move {
+                    let _ = conn.await;
+                    drop(permit);
+                });
+            }
+            _ = &mut shutdown => break,
+        }
+    }
+    let _ = tokio::time::timeout(Duration::from_secs(30), graceful.shutdown()).await;
 }
