@@ -80,6 +80,9 @@ pub struct SweepArgs {
     /// Cells per checkpoint.
     #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..))]
     pub checkpoint_every: u64,
+    /// Run even when the estimated output is larger than the free disk space.
+    #[arg(long)]
+    pub allow_large_output: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -173,6 +176,7 @@ fn sweep(a: SweepArgs) -> Result<()> {
         shard: a.shard,
         resume: a.resume,
         checkpoint_cells: a.checkpoint_every as usize,
+        allow_large_output: a.allow_large_output,
     };
     // A scenario that cannot run (a typo, a trace it cannot read, a forecaster this build
     // lacks) does not stop the others: each failure is reported as it happens and listed

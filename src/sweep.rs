@@ -41,6 +41,8 @@ pub struct SweepOptions {
     pub resume: bool,
     /// Cells per checkpoint.
     pub checkpoint_cells: usize,
+    /// Run even when the estimated output is larger than the free disk space.
+    pub allow_large_output: bool,
 }
 
 impl SweepOptions {
@@ -52,6 +54,7 @@ impl SweepOptions {
             shard: None,
             resume: false,
             checkpoint_cells: 256,
+            allow_large_output: false,
         }
     }
 }
@@ -103,6 +106,79 @@ fn cell_cost(sc: &Scenario, p: &Prepared, c: &Cell) -> f64 {
         * if sc.timelines { 2.0 } else { 1.0 }
 }
 
+/// Bytes a timeline takes per step in Parquet (measured: 68 kB for 1,440 steps), and a
+/// summary row with its CSV and Parquet copies, generously.
+const TIMELINE_BYTES_PER_STEP: u64 = 50;
+const ROW_BYTES: u64 = 1024;
+/// A forecast row per step: point and 11 quantiles over the horizon, in Parquet.
+const FORECAST_BYTES_PER_STEP: u64 = 100;
+
+/// The output a sweep of `cells` cells will write, estimated (bytes), with and without
+/// timelines.
+pub fn estimate_output(
+    test_steps: usize,
+    cells: usize,
+    forecasts: usize,
+    timelines: bool,
+) -> (u64, u64) {
+    let base =
+        cells as u64 * ROW_BYTES + forecasts as u64 * test_steps as u64 * FORECAST_BYTES_PER_STEP;
+    let tl = cells as u64 * (test_steps as u64 * TIMELINE_BYTES_PER_STEP + 4096);
+    (base + if timelines { tl } else { 0 }, base)
+}
+
+/// Says how much a big sweep will write, and refuses one that will not fit on the disk
+/// (twice: the results are written beside the old ones before the swap) unless asked to
+/// proceed. `SCALESIM_AVAILABLE_BYTES` stands in for the free space in tests.
+fn check_output_size(
+    sc: &Scenario,
+    p: &Prepared,
+    cells: usize,
+    needed: &[bool],
+    opts: &SweepOptions,
+) -> Result<()> {
+    let forecasts = needed.iter().filter(|&&n| n).count();
+    let (bytes, without) = estimate_output(p.test, cells, forecasts, sc.timelines);
+    let gb = |b: u64| b as f64 / 1e9;
+    if bytes > 1_000_000_000 {
+        eprintln!(
+            "{}: {cells} cells will write about {:.1} GB{}",
+            sc.name,
+            gb(bytes),
+            if sc.timelines {
+                format!(" ({:.1} GB without timelines)", gb(without))
+            } else {
+                String::new()
+            }
+        );
+    }
+    let free = match std::env::var("SCALESIM_AVAILABLE_BYTES") {
+        Ok(v) => v.parse().ok(),
+        Err(_) => fs4::available_space(&opts.out_dir).ok(),
+    };
+    let Some(free) = free else { return Ok(()) };
+    if bytes <= free {
+        return Ok(());
+    }
+    let msg = format!(
+        "{cells} cells would write about {:.1} GB into {}, but only {:.1} GB are free there{}; write elsewhere with --out, or pass --allow-large-output to run anyway",
+        gb(bytes),
+        opts.out_dir.display(),
+        gb(free),
+        if sc.timelines {
+            format!(": set `[output] timelines = false` (about {:.1} GB)", gb(without))
+        } else {
+            String::new()
+        }
+    );
+    if opts.allow_large_output {
+        tracing::warn!("{}: {msg}", sc.name);
+        Ok(())
+    } else {
+        Err(Error::Config(msg))
+    }
+}
+
 /// The results folder's name: the scenario's, with the shard's tag.
 fn folder_name(sc: &Scenario, opts: &SweepOptions) -> String {
     match opts.shard {
@@ -141,6 +217,7 @@ fn run_in_pool(sc: &Scenario, opts: &SweepOptions) -> Result<SweepResult> {
     let needed: Vec<bool> = (0..nf)
         .map(|f| mine.iter().any(|c| c.forecaster == Some(f)) || (!used_by_any[f] && first_shard))
         .collect();
+    check_output_size(sc, &p, mine.len(), &needed, opts)?;
     p.forecast(&needed)?;
     let manifest = manifest::manifest_text(sc, &p, all.len())?;
     let work = results.work();
@@ -222,8 +299,11 @@ fn run_chunks(
 ) -> Result<usize> {
     let tl_dir = work.join("timelines");
     let bar = progress::bar(mine.len() as u64, &format!("sweep {}", sc.name), opts.quiet);
+    let mut log =
+        progress::LogLines::new(mine.len() as u64, &format!("sweep {}", sc.name), opts.quiet);
     let mut resumed = 0;
     for (k, chunk) in mine.chunks(opts.checkpoint_cells.max(1)).enumerate() {
+        log.at((k * opts.checkpoint_cells.max(1)) as u64);
         let path = work.join("rows").join(format!("chunk_{k:06}.csv"));
         if path.exists() {
             resumed += chunk.len();

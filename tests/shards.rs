@@ -375,3 +375,56 @@ fn a_second_sweep_into_the_same_folder_is_refused_naming_the_first() {
     first.kill().unwrap();
     first.wait().unwrap();
 }
+
+#[test]
+fn a_sweep_too_big_for_the_disk_is_refused_before_it_runs_and_big_ones_log_progress() {
+    // Regression (#13): a 10⁷-cell sweep started with no warning, needed ~120 GB of
+    // timelines on a disk with 64 GB free, and printed nothing when stderr was not a
+    // terminal.
+    let d = tempfile::tempdir().unwrap();
+    let replicas: Vec<String> = (1..=1000).map(|r| r.to_string()).collect();
+    let sc = write(
+        d.path(),
+        "big.toml",
+        &format!(
+            "name = \"big\"\n[trace]\ngenerator = {{ preset = \"smooth\", days = 2 }}\n[window]\ntrain = \"1d\"\n[[policies]]\nkind = \"static\"\nreplicas = [{}]\n",
+            replicas.join(", ")
+        ),
+    );
+    // 1,000 cells of 1,440-step timelines: about 76 MB, against 10 MB "free".
+    let out = sim()
+        .env("SCALESIM_AVAILABLE_BYTES", "10000000")
+        .args(["sweep", "-q", "--out"])
+        .arg(d.path().join("out"))
+        .arg(&sc)
+        .assert()
+        .failure();
+    let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(err.contains("1000 cells would write about 0.1 GB"), "{err}");
+    assert!(
+        err.contains("only 0.0 GB are free") && err.contains("timelines = false"),
+        "{err}"
+    );
+    assert!(
+        err.contains("--allow-large-output") && !err.contains("--resume"),
+        "{err}"
+    );
+    assert!(!d.path().join("out/big").exists(), "nothing written");
+    // Asked to proceed, it runs; with stderr not a terminal it logs each tenth.
+    let out = sim()
+        .env("SCALESIM_AVAILABLE_BYTES", "10000000")
+        .args([
+            "sweep",
+            "--allow-large-output",
+            "--checkpoint-every",
+            "100",
+            "--out",
+        ])
+        .arg(d.path().join("out"))
+        .arg(&sc)
+        .assert()
+        .success();
+    let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(err.contains("sweep big: 500 of 1000 cells done"), "{err}");
+    assert_eq!(files(&d.path().join("out/big/timelines")).len(), 1000);
+}

@@ -17,3 +17,31 @@ pub fn bar(len: u64, label: &str, quiet: bool) -> ProgressBar {
     pb.set_message(label.to_string());
     pb
 }
+
+/// Progress for a log, when stderr is not a terminal (the bar is hidden there): a plain
+/// line each time another tenth of a sweep of at least 1,000 cells is done.
+pub struct LogLines {
+    label: String,
+    total: u64,
+    tenths: u64,
+    on: bool,
+}
+
+impl LogLines {
+    pub fn new(total: u64, label: &str, quiet: bool) -> LogLines {
+        LogLines {
+            label: label.to_string(),
+            total,
+            tenths: 0,
+            on: !quiet && total >= 1000 && !std::io::stderr().is_terminal(),
+        }
+    }
+    /// Records that `done` cells are finished.
+    pub fn at(&mut self, done: u64) {
+        let tenths = done * 10 / self.total.max(1);
+        if self.on && tenths > self.tenths {
+            self.tenths = tenths;
+            eprintln!("{}: {done} of {} cells done", self.label, self.total);
+        }
+    }
+}
