@@ -177,6 +177,7 @@ pub(crate) fn read_table(path: &Path) -> Result<DataFrame> {
         .to_ascii_lowercase();
     let df = match ext.as_str() {
         "parquet" | "pq" => {
+            probe_parquet(path)?;
             let f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
             read_parquet_guarded(f, path)?.map_err(pl)?
         }
@@ -230,6 +231,70 @@ pub(crate) fn clip(text: &str) -> String {
     match text.char_indices().nth(MAX) {
         None => text.to_string(),
         Some((cut, _)) => format!("{}… ({} bytes)", &text[..cut], text.len()),
+    }
+}
+
+/// The hidden `sim` subcommand that reads a Parquet file and exits: [`probe_parquet`].
+pub const PROBE_COMMAND: &str = "__probe-parquet";
+
+/// Reads `path` in a child `sim` first when one can be found (the running `sim`, or
+/// `SCALESIM_SIM_BINARY`): some malformed page headers make polars 0.55 ask for an
+/// allocation of exabytes, which aborts the process instead of returning an error, and
+/// an abort cannot be caught in-process. The child's failure becomes an error naming the
+/// file; the child itself reads under an 8 GB address-space cap.
+fn probe_parquet(path: &Path) -> Result<()> {
+    let exe = match std::env::var_os("SCALESIM_SIM_BINARY") {
+        Some(p) => PathBuf::from(p),
+        None => match std::env::current_exe() {
+            Ok(p) if p.file_stem().is_some_and(|s| s == "sim") => p,
+            // Linked into another program: no probe (the in-process guard still catches
+            // the panics).
+            _ => return Ok(()),
+        },
+    };
+    let out = std::process::Command::new(&exe)
+        .arg(PROBE_COMMAND)
+        .arg(path)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .map_err(|e| Error::io(&exe, e))?;
+    if out.status.success() {
+        return Ok(());
+    }
+    let err = String::from_utf8_lossy(&out.stderr);
+    let why = err
+        .lines()
+        .find(|l| l.contains("memory allocation") || l.starts_with("error"))
+        .unwrap_or("the reader aborted");
+    Err(Error::bad_file(
+        path,
+        format!(
+            "malformed Parquet file: reading it failed ({}); rewrite it with pandas or polars, or export it as CSV",
+            clip(why.trim())
+        ),
+    ))
+}
+
+/// What the probe child runs: reads `path` with polars under an address-space cap.
+pub fn probe_main(path: &Path) -> i32 {
+    // 8 GB of address space is plenty for a trace (mmap and thread stacks included); a
+    // corrupt size then fails at once instead of paging the machine into swap.
+    // SAFETY: setrlimit with a valid struct only changes this process's limits.
+    unsafe {
+        let lim = libc::rlimit {
+            rlim_cur: 8 << 30,
+            rlim_max: 8 << 30,
+        };
+        libc::setrlimit(libc::RLIMIT_AS, &lim);
+    }
+    let Ok(f) = std::fs::File::open(path) else {
+        return 2;
+    };
+    match read_parquet_guarded(f, path) {
+        Ok(Ok(_)) => 0,
+        _ => 1,
     }
 }
 

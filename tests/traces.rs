@@ -120,9 +120,16 @@ fn hostile_span_and_year_files_are_refused_without_allocating_or_panicking() {
 
 #[test]
 fn malformed_parquet_files_are_an_error_not_a_panic() {
-    // Regression (#13): three mutated Parquet files panicked inside polars (exit 101).
+    // Regression (#13): three mutated Parquet files panicked inside polars (exit 101);
+    // the fuzzer's `alloc_abort.parquet` (a corrupt page header) made polars ask for 2^61
+    // bytes, which aborts (exit 134) rather than panicking.
     let d = tempfile::tempdir().unwrap();
-    for file in ["panic1.parquet", "panic2.parquet", "panic3.parquet"] {
+    for file in [
+        "panic1.parquet",
+        "panic2.parquet",
+        "panic3.parquet",
+        "alloc_abort.parquet",
+    ] {
         std::fs::copy(
             root().join("tests/data/hostile").join(file),
             d.path().join("t.parquet"),
