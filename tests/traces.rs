@@ -317,38 +317,20 @@ fn malformed_csv_files_are_named_with_their_row_and_fix() {
     }
     std::fs::create_dir(d.path().join("folder.csv")).unwrap();
     let sc = write(d.path(), "m.toml", &scenario("folder.csv", "2"));
-    let err = String::from_utf8_lossy(
-        &sweep(&sc, d.path().join("out"))
-            .failure()
-            .get_output()
-            .stderr,
-    )
-    .to_string();
+    let err = common::sweep_err(&sc, d.path().join("out"));
     assert!(
         err.contains("is a folder, not a file") && err.matches("folder").count() <= 3,
         "{err}"
     );
     let sc = write(d.path(), "m.toml", &scenario("blank.csv", "[]"));
-    let err = String::from_utf8_lossy(
-        &sweep(&sc, d.path().join("out"))
-            .failure()
-            .get_output()
-            .stderr,
-    )
-    .to_string();
+    let err = common::sweep_err(&sc, d.path().join("out"));
     assert!(err.contains("`replicas = []` is an empty list"), "{err}");
     // With finished cells in the work folder, the advice to resume is given.
     let rows = d.path().join("out/.m.partial/rows");
     std::fs::create_dir_all(&rows).unwrap();
     std::fs::write(rows.join("chunk_000000.csv"), "x\n").unwrap();
     let sc = write(d.path(), "m.toml", &scenario("ragged.csv", "2"));
-    let err = String::from_utf8_lossy(
-        &sweep(&sc, d.path().join("out"))
-            .failure()
-            .get_output()
-            .stderr,
-    )
-    .to_string();
+    let err = common::sweep_err(&sc, d.path().join("out"));
     assert!(err.contains("rerun with --resume"), "{err}");
 }
 

@@ -92,3 +92,8 @@ pub fn u64_col(df: &polars::prelude::DataFrame, name: &str) -> Vec<u64> {
         .into_no_null_iter()
         .collect()
 }
+
+/// The stderr of a `sim sweep` that must fail.
+pub fn sweep_err(scenario: impl AsRef<Path>, out: impl AsRef<Path>) -> String {
+    String::from_utf8_lossy(&sweep(scenario, out).failure().get_output().stderr).to_string()
+}
