@@ -198,14 +198,29 @@ fn slow_and_greedy_clients_are_shed_and_counted() {
     );
     let _ = s.write_all(big.as_bytes());
     assert!(head(&mut s).starts_with("HTTP/1.1 431"));
-    // Three idle connections fill the bound; a fourth is closed at once.
-    let idle: Vec<TcpStream> = (0..3).map(|_| connect()).collect();
-    std::thread::sleep(Duration::from_millis(200));
-    let mut extra = connect();
-    let _ = extra.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n");
-    assert_eq!(head(&mut extra), "", "over the bound");
-    drop(idle);
-    // Once they time out, the server takes requests again, and counted the statuses.
+    // Three idle connections fill the bound of a second server (with a long timeout, so
+    // that they stay open however slow the machine); a fourth is closed at once.
+    {
+        let (_b, bport) = start(&["--read-timeout-s", "60", "--max-connections", "3"]);
+        let connect_b = || {
+            let s = TcpStream::connect(("127.0.0.1", bport)).unwrap();
+            s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+            s
+        };
+        // `start` probed /health on its own connection, closed by now or soon: wait until
+        // three idle ones are all the server holds.
+        std::thread::sleep(Duration::from_millis(300));
+        let idle: Vec<TcpStream> = (0..3).map(|_| connect_b()).collect();
+        std::thread::sleep(Duration::from_millis(300));
+        let mut extra = connect_b();
+        let _ = extra.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n");
+        assert_eq!(head(&mut extra), "", "over the bound");
+        // Closing them frees the bound.
+        drop(idle);
+        let url = format!("http://127.0.0.1:{bport}/health");
+        assert!(wait_until(Duration::from_secs(5), || http_get(&url).is_some()));
+    }
+    // The first server counted the statuses.
     let url = format!("http://127.0.0.1:{port}/metrics");
     assert!(wait_until(Duration::from_secs(5), || http_get(&url).is_some()));
     let text = http_get(&url).unwrap().1;
