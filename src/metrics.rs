@@ -89,6 +89,16 @@ impl Default for ScoreConfig {
     }
 }
 
+/// The observed steps `obs` of a series: the series itself when every step is observed
+/// (no copy on the usual path), else a copy of those steps.
+fn observed<'a, T: Copy>(v: &'a [T], obs: &[usize], all: bool) -> std::borrow::Cow<'a, [T]> {
+    if all {
+        std::borrow::Cow::Borrowed(&v[..obs.len()])
+    } else {
+        std::borrow::Cow::Owned(obs.iter().map(|&i| v[i]).collect())
+    }
+}
+
 /// Computes the metrics of a run.
 pub fn score(out: &RunOutput, sim: &SimConfig, sc: &ScoreConfig) -> RunMetrics {
     let tl = &out.timeline;
@@ -97,7 +107,8 @@ pub fn score(out: &RunOutput, sim: &SimConfig, sc: &ScoreConfig) -> RunMetrics {
     let missing = |i: usize| tl.missing.get(i).copied().unwrap_or(false);
     // Steps scored: the observed ones.
     let obs: Vec<usize> = (0..n).filter(|&i| !missing(i)).collect();
-    let pick = |v: &[f64]| obs.iter().map(|&i| v[i]).collect::<Vec<f64>>();
+    let all = obs.len() == n;
+    let pick = |v| observed(v, &obs, all);
     let m = obs.len();
     let mut over = 0u64;
     let mut under = 0u64;
@@ -133,7 +144,7 @@ pub fn score(out: &RunOutput, sim: &SimConfig, sc: &ScoreConfig) -> RunMetrics {
         Some(r) => r.dropped as f64,
         None => pick(&tl.dropped).iter().sum(),
     };
-    let ready: Vec<u32> = obs.iter().map(|&i| tl.ready[i]).collect();
+    let ready = observed(&tl.ready, &obs, all);
     RunMetrics {
         over_pct: 100.0 * over as f64 / m.max(1) as f64,
         under_events: under,

@@ -2,6 +2,7 @@
 //! numbers, tables, and charts — as self-contained HTML, Markdown with PNG/SVG charts,
 //! and a Jupyter notebook whose code cells rebuild everything from the sweep's files.
 
+mod accuracy_section;
 pub mod analysis;
 pub mod charts;
 pub mod data;

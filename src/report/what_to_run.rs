@@ -38,14 +38,14 @@ pub fn baseline(
     objective: Objective,
     base: &str,
 ) -> Option<usize> {
-    let rows: Vec<CellRow> = rec.members.iter().map(|&i| d.rows[i].clone()).collect();
-    let keep: Vec<usize> = (0..rows.len())
-        .filter(|&i| is_kind(d, &rows[i], base))
+    let keep: Vec<usize> = rec
+        .members
+        .iter()
+        .copied()
+        .filter(|&i| is_kind(d, &d.rows[i], base))
         .collect();
-    let sub: Vec<CellRow> = keep.iter().map(|&i| rows[i].clone()).collect();
-    recommend(&sub, objective)
-        .first()
-        .map(|r| rec.members[keep[r.row]])
+    let sub: Vec<CellRow> = keep.iter().map(|&i| d.rows[i].clone()).collect();
+    recommend(&sub, objective).first().map(|r| keep[r.row])
 }
 
 /// A cell's choice: forecaster and policy with its own (not the condition's) parameters.
