@@ -232,4 +232,8 @@ fn slow_and_greedy_clients_are_shed_and_counted() {
         metric(&text, "scalesim_requests_total{status=\"408\"}"),
         1.0
     );
+    assert_eq!(
+        metric(&text, "scalesim_requests_total{status=\"431\"}"),
+        1.0
+    );
 }

@@ -136,11 +136,22 @@ impl Drop for Queued<'_> {
 
 /// The router of one replica (exposed for in-process tests).
 pub fn router(cfg: ServeConfig) -> Router {
-    router_with(cfg, Limits::default())
+    app(cfg, Limits::default()).0
 }
 
-/// [`router`] with the given limits.
-pub fn router_with(cfg: ServeConfig, limits: Limits) -> Router {
+/// Counts a request that hyper answered itself (431: headers over the limit), which
+/// never reaches the router.
+#[derive(Clone)]
+pub struct Rejections(Family<StatusLabel, Counter>);
+
+impl Rejections {
+    fn count(&self, status: u16) {
+        self.0.get_or_create(&StatusLabel { status }).inc();
+    }
+}
+
+/// The router with the given limits, and the counter of requests hyper rejects.
+fn app(cfg: ServeConfig, limits: Limits) -> (Router, Rejections) {
     let mut registry = Registry::default();
     let metrics = Metrics {
         requests: Family::default(),
@@ -181,11 +192,13 @@ pub fn router_with(cfg: ServeConfig, limits: Limits) -> Router {
         cfg,
         limits,
     });
-    Router::new()
+    let rejections = Rejections(state.metrics.requests.clone());
+    let router = Router::new()
         .route("/predict", post(predict))
         .route("/health", get(|| async { "ok" }))
         .route("/metrics", get(metrics_text))
-        .with_state(state)
+        .with_state(state);
+    (router, rejections)
 }
 
 async fn predict(State(st): State<Arc<AppState>>, headers: HeaderMap, body: Body) -> Response {
@@ -345,9 +358,11 @@ pub async fn serve(cfg: ServeConfig, limits: Limits) -> anyhow::Result<()> {
         format!("cannot listen on {addr}: is the port taken? pick another with --port")
     })?;
     tracing::info!("serving on http://{addr}");
+    let (router, rejections) = app(cfg, limits);
     run(
         listener,
-        router_with(cfg, limits),
+        router,
+        Some(rejections),
         limits,
         super::shutdown_signal(),
     )
@@ -358,10 +373,12 @@ pub async fn serve(cfg: ServeConfig, limits: Limits) -> anyhow::Result<()> {
 /// The accept loop: each connection is served by hyper with a header read timeout and a
 /// bounded head buffer, at most `max_connections` at once (beyond, a new connection is
 /// closed at once); on `shutdown`, new connections stop and open ones finish (30 s at most).
+/// A request whose head is over the bound gets hyper's own 431, counted in `rejections`.
 /// Our own loop because `axum::serve` sets no read timeout and no connection bound.
 pub async fn run(
     listener: tokio::net::TcpListener,
     app: Router,
+    rejections: Option<Rejections>,
     limits: Limits,
     shutdown: impl std::future::Future<Output = ()>,
 ) {
@@ -383,8 +400,15 @@ pub async fn run(
                     .max_buf_size(limits.max_header_bytes.max(8192))
                     .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
                 let conn = graceful.watch(conn);
+                let rejections = rejections.clone();
                 tokio::spawn(async move {
-                    let _ = conn.await;
+                    if let Err(e) = conn.await {
+                        if e.is_parse_too_large() {
+                            if let Some(r) = &rejections {
+                                r.count(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE.as_u16());
+                            }
+                        }
+                    }
                     drop(permit);
                 });
             }
