@@ -4,10 +4,11 @@
 //! (`SCALESIM_FUZZ_SECONDS`, default 5; CI runs 45). Every input must give `Ok` or an
 //! error: a panic is a crasher, saved under `target/fuzz-crashers/` and failing the test.
 //!
-//! Not coverage-guided: cargo-fuzz/libFuzzer needs nightly and a second instrumented build
-//! of polars, which the CI budget on this machine does not allow; the mutations follow
-//! AFL's havoc stage (bit flips, interesting values, deletions, duplications, splices of
-//! format tokens) from a fixed seed, so a run is reproducible.
+//! This harness is not coverage-guided (the mutations follow AFL's havoc stage: bit
+//! flips, interesting values, deletions, duplications, splices of format tokens, from a
+//! fixed seed, so a run is reproducible) and needs no nightly toolchain, so CI runs it.
+//! The coverage-guided targets for the same entry points are cargo-fuzz/libFuzzer ones in
+//! `fuzz/`, run by `scripts/fuzz.sh` (nightly; an 18-minute first build of polars).
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
