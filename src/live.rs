@@ -4,6 +4,7 @@
 //! `compare` the live-versus-simulated comparison. This is the I/O side of the project;
 //! the decisions themselves are the pure `policy` objects `sim sweep` uses.
 
+pub mod backend;
 pub mod compare;
 pub mod config;
 pub mod controller;

@@ -13,8 +13,9 @@ pub mod theory;
 use serde::{Deserialize, Serialize};
 
 use crate::forecast::ForecastTable;
+pub use crate::policy::control::SafetyNet;
 use crate::policy::ScalingPolicy;
-pub use load_model::{LoadModel, SafetyNet};
+pub use load_model::LoadModel;
 
 /// Simulation fidelity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -212,7 +213,49 @@ pub struct Timeline {
     pub missing: Vec<bool>,
 }
 
+/// One step of a run, as every driver records it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StepRecord {
+    pub demand: f64,
+    pub forecast: f64,
+    pub planned: f64,
+    pub desired: u32,
+    pub ready: u32,
+    pub pending: u32,
+    pub ready_effective: f64,
+    pub provisioned_ms: f64,
+    pub served: f64,
+    pub dropped: f64,
+    pub latency_ms: f64,
+    pub latency_p95_ms: f64,
+    pub cpu_pct: f64,
+    /// Not observed (an outage): metrics skip the step.
+    pub missing: bool,
+}
+
 impl Timeline {
+    /// Appends one step. `missing` is only kept once a step is missing (empty: none).
+    pub fn push(&mut self, r: StepRecord) {
+        if r.missing && self.missing.is_empty() {
+            self.missing = vec![false; self.len()];
+        }
+        if !self.missing.is_empty() {
+            self.missing.push(r.missing);
+        }
+        self.demand.push(r.demand);
+        self.forecast.push(r.forecast);
+        self.planned.push(r.planned);
+        self.desired.push(r.desired);
+        self.ready.push(r.ready);
+        self.pending.push(r.pending);
+        self.ready_effective.push(r.ready_effective);
+        self.provisioned_ms.push(r.provisioned_ms);
+        self.served.push(r.served);
+        self.dropped.push(r.dropped);
+        self.latency_ms.push(r.latency_ms);
+        self.latency_p95_ms.push(r.latency_p95_ms);
+        self.cpu_pct.push(r.cpu_pct);
+    }
     pub fn len(&self) -> usize {
         self.demand.len()
     }

@@ -46,7 +46,7 @@ fn ramp_scales_up_and_down_and_matches_the_simulator() {
             prom_port,
             "interval_s = 15\ncapacity_per_replica_rps = 8\nhistory_s = 0\ninitial_replicas = 1\non_exit = \"remove\"\nmax_decisions = 19\ndecisions = \"decisions.parquet\"",
             "kind = \"simple_ceiling\"\nmin_replicas = 1\nmax_replicas = 8",
-        ) + "\n[forecaster]\nkind = \"naive\"\n[safety]\nlatency_p95_ms = 1000\n",
+        ) + "\n[forecaster]\nkind = \"naive\"\n[safety_net]\nlatency_ms = 1000\n",
     )
     .unwrap();
     let mut prom = Prometheus::configure(&cfg, dir.path(), prom_port);

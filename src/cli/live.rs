@@ -76,6 +76,19 @@ pub struct LiveArgs {
     /// Decision log (overrides controller.decisions).
     #[arg(long)]
     pub decisions: Option<PathBuf>,
+    /// What the controller drives: real Docker replicas read through Prometheus, or the
+    /// simulator's cluster replaying a trace (no Docker; see the `[simulated]` section).
+    #[arg(long, value_enum, default_value_t = Backend::Docker)]
+    pub backend: Backend,
+    /// The trace the simulated backend replays (overrides simulated.trace).
+    #[arg(long)]
+    pub trace: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Backend {
+    Docker,
+    Simulated,
 }
 
 pub fn live(a: LiveArgs) -> Result<()> {
@@ -83,10 +96,25 @@ pub fn live(a: LiveArgs) -> Result<()> {
     if let Some(d) = a.decisions {
         cfg.controller.decisions = std::env::current_dir()?.join(d);
     }
-    let summary = runtime()?.block_on(crate::live::controller::run(
-        cfg,
-        crate::live::shutdown_signal(),
-    ))?;
+    let summary = match a.backend {
+        Backend::Docker => {
+            if a.trace.is_some() {
+                anyhow::bail!("--trace is for --backend simulated; the Docker backend reads the service's real load");
+            }
+            runtime()?.block_on(crate::live::controller::run(
+                cfg,
+                crate::live::shutdown_signal(),
+            ))?
+        }
+        Backend::Simulated => {
+            let backend = crate::live::backend::simulated::from_config(&cfg, a.trace.as_deref())?;
+            runtime()?.block_on(crate::live::controller::run_simulated(
+                &cfg,
+                &backend,
+                crate::live::shutdown_signal(),
+            ))?
+        }
+    };
     eprintln!(
         "{} decisions ({} held for missing data), peak {} replicas -> {}",
         summary.decisions,

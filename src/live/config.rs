@@ -6,6 +6,7 @@ use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
 use super::service_time::ServiceTimeDist;
+use crate::policy::control::SafetyNet;
 use crate::policy::PolicySpec;
 use crate::scenario::forecasters::ForecasterSpec;
 
@@ -21,11 +22,37 @@ pub struct LiveConfig {
     /// `naive` when absent.
     pub forecaster: Option<ForecasterSpec>,
     pub policy: PolicySpec,
+    /// The safety net: the same keys and defaults as a scenario's `safety_net`.
     #[serde(default)]
-    pub safety: SafetySection,
+    pub safety_net: SafetyNet,
+    /// The trace and cluster of `sim live --backend simulated`.
+    #[serde(default)]
+    pub simulated: SimulatedSection,
     /// Where this file was read from (relative paths resolve against its folder).
     #[serde(skip)]
     pub path: PathBuf,
+}
+
+/// `sim live --backend simulated`: the fluid simulator's cluster replaying a trace, one
+/// trace step per decision interval.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimulatedSection {
+    /// CSV or Parquet trace (`--trace` overrides); its step must be the decision interval.
+    pub trace: Option<PathBuf>,
+    pub timestamp_column: Option<String>,
+    pub value_column: Option<String>,
+    /// Trace steps before the first decision, given to the forecaster as history
+    /// (default: `controller.history_s` worth).
+    pub start_step: Option<usize>,
+    /// Decisions to run (default: to the end of the trace).
+    pub steps: Option<usize>,
+    /// A new replica serves this long after it is asked for.
+    #[serde(default)]
+    pub startup_delay_s: f64,
+    /// A removed replica keeps costing this long.
+    #[serde(default)]
+    pub drain_s: f64,
 }
 
 /// The replicas: what runs and where.
@@ -130,30 +157,6 @@ pub struct ControllerSection {
     pub model_start: Option<String>,
 }
 
-/// The safety net on observed latency and CPU.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SafetySection {
-    #[serde(default = "yes")]
-    pub enabled: bool,
-    /// Add a replica when the observed p95 latency exceeds this (ms).
-    #[serde(default = "default_safety_latency")]
-    pub latency_p95_ms: f64,
-    /// ... or CPU per replica exceeds this (%).
-    #[serde(default = "default_safety_cpu")]
-    pub cpu_pct: f64,
-}
-
-impl Default for SafetySection {
-    fn default() -> Self {
-        SafetySection {
-            enabled: true,
-            latency_p95_ms: default_safety_latency(),
-            cpu_pct: default_safety_cpu(),
-        }
-    }
-}
-
 fn default_image() -> String {
     super::IMAGE.to_string()
 }
@@ -196,16 +199,6 @@ fn default_history() -> f64 {
 fn default_decisions() -> PathBuf {
     PathBuf::from("reports/live/decisions.parquet")
 }
-fn yes() -> bool {
-    true
-}
-fn default_safety_latency() -> f64 {
-    1000.0
-}
-fn default_safety_cpu() -> f64 {
-    90.0
-}
-
 impl LiveConfig {
     /// Reads and checks a live configuration.
     pub fn load(path: &Path) -> Result<LiveConfig> {
@@ -213,6 +206,13 @@ impl LiveConfig {
             .with_context(|| format!("cannot read live configuration {}", path.display()))?;
         let malformed = || format!("{}: malformed live configuration", path.display());
         let mut table: toml::Table = toml::from_str(&text).with_context(malformed)?;
+        if table.contains_key("safety") {
+            bail!(
+                "{}: [safety] is now [safety_net], with a scenario's keys and defaults: latency_ms \
+                 (was latency_p95_ms; default 150 ms), cpu_pct (90 %), enabled",
+                path.display()
+            );
+        }
         let mut cfg: LiveConfig = match table.get_mut("policy") {
             Some(toml::Value::Table(p)) if p.contains_key("manifest") => {
                 let dir = path.parent().unwrap_or_else(|| Path::new("."));
@@ -361,6 +361,21 @@ impl LiveConfig {
             }
         }
         Ok(())
+    }
+
+    /// Settings that are legal but almost surely a mistake.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut w = Vec::new();
+        let net = &self.safety_net;
+        let service = self.service.service_time.mean_ms();
+        if net.enabled && net.latency_ms < service {
+            w.push(format!(
+                "safety_net.latency_ms ({} ms) is below the service's mean service time ({service} ms): \
+                 the safety net will add a replica at almost every decision; raise it or set enabled = false",
+                net.latency_ms
+            ));
+        }
+        w
     }
 
     /// The policy's replica bounds.

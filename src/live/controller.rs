@@ -1,6 +1,8 @@
-//! `sim live`: every decision interval, read the service's load from Prometheus, forecast,
-//! run the same policy object `sim sweep` runs, apply the safety net on observed latency
-//! and CPU, and reconcile the Docker replicas. Missing data holds the replica count.
+//! `sim live`: every decision interval, read the replicas and the service's load, forecast,
+//! and take the control step `sim sweep` takes ([`crate::policy::control::ControlStep`]:
+//! the same policy object, the same safety net, the same hold on missing data), then
+//! reconcile. The loop is generic over a [`ReplicaBackend`] and a [`MetricsSource`]: Docker
+//! and Prometheus for real, or the simulated backend.
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
@@ -8,15 +10,19 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Result};
 
+use super::backend::docker::DockerBackend;
+use super::backend::prometheus::PrometheusSource;
+use super::backend::simulated::SimulatedBackend;
+use super::backend::{Measured, MetricsSource, ReplicaBackend, Replicas};
 use super::config::{LiveConfig, OnExit};
-use super::docker::{Engine, Replica};
+use super::docker::Engine;
 use super::forecast::LiveForecaster;
 use super::prom::{Prometheus, Queries};
-use super::{reconcile, ServiceLock};
-use crate::policy::{ForecastView, Observation, Observed, ScalingPolicy};
-use crate::sim::Timeline;
-use crate::time::SimTime;
-
+use super::ServiceLock;
+use crate::forecast::ForecastTable;
+use crate::policy::control::{ControlSettings, ControlStep, Reading};
+use crate::policy::ForecastView;
+use crate::sim::{StepRecord, Timeline};
 /// Prints one controller line on stderr with the local time (always, whatever the log level).
 pub fn say(msg: impl AsRef<str>) {
     eprintln!(
@@ -34,16 +40,6 @@ pub struct Summary {
     pub holds: u64,
     pub peak_desired: u32,
     pub log: PathBuf,
-}
-
-/// Metrics read at one decision.
-#[derive(Debug, Clone, Copy)]
-struct Reading {
-    rate_rps: f64,
-    error_rps: f64,
-    p95_ms: f64,
-    mean_ms: f64,
-    cpu_pct: f64,
 }
 
 /// Retries an operation with exponential backoff (0.25, 0.5, 1 s), then gives up.
@@ -70,108 +66,6 @@ where
     unreachable!("the last attempt returns")
 }
 
-/// Replicas whose /health answers within a second.
-pub async fn healthy(replicas: &[Replica], http: &reqwest::Client) -> Vec<u16> {
-    let probes = replicas.iter().filter(|r| r.running()).map(|r| {
-        let url = format!("http://127.0.0.1:{}/health", r.port);
-        let port = r.port;
-        async move {
-            match http.get(&url).timeout(Duration::from_secs(1)).send().await {
-                Ok(resp) if resp.status().is_success() => Some(port),
-                _ => None,
-            }
-        }
-    });
-    futures_util::future::join_all(probes)
-        .await
-        .into_iter()
-        .flatten()
-        .collect()
-}
-
-/// Brings the service to `target` running replicas: removes dead containers, starts new
-/// ones on free ports, stops the newest surplus ones gracefully.
-pub async fn reconcile_to(engine: &Engine, cfg: &LiveConfig, target: u32, seed: u64) -> Result<()> {
-    let svc = &cfg.service;
-    let existing = engine.replicas(&svc.name).await?;
-    let plan = reconcile::plan(&existing, target, svc.base_port, svc.port_span);
-    for dead in &plan.clean {
-        say(format!(
-            "Removing replica {} ({}): it is {}",
-            dead.name,
-            dead.id.get(..12).unwrap_or(&dead.id),
-            dead.state
-        ));
-        engine.remove(dead).await?;
-    }
-    for &port in &plan.start {
-        engine
-            .start_replica(svc, port, crate::rng::mix64(seed ^ port as u64))
-            .await?;
-    }
-    let stops = plan
-        .stop
-        .iter()
-        .map(|r| engine.stop_replica(r, svc.stop_timeout_s));
-    for r in futures_util::future::join_all(stops).await {
-        r?;
-    }
-    Ok(())
-}
-
-async fn read_metrics(prom: &Prometheus, q: &Queries, interval_s: f64) -> Result<Option<Reading>> {
-    if !prom
-        .scalar("live_series", &q.live_series(interval_s))
-        .await?
-        .is_some_and(|n| n > 0.0)
-    {
-        return Ok(None);
-    }
-    let Some(requests) = prom
-        .scalar("interval_requests", &q.interval_requests(interval_s))
-        .await?
-    else {
-        return Ok(None);
-    };
-    let rate = requests / interval_s;
-    // No requests: no latency quantile (NaN), which is no evidence of overload.
-    let or0 = |v: Option<f64>| v.unwrap_or(0.0);
-    Ok(Some(Reading {
-        rate_rps: rate,
-        error_rps: or0(prom.scalar("error_rate", &q.error_rate()).await?),
-        p95_ms: or0(prom.scalar("latency_p95_ms", &q.latency_p95_ms()).await?),
-        mean_ms: or0(prom.scalar("latency_mean_ms", &q.latency_mean_ms()).await?),
-        cpu_pct: or0(prom.scalar("cpu_pct", &q.cpu_pct()).await?),
-    }))
-}
-
-/// Demand per interval over the last `history_s`, from Prometheus (empty when it has none).
-async fn warm_up(prom: &Prometheus, q: &Queries, cfg: &LiveConfig) -> Vec<f64> {
-    let c = &cfg.controller;
-    if c.history_s <= 0.0 {
-        return Vec::new();
-    }
-    let end = chrono::Utc::now().timestamp_millis() as f64 / 1000.0;
-    match prom
-        .range(
-            "interval_requests",
-            &q.interval_requests(c.interval_s),
-            end - c.history_s,
-            end,
-            c.interval_s,
-        )
-        .await
-    {
-        Ok(points) => points.iter().map(|&(_, r)| r).collect(),
-        Err(e) => {
-            say(format!(
-                "No history from Prometheus ({e:#}); the forecaster starts empty"
-            ));
-            Vec::new()
-        }
-    }
-}
-
 /// Writes the decision log (Parquet, the simulator's timeline schema, and a CSV twin).
 pub fn write_log(path: &Path, tl: &Timeline, step_ms: u64) -> Result<()> {
     let mut df = crate::sweep::outputs::timeline_frame(path, tl, step_ms, 0)?;
@@ -180,10 +74,47 @@ pub fn write_log(path: &Path, tl: &Timeline, step_ms: u64) -> Result<()> {
     Ok(())
 }
 
+/// How the loop runs, whatever the backend.
+#[derive(Debug, Clone)]
+pub struct LoopSettings {
+    /// Decision interval (ms), rounded once from `controller.interval_s`.
+    pub interval_ms: u64,
+    pub control: ControlSettings,
+    pub max_decisions: Option<u64>,
+    /// Real time between decisions; `None`: none (a simulated backend, compressed).
+    pub pace: Option<Duration>,
+    pub log: PathBuf,
+    /// The count the service starts at.
+    pub initial: u32,
+    /// The service's name, for the log.
+    pub service: String,
+}
+
+impl LoopSettings {
+    pub fn from_config(cfg: &LiveConfig, initial: u32) -> LoopSettings {
+        let interval_ms = (cfg.controller.interval_s * 1000.0).round() as u64;
+        LoopSettings {
+            interval_ms,
+            control: ControlSettings {
+                capacity_per_replica: cfg.controller.capacity_per_replica_rps
+                    * (interval_ms as f64 / 1000.0),
+                step_ms: interval_ms,
+                safety: cfg.safety_net,
+                max_replicas: cfg.service.port_span as u32,
+            },
+            max_decisions: cfg.controller.max_decisions,
+            pace: Some(Duration::from_millis(interval_ms)),
+            log: cfg.resolve(&cfg.controller.decisions),
+            initial,
+            service: cfg.service.name.clone(),
+        }
+    }
+}
+
 /// The mutable side of a run.
-struct Loop {
-    policy: Box<dyn ScalingPolicy>,
-    forecaster: LiveForecaster,
+struct Loop<'p> {
+    control: ControlStep<'p>,
+    forecaster: &'p LiveForecaster,
     history: Vec<f64>,
     first_tick: usize,
     timeline: Timeline,
@@ -192,7 +123,8 @@ struct Loop {
     exported: super::exporter::Exported,
 }
 
-/// Runs the controller until `shutdown` resolves or `max_decisions` are made.
+/// Runs the controller against Docker and Prometheus until `shutdown` resolves or
+/// `max_decisions` are made.
 pub async fn run(cfg: LiveConfig, shutdown: impl Future<Output = ()>) -> Result<Summary> {
     let _lock = ServiceLock::acquire(&cfg.service.name)?;
     let engine = Engine::connect().await?;
@@ -206,79 +138,44 @@ pub async fn run(cfg: LiveConfig, shutdown: impl Future<Output = ()>) -> Result<
         &cfg.prometheus.url,
         Duration::from_secs_f64(cfg.prometheus.timeout_s),
     )?;
-    let http = reqwest::Client::builder().no_proxy().build()?;
-    let interval_ms = (cfg.controller.interval_s * 1000.0).round() as u64;
-    let queries = Queries {
-        service: cfg.service.name.clone(),
-        window_s: cfg
-            .prometheus
-            .rate_window_s()
-            .max(cfg.controller.interval_s),
+    let probe = LoopSettings::from_config(&cfg, 0);
+    let backend = DockerBackend {
+        engine: &engine,
+        cfg: &cfg,
+        http: reqwest::Client::builder().no_proxy().build()?,
+        seed: crate::rng::mix64(0x5ca1e ^ probe.interval_ms),
+        started: Instant::now(),
     };
-    let log_path = cfg.resolve(&cfg.controller.decisions);
-    let seed = crate::rng::mix64(0x5ca1e ^ interval_ms);
-    let forecaster = LiveForecaster::from_config(&cfg)?;
-    let policy = cfg.policy.build();
+    let metrics = PrometheusSource {
+        prom: &prom,
+        queries: Queries {
+            service: cfg.service.name.clone(),
+            window_s: cfg
+                .prometheus
+                .rate_window_s()
+                .max(cfg.controller.interval_s),
+        },
+        interval_s: probe.interval_ms as f64 / 1000.0,
+        capacity_per_interval: probe.control.capacity_per_replica,
+        history_s: cfg.controller.history_s,
+    };
     let svc = &cfg.service.name;
-
-    let existing = retry("listing replicas", || engine.replicas(svc)).await?;
-    let running = existing.iter().filter(|r| r.running()).count() as u32;
-    let initial = if running > 0 {
-        say(format!("Adopting {running} running replica(s) of {svc}"));
-        cfg.bounds().clamp(running)
+    let existing = retry("listing replicas", || backend.replicas()).await?;
+    let initial = if existing.running > 0 {
+        say(format!(
+            "Adopting {} running replica(s) of {svc}",
+            existing.running
+        ));
+        cfg.bounds().clamp(existing.running)
     } else {
         cfg.initial_replicas()
     };
     retry("starting the initial replicas", || {
-        reconcile_to(&engine, &cfg, initial, seed)
+        backend.reconcile(initial)
     })
     .await?;
-    say(format!(
-        "Controlling {svc}: policy '{}', forecaster '{}', every {} s, {}..={} replicas; Prometheus at {}",
-        policy.name(),
-        forecaster.name(),
-        cfg.controller.interval_s,
-        cfg.bounds().min,
-        cfg.bounds().max,
-        cfg.prometheus.url
-    ));
-    let history = warm_up(&prom, &queries, &cfg).await;
-    let mut st = Loop {
-        policy,
-        forecaster,
-        first_tick: history.len(),
-        history,
-        timeline: Timeline::default(),
-        desired: initial,
-        holds: 0,
-        exported: super::exporter::Exported::default(),
-    };
-    if let Some(port) = cfg.controller.metrics_port {
-        super::exporter::spawn(port, &st.exported).await?;
-    }
-    let started = Instant::now();
-    let mut ticker = tokio::time::interval(Duration::from_millis(interval_ms));
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    tokio::pin!(shutdown);
-    let mut tick = 0u64;
-    loop {
-        tokio::select! {
-            _ = &mut shutdown => { say("Stopping: signal received"); break; }
-            _ = ticker.tick() => {}
-        }
-        let now = SimTime(started.elapsed().as_millis() as u64);
-        decide(
-            &cfg, &engine, &prom, &queries, &http, &mut st, tick, now, seed,
-        )
-        .await;
-        if let Err(e) = write_log(&log_path, &st.timeline, interval_ms) {
-            say(format!("cannot write the decision log: {e:#}"));
-        }
-        tick += 1;
-        if cfg.controller.max_decisions.is_some_and(|m| tick >= m) {
-            break;
-        }
-    }
+    let settings = LoopSettings::from_config(&cfg, initial);
+    let summary = control(&cfg, &backend, &metrics, &settings, shutdown).await?;
     let exit_target = match cfg.controller.on_exit {
         OnExit::Keep => None,
         OnExit::Min => Some(cfg.bounds().min),
@@ -286,193 +183,248 @@ pub async fn run(cfg: LiveConfig, shutdown: impl Future<Output = ()>) -> Result<
     };
     if let Some(n) = exit_target {
         say(format!("Scaling {svc} to {n} replicas on exit"));
-        retry("scaling on exit", || reconcile_to(&engine, &cfg, n, seed)).await?;
+        retry("scaling on exit", || backend.reconcile(n)).await?;
     }
-    write_log(&log_path, &st.timeline, interval_ms)?;
+    Ok(summary)
+}
+
+/// Runs the controller on the simulated backend (`sim live --backend simulated`): no
+/// Docker, no Prometheus, no lock, and no wait between decisions.
+pub async fn run_simulated(
+    cfg: &LiveConfig,
+    backend: &SimulatedBackend,
+    shutdown: impl Future<Output = ()>,
+) -> Result<Summary> {
+    let mut settings = LoopSettings::from_config(cfg, cfg.initial_replicas());
+    settings.pace = None;
+    control(cfg, backend, backend, &settings, shutdown).await
+}
+
+/// The decision loop over any backend: one [`decide`] per interval, the log written
+/// after each.
+pub async fn control<B: ReplicaBackend, M: MetricsSource>(
+    cfg: &LiveConfig,
+    backend: &B,
+    metrics: &M,
+    s: &LoopSettings,
+    shutdown: impl Future<Output = ()>,
+) -> Result<Summary> {
+    let forecaster = LiveForecaster::from_config(cfg)?;
+    let mut policy = cfg.policy.build();
+    for w in cfg.warnings() {
+        say(format!("warning: {w}"));
+    }
+    say(format!(
+        "Controlling {}: policy '{}', forecaster '{}', every {} s, {}..={} replicas",
+        cfg.service.name,
+        policy.name(),
+        forecaster.name(),
+        s.interval_ms as f64 / 1000.0,
+        cfg.bounds().min,
+        cfg.bounds().max,
+    ));
+    let history = metrics.history().await;
+    let mut st = Loop {
+        control: ControlStep::new(policy.as_mut(), s.control),
+        forecaster: &forecaster,
+        first_tick: history.len(),
+        history,
+        timeline: Timeline::default(),
+        desired: s.initial,
+        holds: 0,
+        exported: super::exporter::Exported::default(),
+    };
+    if let Some(port) = cfg.controller.metrics_port {
+        super::exporter::spawn(port, &st.exported).await?;
+    }
+    let mut ticker = s.pace.map(|every| {
+        let mut t = tokio::time::interval(every);
+        t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        t
+    });
+    tokio::pin!(shutdown);
+    let mut tick = 0u64;
+    while !backend.finished() {
+        if let Some(t) = ticker.as_mut() {
+            tokio::select! {
+                _ = &mut shutdown => { say("Stopping: signal received"); break; }
+                _ = t.tick() => {}
+            }
+        }
+        decide(backend, metrics, &mut st, tick, s).await;
+        backend.end_of_interval().await;
+        if s.pace.is_some() {
+            if let Err(e) = write_log(&s.log, &st.timeline, s.interval_ms) {
+                say(format!("cannot write the decision log: {e:#}"));
+            }
+        }
+        tick += 1;
+        if s.max_decisions.is_some_and(|m| tick >= m) {
+            break;
+        }
+    }
+    write_log(&s.log, &st.timeline, s.interval_ms)?;
     Ok(Summary {
         decisions: tick,
         holds: st.holds,
         peak_desired: st.timeline.desired.iter().copied().max().unwrap_or(0),
-        log: log_path,
+        log: s.log.clone(),
     })
 }
 
-/// The policy's choice (plus the safety net) on a reading, and the point forecast it
-/// saw; `None` holds the count (the forecast failed).
-fn choose(
-    cfg: &LiveConfig,
-    st: &mut Loop,
-    r: &Reading,
-    tick: u64,
-    now: SimTime,
-    running: u32,
-    ready: u32,
-) -> Option<(u32, f64)> {
-    let interval_s = cfg.controller.interval_s;
-    let step_ms = (interval_s * 1000.0) as u64;
-    let cap = cfg.controller.capacity_per_replica_rps * interval_s;
-    let demand = r.rate_rps * interval_s;
-    st.history.push(demand);
+/// The forecast for a decision, when the policy uses one; `Err` holds the count.
+fn forecast(st: &mut Loop<'_>, step_ms: u64) -> Result<Option<ForecastTable>, String> {
+    let Some(lead) = st.control.policy().forecast_lead() else {
+        return Ok(None);
+    };
     let step = st.history.len();
-    let table = match st.policy.forecast_lead() {
-        None => None,
-        Some(lead) => {
+    say(format!(
+        "Generating forecast with {}...",
+        st.forecaster.name()
+    ));
+    st.forecaster
+        .forecast(&st.history, st.first_tick, step, lead + 1, step_ms)
+        .map(Some)
+        .map_err(|e| format!("forecast failed ({e:#})"))
+}
+
+/// Reads the metrics; `None` (after saying why) when there are none.
+async fn read<M: MetricsSource>(
+    metrics: &M,
+    replicas: &Replicas,
+    desired: u32,
+    service: &str,
+) -> Option<Measured> {
+    say("Querying Prometheus for metrics...");
+    match metrics.reading(replicas).await {
+        Ok(Some(m)) => Some(m),
+        Ok(None) => {
             say(format!(
-                "Generating forecast with {}...",
-                st.forecaster.name()
+                "Prometheus has no data for {service} yet: holding at {desired} replicas"
             ));
-            match st
-                .forecaster
-                .forecast(&st.history, st.first_tick, step, lead + 1, step_ms)
-            {
-                Ok(t) => Some(t),
-                Err(e) => {
-                    say(format!(
-                        "forecast failed ({e:#}): holding at {} replicas",
-                        st.desired
-                    ));
-                    return None;
-                }
-            }
+            None
+        }
+        Err(e) => {
+            say(format!("{e:#}: holding at {desired} replicas"));
+            None
+        }
+    }
+}
+
+/// Reconciles to `n`, retrying; a failure waits for the next decision.
+async fn apply<B: ReplicaBackend>(backend: &B, n: u32) {
+    if let Err(e) = retry("reconciling replicas", || backend.reconcile(n)).await {
+        say(format!(
+            "Replica backend error ({e:#}); will retry at the next decision"
+        ));
+    }
+}
+
+/// One decision: read, forecast, take the control step, reconcile, record.
+async fn decide<B: ReplicaBackend, M: MetricsSource>(
+    backend: &B,
+    metrics: &M,
+    st: &mut Loop<'_>,
+    tick: u64,
+    s: &LoopSettings,
+) {
+    let replicas = match retry("listing replicas", || backend.replicas()).await {
+        Ok(r) => r,
+        Err(e) => {
+            say(format!(
+                "Replica backend unavailable ({e:#}); skipping this decision"
+            ));
+            return;
         }
     };
-    let forecast_point = table.as_ref().map_or(f64::NAN, |t| t.point(step, 0));
-    let obs = Observation {
+    let measured = read(metrics, &replicas, st.desired, &s.service).await;
+    if let Some(o) = measured.and_then(|m| m.observed) {
+        st.history.push(o.demand_per_step);
+    }
+    let table = match measured {
+        Some(_) => forecast(st, s.interval_ms),
+        None => Ok(None),
+    };
+    let (table, forecast_failed) = match table {
+        Ok(t) => (t, false),
+        Err(why) => {
+            say(format!("{why}: holding at {} replicas", st.desired));
+            (None, true)
+        }
+    };
+    let step = st.history.len();
+    let reading = Reading {
         tick,
-        now,
+        now: backend.now(),
         current: st.desired,
-        ready,
-        pending: running.saturating_sub(ready),
-        capacity_per_replica: cap,
-        step_ms,
+        ready: replicas.ready,
+        pending: replicas.running.saturating_sub(replicas.ready),
+        pods: &replicas.pods,
+        observed: measured.and_then(|m| m.observed),
+        metrics_missing: measured.is_none() || forecast_failed,
         forecast: table.as_ref().map(|t| ForecastView {
             table: t,
             step,
             window: 1,
         }),
-        observed: Some(Observed {
-            demand_per_step: demand,
-            utilization: if ready > 0 {
-                (demand / (ready as f64 * cap)).min(1.0)
-            } else {
-                1.0
-            },
-            latency_p95_ms: r.p95_ms,
-            cpu_pct: r.cpu_pct,
-            ready_mean: ready as f64,
-            window_ms: step_ms,
-        }),
-        pods: &[],
     };
-    let mut want = st.policy.decide(&obs);
-    say(format!(
-        "Policy '{}' chose {want} replicas (demand {demand:.1} requests per interval, forecast {forecast_point:.1})",
-        st.policy.name()
-    ));
-    let s = &cfg.safety;
-    if s.enabled
-        && st.policy.uses_safety_net()
-        && (r.p95_ms > s.latency_p95_ms || r.cpu_pct > s.cpu_pct)
-    {
-        want += 1;
-        st.policy.on_external_scale(tick);
+    let d = st.control.decide(&reading);
+    let forecast_point = table.as_ref().map_or(f64::NAN, |t| t.point(step, 0));
+    let demand = reading.observed.map_or(f64::NAN, |o| o.demand_per_step);
+    if !d.held {
         say(format!(
-            "Safety net: p95 {:.0} ms, CPU {:.0} % -> {want} replicas",
-            r.p95_ms, r.cpu_pct
+            "Policy '{}' chose {} replicas (demand {demand:.1} requests per interval, forecast {forecast_point:.1})",
+            st.control.policy().name(),
+            d.desired
         ));
     }
-    Some((want.min(cfg.service.port_span as u32), forecast_point))
-}
-
-/// One decision: observe, forecast, decide, reconcile, record.
-#[allow(clippy::too_many_arguments)]
-async fn decide(
-    cfg: &LiveConfig,
-    engine: &Engine,
-    prom: &Prometheus,
-    queries: &Queries,
-    http: &reqwest::Client,
-    st: &mut Loop,
-    tick: u64,
-    now: SimTime,
-    seed: u64,
-) {
-    let svc = &cfg.service.name;
-    let interval_s = cfg.controller.interval_s;
-    let replicas = match retry("listing replicas", || engine.replicas(svc)).await {
-        Ok(r) => r,
-        Err(e) => {
-            say(format!(
-                "Docker API unavailable ({e:#}); skipping this decision"
-            ));
-            return;
-        }
-    };
-    let running = replicas.iter().filter(|r| r.running()).count() as u32;
-    let ready = healthy(&replicas, http).await.len() as u32;
-    say("Querying Prometheus for metrics...");
-    let reading = match read_metrics(prom, queries, interval_s).await {
-        Ok(Some(r)) => Some(r),
-        Ok(None) => {
-            say(format!(
-                "Prometheus has no data for {svc} yet: holding at {} replicas",
-                st.desired
-            ));
-            None
-        }
-        Err(e) => {
-            say(format!("{e:#}: holding at {} replicas", st.desired));
-            None
-        }
-    };
-    let decided = match &reading {
-        Some(r) => choose(cfg, st, r, tick, now, running, ready),
-        None => None,
-    };
-    let held = decided.is_none();
-    let (want, forecast_point) = decided.unwrap_or((st.desired, f64::NAN));
-    if want != running {
+    if d.desired != replicas.running {
         say(format!(
-            "Scaling {svc} from {running} to {want} replicas..."
+            "Scaling {} from {} to {} replicas...",
+            s.service, replicas.running, d.desired
         ));
     }
-    if let Err(e) = retry("reconciling replicas", || {
-        reconcile_to(engine, cfg, want, seed)
-    })
-    .await
-    {
+    apply(backend, d.desired).await;
+    let mut want = d.desired;
+    let health = metrics.health(measured.as_ref()).await;
+    if let Some(n) = st.control.guard(tick, want, health) {
+        let (lat, cpu) = health.unwrap_or_default();
         say(format!(
-            "Docker API error ({e:#}); will retry at the next decision"
+            "Safety net: latency {lat:.0} ms, CPU {cpu:.0} % -> {n} replicas"
         ));
+        want = n;
+        apply(backend, want).await;
     }
     st.desired = want;
+    let interval_s = s.interval_ms as f64 / 1000.0;
     let e = &st.exported;
     e.decisions.inc();
-    if held {
+    if d.held {
         st.holds += 1;
         e.holds.inc();
     }
     e.desired.set(want as i64);
-    e.ready.set(ready as i64);
-    e.demand_rps.set(reading.map_or(f64::NAN, |r| r.rate_rps));
+    e.ready.set(replicas.ready as i64);
+    e.demand_rps.set(demand / interval_s);
     e.forecast_rps.set(forecast_point / interval_s);
-    let tl = &mut st.timeline;
-    let r = reading;
-    let per = |f: fn(&Reading) -> f64| r.as_ref().map_or(f64::NAN, f);
-    tl.demand.push(per(|r| r.rate_rps) * interval_s);
-    tl.forecast.push(forecast_point);
-    tl.planned.push(st.policy.last_planned());
-    tl.desired.push(want);
-    tl.ready.push(ready);
-    tl.pending.push(running.saturating_sub(ready));
-    tl.ready_effective.push(ready as f64);
-    tl.provisioned_ms.push(running as f64 * interval_s * 1000.0);
-    tl.served
-        .push(per(|r| (r.rate_rps - r.error_rps).max(0.0)) * interval_s);
-    tl.dropped.push(per(|r| r.error_rps) * interval_s);
-    tl.latency_ms.push(per(|r| r.mean_ms));
-    tl.latency_p95_ms.push(per(|r| r.p95_ms));
-    tl.cpu_pct.push(per(|r| r.cpu_pct));
+    let m = measured.and_then(|m| m.observed.map(|o| (m, o)));
+    let per = |f: fn(&(Measured, crate::policy::Observed)) -> f64| m.as_ref().map_or(f64::NAN, f);
+    st.timeline.push(StepRecord {
+        demand,
+        forecast: forecast_point,
+        planned: st.control.planned(),
+        desired: want,
+        ready: replicas.ready,
+        pending: replicas.running.saturating_sub(replicas.ready),
+        ready_effective: replicas.ready as f64,
+        provisioned_ms: replicas.running as f64 * s.interval_ms as f64,
+        served: per(|(m, _)| m.served),
+        dropped: per(|(m, _)| m.dropped),
+        latency_ms: per(|(m, _)| m.latency_mean_ms),
+        latency_p95_ms: per(|(_, o)| o.latency_p95_ms),
+        cpu_pct: per(|(_, o)| o.cpu_pct),
+        missing: measured.is_none(),
+    });
 }
 
 #[cfg(test)]

@@ -90,7 +90,7 @@ async fn discover(pool: Arc<Pool>, service: String, http: reqwest::Client) {
     loop {
         match engine.replicas(&service).await {
             Ok(rs) => {
-                let mut ports = super::controller::healthy(&rs, &http).await;
+                let mut ports = super::backend::docker::healthy(&rs, &http).await;
                 ports.sort_unstable();
                 *pool.ports.write().unwrap_or_else(|e| e.into_inner()) = ports;
             }

@@ -4,8 +4,9 @@
 
 use super::cluster::{PoolEvent, ReplicaPool};
 use super::engine::EventQueue;
-use super::{RunInput, SimConfig, Timeline};
-use crate::policy::{ForecastView, Observation, Observed, PodTimes, ScalingPolicy};
+use super::{RunInput, SimConfig, StepRecord, Timeline};
+use crate::policy::control::{ControlSettings, ControlStep, Reading};
+use crate::policy::{ForecastView, Observed, PodTimes, ScalingPolicy};
 use crate::time::SimTime;
 
 /// Running sums over one decision interval, for the next observation. Each part of the
@@ -64,12 +65,9 @@ impl IntervalStats {
 /// the last decision, because of missing steps (the one it falls in or the one before).
 /// The controller then holds — the HPA's rule when its metrics cannot be read, and every
 /// other policy's too.
-pub(crate) fn holds_for_missing_data(
-    input: &RunInput<'_>,
-    s: usize,
-    since: &IntervalStats,
-) -> bool {
-    since.weight == 0.0 && (input.is_missing(s) || (s > 0 && input.is_missing(s - 1)))
+pub(crate) fn holds_for_missing_data(missing: &[bool], s: usize, since: &IntervalStats) -> bool {
+    let is = |i: usize| missing.get(i).copied().unwrap_or(false);
+    since.weight == 0.0 && (is(s) || (s > 0 && is(s - 1)))
 }
 
 /// The forecast view for a decision at window step `s`, if the table covers it.
@@ -124,18 +122,75 @@ impl Schedule {
     }
 }
 
-/// The replica pool and the controller's state of one fluid run.
-struct Fluid<'a> {
-    cfg: &'a SimConfig,
-    input: RunInput<'a>,
-    pool: ReplicaPool,
-    q: EventQueue<PoolEvent>,
-    sched: Schedule,
-    interval: IntervalStats,
-    pods: Vec<PodTimes>,
+/// The control settings a simulated run decides with.
+pub(crate) fn control_settings(cfg: &SimConfig) -> ControlSettings {
+    ControlSettings {
+        capacity_per_replica: cfg.capacity_per_replica,
+        step_ms: cfg.step_ms,
+        safety: cfg.safety,
+        max_replicas: super::MAX_REPLICAS,
+    }
 }
 
-impl Fluid<'_> {
+/// The reading for a decision at `t` inside window step `s`, from the pool and the
+/// interval since the last decision.
+pub(crate) fn reading<'a>(
+    input: &RunInput<'a>,
+    pool: &ReplicaPool,
+    pods: &'a [PodTimes],
+    sched: &Schedule,
+    since: &IntervalStats,
+    s: usize,
+    t: SimTime,
+) -> Reading<'a> {
+    Reading {
+        tick: sched.tick - 1,
+        now: t,
+        current: pool.target(),
+        ready: pool.ready(),
+        pending: pool.starting(),
+        pods,
+        observed: since.observed(),
+        metrics_missing: holds_for_missing_data(input.missing, s, since),
+        forecast: forecast_view(input, s, sched.window_steps),
+    }
+}
+
+/// The point forecast for window step `s`, made at it (NaN without one).
+pub(crate) fn forecast_point(input: &RunInput<'_>, s: usize) -> f64 {
+    let step = input.first_step + s;
+    input
+        .forecast
+        .filter(|f| f.covers(step))
+        .map_or(f64::NAN, |f| f.point(step, 0))
+}
+
+/// The replica pool of a fluid run and what it measured since the last decision: the
+/// simulator's cluster, which the simulated live backend runs too.
+pub(crate) struct FluidCluster {
+    pub cfg: SimConfig,
+    pub pool: ReplicaPool,
+    q: EventQueue<PoolEvent>,
+    /// Measurements since the last decision.
+    pub interval: IntervalStats,
+    pub pods: Vec<PodTimes>,
+}
+
+impl FluidCluster {
+    pub fn new(cfg: &SimConfig) -> FluidCluster {
+        FluidCluster {
+            pool: ReplicaPool::new(
+                cfg.initial_replicas,
+                cfg.startup_delay_ms,
+                Some(cfg.drain_ms),
+            ),
+            cfg: cfg.clone(),
+            q: EventQueue::default(),
+            interval: IntervalStats::default(),
+            pods: Vec::new(),
+        }
+    }
+
     /// Applies the pool events up to and including `t`.
     fn events_until(&mut self, t: SimTime) {
         while let Some((et, ev)) = self.q.pop_until(t) {
@@ -143,41 +198,41 @@ impl Fluid<'_> {
         }
     }
 
-    /// One decision at `t` inside window step `s`: observe, decide, scale the pool.
-    fn decide(&mut self, policy: &mut dyn ScalingPolicy, s: usize, t: SimTime) {
-        if holds_for_missing_data(&self.input, s, &self.interval) {
-            return;
-        }
-        self.pool.pod_times(&mut self.pods);
-        let obs = Observation {
-            tick: self.sched.tick - 1,
-            now: t,
-            current: self.pool.target(),
-            ready: self.pool.ready(),
-            pending: self.pool.starting(),
-            capacity_per_replica: self.cfg.capacity_per_replica,
-            step_ms: self.cfg.step_ms,
-            forecast: forecast_view(&self.input, s, self.sched.window_steps),
-            observed: self.interval.observed(),
-            pods: &self.pods,
-        };
-        let want = policy.decide(&obs);
-        self.pool.scale_to(t, want, &mut self.q);
+    /// Brings the pool to time `t` (events applied, replica time integrated).
+    pub fn at(&mut self, t: SimTime) {
+        self.events_until(t);
+        self.pool.advance(t);
+    }
+
+    /// Scales to `n` replicas at `t`.
+    pub fn scale_to(&mut self, t: SimTime, n: u32) {
+        self.pool.scale_to(t, n, &mut self.q);
+    }
+
+    /// A decision was applied: measurements start afresh.
+    pub fn decided(&mut self) {
         self.interval = IntervalStats::default();
+    }
+
+    /// The modelled latency and CPU of demand `d` on the replicas ready now: what the
+    /// safety net reads in fluid mode.
+    pub fn health(&self, d: f64) -> (f64, f64) {
+        let cfg = &self.cfg;
+        cfg.load
+            .evaluate(d, self.pool.ready() as f64, cfg.capacity_per_replica)
     }
 
     /// The part of a step (demand `d` per step) from `start` to `end`, with ∫ ready up to
     /// `start` at `ready0`: capacity against demand, added to the interval unless the
     /// step was not observed; returns the demand served.
-    fn part(&mut self, d: f64, start: u64, end: u64, ready0: f64, observed: bool) -> f64 {
-        let cfg = self.cfg;
-        let (step, cap) = (cfg.step_ms, cfg.capacity_per_replica);
+    pub fn part(&mut self, d: f64, start: u64, end: u64, ready0: f64, observed: bool) -> f64 {
+        let (step, cap) = (self.cfg.step_ms, self.cfg.capacity_per_replica);
         self.events_until(SimTime(end - 1));
         self.pool.advance(SimTime(end));
         let len = end - start;
         let weight = len as f64 / step as f64;
         let eff = (self.pool.ready_ms - ready0) / len as f64;
-        let (latency, cpu) = cfg.load.evaluate(d, eff, cap);
+        let (latency, cpu) = self.cfg.load.evaluate(d, eff, cap);
         let utilization = if eff > 0.0 {
             (d / (eff * cap)).min(1.0)
         } else {
@@ -196,83 +251,91 @@ impl Fluid<'_> {
         }
         (d * weight).min(eff * cap * weight)
     }
+
+    /// The effective ready replicas, latency and CPU of a whole step of demand `d` that
+    /// started with `ready_before` replica-ms of ready time.
+    pub fn step_figures(&self, d: f64, ready_before: f64) -> (f64, f64, f64) {
+        let cfg = &self.cfg;
+        let eff = (self.pool.ready_ms - ready_before) / cfg.step_ms as f64;
+        let (lat, cpu) = cfg.load.evaluate(d, eff, cfg.capacity_per_replica);
+        (eff, lat, cpu)
+    }
+}
+
+/// One decision at `t` inside window step `s`: read, decide, scale the pool.
+fn decide(
+    c: &mut FluidCluster,
+    control: &mut ControlStep<'_>,
+    input: &RunInput<'_>,
+    sched: &Schedule,
+    s: usize,
+    t: SimTime,
+) {
+    c.pool.pod_times(&mut c.pods);
+    let r = reading(input, &c.pool, &c.pods, sched, &c.interval, s, t);
+    let d = control.decide(&r);
+    if !d.held {
+        c.scale_to(t, d.desired);
+        c.decided();
+    }
 }
 
 pub fn run(cfg: &SimConfig, input: RunInput<'_>, policy: &mut dyn ScalingPolicy) -> Timeline {
     let n = input.demand.len();
     let step = cfg.step_ms;
-    let cap = cfg.capacity_per_replica;
-    let safety_on = cfg.safety.enabled && policy.uses_safety_net();
-    let mut f = Fluid {
-        cfg,
-        input,
-        pool: ReplicaPool::new(
-            cfg.initial_replicas,
-            cfg.startup_delay_ms,
-            Some(cfg.drain_ms),
-        ),
-        q: EventQueue::default(),
-        sched: Schedule::new(cfg, policy),
-        interval: IntervalStats::default(),
-        pods: Vec::new(),
-    };
+    let mut sched = Schedule::new(cfg, policy);
+    let mut control = ControlStep::new(policy, control_settings(cfg));
+    let mut c = FluidCluster::new(cfg);
     let mut tl = Timeline::default();
     for s in 0..n {
         let t = SimTime(s as u64 * step);
-        f.events_until(t);
-        f.pool.advance(t);
+        c.at(t);
         let d = input.demand[s];
         let observed = !input.is_missing(s);
-        if f.sched.due(t.ms()) {
-            f.decide(policy, s, t);
+        if sched.due(t.ms()) {
+            decide(&mut c, &mut control, &input, &sched, s, t);
         }
-        // The safety net reads the same metrics as the policy: none in an outage.
-        if safety_on && observed {
-            let (lat, cpu) = cfg.load.evaluate(d, f.pool.ready() as f64, cap);
-            if cfg.safety.trips(lat, cpu) {
-                f.pool.scale_to(t, f.pool.target() + 1, &mut f.q);
-                policy.on_external_scale(f.sched.tick - 1);
-            }
+        // The safety net reads the step's modelled latency and CPU: none in an outage.
+        let health = observed.then(|| c.health(d));
+        if let Some(n) = control.guard(sched.tick - 1, c.pool.target(), health) {
+            c.scale_to(t, n);
         }
-        let (ready_before, prov_before) = (f.pool.ready_ms, f.pool.provisioned_ms);
-        tl.ready.push(f.pool.ready());
-        tl.pending.push(f.pool.starting());
-        tl.desired.push(f.pool.target());
+        let (ready_before, prov_before) = (c.pool.ready_ms, c.pool.provisioned_ms);
+        let (ready, pending, desired) = (c.pool.ready(), c.pool.starting(), c.pool.target());
         // The step in parts, cut at the decisions that fall inside it.
         let end = t.ms() + step;
         let (mut start, mut served) = (t.ms(), 0.0);
         loop {
-            let part_end = f.sched.next_ms.min(end);
-            let ready0 = f.pool.ready_ms;
-            served += f.part(d, start, part_end, ready0, observed);
+            let part_end = sched.next_ms.min(end);
+            let ready0 = c.pool.ready_ms;
+            served += c.part(d, start, part_end, ready0, observed);
             if part_end == end {
                 break;
             }
             let at = SimTime(part_end);
-            f.events_until(at);
-            f.sched.due(part_end);
-            f.decide(policy, s, at);
+            c.events_until(at);
+            sched.due(part_end);
+            decide(&mut c, &mut control, &input, &sched, s, at);
             start = part_end;
         }
-        let eff = (f.pool.ready_ms - ready_before) / step as f64;
-        let (lat, cpu) = cfg.load.evaluate(d, eff, cap);
-        tl.demand.push(d);
-        tl.forecast.push(
-            input
-                .forecast
-                .filter(|f| f.covers(input.first_step + s))
-                .map_or(f64::NAN, |f| f.point(input.first_step + s, 0)),
-        );
-        tl.planned.push(policy.last_planned());
-        tl.ready_effective.push(eff);
-        tl.provisioned_ms.push(f.pool.provisioned_ms - prov_before);
-        tl.served.push(served);
-        tl.dropped.push(d - served);
-        tl.latency_ms.push(lat);
-        tl.latency_p95_ms.push(lat);
-        tl.cpu_pct.push(cpu);
+        let (eff, lat, cpu) = c.step_figures(d, ready_before);
+        tl.push(StepRecord {
+            demand: d,
+            forecast: forecast_point(&input, s),
+            planned: control.planned(),
+            desired,
+            ready,
+            pending,
+            ready_effective: eff,
+            provisioned_ms: c.pool.provisioned_ms - prov_before,
+            served,
+            dropped: d - served,
+            latency_ms: lat,
+            latency_p95_ms: lat,
+            cpu_pct: cpu,
+            missing: !observed,
+        });
     }
-    tl.missing = input.missing.to_vec();
     tl
 }
 

@@ -1,4 +1,5 @@
-//! The prototype's latency / CPU model of a replica under load, and its safety net.
+//! The prototype's latency / CPU model of a replica under load (its safety net is the
+//! control step's: [`crate::policy::control::SafetyNet`]).
 
 /// Latency and CPU as functions of the load per replica (fluid mode):
 /// with per = demand / replicas and C the capacity,
@@ -50,32 +51,6 @@ impl LoadModel {
                 (self.cpu_at_capacity_pct + 100.0 * (per / cap - 1.0)).min(100.0),
             )
         }
-    }
-}
-
-/// The prototype's safety net: after the policy, if latency > `latency_ms` or
-/// CPU > `cpu_pct`, add one replica (not clamped to the policy's bounds).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct SafetyNet {
-    pub enabled: bool,
-    pub latency_ms: f64,
-    pub cpu_pct: f64,
-}
-
-impl Default for SafetyNet {
-    fn default() -> Self {
-        SafetyNet {
-            enabled: true,
-            latency_ms: 150.0,
-            cpu_pct: 90.0,
-        }
-    }
-}
-
-impl SafetyNet {
-    /// True when the measured latency or CPU breaches the net.
-    pub fn trips(&self, latency_ms: f64, cpu_pct: f64) -> bool {
-        self.enabled && (latency_ms > self.latency_ms || cpu_pct > self.cpu_pct)
     }
 }
 

@@ -12,9 +12,10 @@ use std::collections::VecDeque;
 
 use super::cluster::{PoolEvent, ReplicaPool, ScaleChange};
 use super::engine::EventQueue;
-use super::fluid::{forecast_view, holds_for_missing_data, IntervalStats, Part, Schedule};
-use super::{RequestStats, RunInput, ServiceTime, SimConfig, Timeline};
-use crate::policy::{Observation, PodTimes, ScalingPolicy};
+use super::fluid::{control_settings, forecast_point, reading, IntervalStats, Part, Schedule};
+use super::{RequestStats, RunInput, ServiceTime, SimConfig, StepRecord, Timeline};
+use crate::policy::control::ControlStep;
+use crate::policy::{PodTimes, ScalingPolicy};
 use crate::rng::{stream_rng, Stream};
 use crate::time::SimTime;
 
@@ -389,34 +390,27 @@ impl Sim<'_> {
     fn decide(
         &mut self,
         input: &RunInput<'_>,
-        policy: &mut dyn ScalingPolicy,
+        control: &mut ControlStep<'_>,
         sched: &Schedule,
         interval: &mut IntervalStats,
         s: usize,
         now: u64,
     ) {
-        if holds_for_missing_data(input, s, interval) {
-            return;
-        }
         let mut pods = std::mem::take(&mut self.pods);
         self.pool.pod_times(&mut pods);
-        let obs = Observation {
-            tick: sched.tick - 1,
-            now: SimTime(now),
-            current: self.pool.target(),
-            ready: self.pool.ready(),
-            pending: self.pool.starting(),
-            capacity_per_replica: self.cfg.capacity_per_replica,
-            step_ms: self.cfg.step_ms,
-            forecast: forecast_view(input, s, sched.window_steps),
-            observed: interval.observed(),
-            pods: &pods,
-        };
-        let want = policy.decide(&obs);
+        let r = reading(input, &self.pool, &pods, sched, interval, s, SimTime(now));
+        let d = control.decide(&r);
         self.pods = pods;
-        let change = self.pool.scale_to(SimTime(now), want, &mut self.pool_q);
+        if !d.held {
+            self.scale_to(now, d.desired);
+            *interval = IntervalStats::default();
+        }
+    }
+
+    /// Scales the pool to `n` at `now` and puts new or cancelled slots into service.
+    fn scale_to(&mut self, now: u64, n: u32) {
+        let change = self.pool.scale_to(SimTime(now), n, &mut self.pool_q);
         self.apply_change(now, change);
-        *interval = IntervalStats::default();
     }
 }
 
@@ -429,7 +423,6 @@ pub fn run(
     let step = cfg.step_ms;
     let cap = cfg.capacity_per_replica;
     let k = cfg.requests.concurrency;
-    let safety_on = cfg.safety.enabled && policy.uses_safety_net();
     let mean_service = k as f64 * step as f64 / cap;
     let mut sim = Sim {
         cfg,
@@ -480,10 +473,14 @@ pub fn run(
     let mut next_arrival = arrivals.next();
     let mut tl = Timeline::default();
     let mut sched = Schedule::new(cfg, policy);
+    let mut control = ControlStep::new(policy, control_settings(cfg));
     let mut interval = IntervalStats::default();
     let (mut busy0, mut slot0, mut prov0) = (0.0, 0.0, 0.0);
     let mut mark = sim.mark(0);
-    let mut last_step = (0.0f64, 0.0f64); // (p95, cpu) of the previous step
+    // (p95, CPU) of the previous step, when it was observed.
+    let mut last_step: Option<(f64, f64)> = None;
+    // (ready, starting, target) at the start of the step.
+    let mut head = (0u32, 0u32, 0u32);
     for s in 0..=n {
         let boundary = s as u64 * step;
         // Decisions inside the step that ends at this boundary.
@@ -495,7 +492,7 @@ pub fn run(
                 interval.add(part);
             }
             sched.due(at);
-            sim.decide(&input, policy, &sched, &mut interval, s - 1, at);
+            sim.decide(&input, &mut control, &sched, &mut interval, s - 1, at);
             mark = sim.mark(at);
         }
         sim.run_until(boundary, &mut arrivals, &mut next_arrival);
@@ -522,22 +519,23 @@ pub fn run(
             } else {
                 p95(&mut sim.step_latencies)
             };
-            last_step = (p, cpu);
-            tl.demand.push(d);
-            tl.forecast.push(
-                input
-                    .forecast
-                    .filter(|f| f.covers(input.first_step + s - 1))
-                    .map_or(f64::NAN, |f| f.point(input.first_step + s - 1, 0)),
-            );
-            tl.planned.push(policy.last_planned());
-            tl.ready_effective.push(slots / k as f64 / step as f64);
-            tl.provisioned_ms.push(sim.pool.provisioned_ms - prov0);
-            tl.served.push(served);
-            tl.dropped.push(sim.step_dropped as f64);
-            tl.latency_ms.push(mean);
-            tl.latency_p95_ms.push(p);
-            tl.cpu_pct.push(cpu);
+            last_step = (!input.is_missing(s - 1)).then_some((p, cpu));
+            tl.push(StepRecord {
+                demand: d,
+                forecast: forecast_point(&input, s - 1),
+                planned: control.planned(),
+                desired: head.2,
+                ready: head.0,
+                pending: head.1,
+                ready_effective: slots / k as f64 / step as f64,
+                provisioned_ms: sim.pool.provisioned_ms - prov0,
+                served,
+                dropped: sim.step_dropped as f64,
+                latency_ms: mean,
+                latency_p95_ms: p,
+                cpu_pct: cpu,
+                missing: input.is_missing(s - 1),
+            });
             sim.step_latencies.clear();
             sim.step_served = 0;
             sim.step_dropped = 0;
@@ -546,24 +544,14 @@ pub fn run(
             break;
         }
         if sched.due(boundary) {
-            sim.decide(&input, policy, &sched, &mut interval, s, boundary);
+            sim.decide(&input, &mut control, &sched, &mut interval, s, boundary);
         }
-        // The safety net reads the last step's metrics: none when it was not observed.
-        if safety_on
-            && s > 0
-            && !input.is_missing(s - 1)
-            && sim.cfg.safety.trips(last_step.0, last_step.1)
-        {
-            let target = sim.pool.target() + 1;
-            let change = sim
-                .pool
-                .scale_to(SimTime(boundary), target, &mut sim.pool_q);
-            sim.apply_change(boundary, change);
-            policy.on_external_scale(sched.tick - 1);
+        // The safety net reads the last step's measured p95 and CPU: none when it was
+        // not observed.
+        if let Some(n) = control.guard(sched.tick - 1, sim.pool.target(), last_step) {
+            sim.scale_to(boundary, n);
         }
-        tl.ready.push(sim.pool.ready());
-        tl.pending.push(sim.pool.starting());
-        tl.desired.push(sim.pool.target());
+        head = (sim.pool.ready(), sim.pool.starting(), sim.pool.target());
         busy0 = sim.busy_ms;
         slot0 = sim.slot_ms;
         prov0 = sim.pool.provisioned_ms;
@@ -586,7 +574,6 @@ pub fn run(
         st.latency_p95_ms = sim.hist.value_at_quantile(0.95) as f64;
         st.latency_p99_ms = sim.hist.value_at_quantile(0.99) as f64;
     }
-    tl.missing = input.missing.to_vec();
     (tl, sim.stats)
 }
 
