@@ -277,15 +277,7 @@ impl RequestsToml {
 impl SimToml {
     /// The simulator configuration for a trace of step `step_ms`.
     pub fn to_config(&self, step_ms: u64) -> std::result::Result<(SimConfig, ScoreConfig), String> {
-        let ms = |s: f64, key: &str| {
-            if s >= 0.0 && s.is_finite() {
-                Ok((s * 1000.0).round() as u64)
-            } else {
-                Err(format!(
-                    "{key} must be a non-negative number of seconds, got {s}"
-                ))
-            }
-        };
+        let ms = crate::time::ms_from_secs;
         let service = match self.requests.service_time {
             ServiceKind::Exponential => ServiceTime::Exponential,
             ServiceKind::Deterministic => ServiceTime::Deterministic,

@@ -19,6 +19,18 @@ impl SimTime {
     }
 }
 
+/// A setting in seconds as whole milliseconds, or an error naming `key` when it is
+/// negative or not finite.
+pub fn ms_from_secs(s: f64, key: &str) -> Result<u64, String> {
+    if s >= 0.0 && s.is_finite() {
+        Ok((s * 1000.0).round() as u64)
+    } else {
+        Err(format!(
+            "{key} must be a non-negative number of seconds, got {s}"
+        ))
+    }
+}
+
 impl Add<u64> for SimTime {
     type Output = SimTime;
     fn add(self, ms: u64) -> SimTime {

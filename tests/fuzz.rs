@@ -16,6 +16,9 @@ use std::time::{Duration, Instant};
 
 use scalesim::trace::{self, TraceSpec};
 
+#[path = "common/fuzz_specs.rs"]
+mod fuzz_specs;
+
 fn corpus(name: &str) -> Vec<u8> {
     std::fs::read(
         PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -174,39 +177,21 @@ fn load_trace(spec: TraceSpec) {
 #[test]
 fn fuzz_csv_trace_loader() {
     fuzz("csv", "trace.csv", "t.csv", |p| {
-        load_trace(TraceSpec {
-            regressors: vec!["is_event".into()],
-            gaps: trace::GapPolicy::Missing,
-            missing_values: vec![0.0],
-            max_steps: Some(1_000_000),
-            ..TraceSpec::for_path(p)
-        })
+        load_trace(fuzz_specs::csv_trace(p))
     });
 }
 
 #[test]
 fn fuzz_parquet_trace_loader() {
     fuzz("parquet", "trace.parquet", "t.parquet", |p| {
-        load_trace(TraceSpec {
-            value_column: Some("req_per_min".into()),
-            gaps: trace::GapPolicy::Interpolate,
-            max_steps: Some(1_000_000),
-            ..TraceSpec::for_path(p)
-        })
+        load_trace(fuzz_specs::parquet_trace(p))
     });
 }
 
 #[test]
 fn fuzz_request_log_loader() {
     fuzz("requests", "requests.csv", "r.csv", |p| {
-        load_trace(TraceSpec {
-            timestamp_column: "timestamp_ms".into(),
-            timestamp_unit: trace::TimestampUnit::Ms,
-            per_request: true,
-            size_columns: vec!["input_tokens".into(), "output_tokens".into()],
-            max_steps: Some(1_000_000),
-            ..TraceSpec::for_path(p)
-        })
+        load_trace(fuzz_specs::request_log(p))
     });
 }
 
@@ -231,14 +216,6 @@ fn fuzz_forecast_file_parser() {
     .unwrap()
     .workload;
     fuzz("forecast", "forecast.csv", "f.csv", |p| {
-        let _ = trace::forecast_file::load(
-            p,
-            &w,
-            "timestamp",
-            "yhat",
-            Some("yhat_lower"),
-            Some("yhat_upper"),
-            0.8,
-        );
+        fuzz_specs::load_forecast(p, &w)
     });
 }

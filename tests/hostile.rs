@@ -59,15 +59,19 @@ fn sweep_cmd(scenario: &Path, out: &Path) -> Command {
 fn hostile_input_stays_under_200_mb_and_fails_cleanly() {
     let d = tempfile::tempdir().unwrap();
     let hostile = root().join("tests/data/hostile");
-    // (case, file copied in as the trace, [trace] lines, extra scenario lines, expected exit)
+    // Settings cases run on the seed trace.
+    std::fs::copy(root().join("data/seed/run.csv"), d.path().join("seed.csv")).unwrap();
+    let seed = "file = \"seed.csv\"\nvalue_column = \"req_per_min\"".to_string();
     let csv = |gaps: &str| format!("file = \"t.csv\"\ngaps = \"{gaps}\"");
     let parquet = "file = \"t.parquet\"\nvalue_column = \"req_per_min\"".to_string();
-    let pandas = parquet.clone();
-    let cases: Vec<(&str, &str, String, &str, i32)> = vec![
+    // (case, hostile file copied in as the trace ("": none), [trace] lines,
+    //  [simulation] lines, policy lines, expected exit)
+    let cases: Vec<(&str, &str, String, &str, &str, i32)> = vec![
         (
             "span_epoch (gaps error)",
             "span_epoch.csv",
             csv("error"),
+            "",
             "",
             1,
         ),
@@ -76,84 +80,123 @@ fn hostile_input_stays_under_200_mb_and_fails_cleanly() {
             "span_epoch.csv",
             csv("zero"),
             "",
+            "",
             1,
         ),
-        ("span_rel (gaps error)", "span_rel.csv", csv("error"), "", 1),
+        (
+            "span_rel (gaps error)",
+            "span_rel.csv",
+            csv("error"),
+            "",
+            "",
+            1,
+        ),
         (
             "span_ms (gaps interpolate)",
             "span_ms.csv",
             csv("interpolate"),
             "",
+            "",
             1,
         ),
-        ("year_overflow", "year_overflow.csv", csv("error"), "", 1),
-        ("panic1.parquet", "panic1.parquet", parquet.clone(), "", 1),
-        ("panic2.parquet", "panic2.parquet", parquet.clone(), "", 1),
-        ("panic3.parquet", "panic3.parquet", parquet.clone(), "", 1),
+        (
+            "year_overflow",
+            "year_overflow.csv",
+            csv("error"),
+            "",
+            "",
+            1,
+        ),
+        (
+            "panic1.parquet",
+            "panic1.parquet",
+            parquet.clone(),
+            "",
+            "",
+            1,
+        ),
+        (
+            "panic2.parquet",
+            "panic2.parquet",
+            parquet.clone(),
+            "",
+            "",
+            1,
+        ),
+        (
+            "panic3.parquet",
+            "panic3.parquet",
+            parquet.clone(),
+            "",
+            "",
+            1,
+        ),
         (
             "alloc_abort.parquet",
             "alloc_abort.parquet",
             parquet.clone(),
+            "",
             "",
             1,
         ),
         (
             "pandas Date column (one date)",
             "p_date.parquet",
-            pandas.clone(),
+            parquet.clone(),
+            "",
             "",
             1,
         ),
         (
             "pandas naive datetime",
             "p_datetime_naive.parquet",
-            pandas.clone(),
+            parquet.clone(),
+            "",
             "",
             0,
         ),
         (
             "pandas zoned datetime",
             "p_datetime_tz.parquet",
-            pandas,
+            parquet,
+            "",
             "",
             0,
         ),
         (
             "initial_replicas = 4e9",
             "",
-            String::new(),
+            seed.clone(),
             "[simulation]\ninitial_replicas = 4000000000\n",
+            "",
             1,
         ),
         (
             "max_replicas = 1e8",
             "",
-            String::new(),
+            seed,
+            "",
             "max_replicas = 100000000\n",
             1,
         ),
     ];
     let mut table = vec!["case,exit,peak_rss_mb".to_string()];
     let mut over = Vec::new();
-    for (case, file, trace, extra, want) in cases {
-        let (trace_lines, policy_extra, sim_extra) = if file.is_empty() {
-            // Settings cases run on the seed trace.
-            std::fs::copy(root().join("data/seed/run.csv"), d.path().join("seed.csv")).unwrap();
-            let t = "file = \"seed.csv\"\nvalue_column = \"req_per_min\"".to_string();
-            if extra.starts_with('[') {
-                (t, "", extra)
-            } else {
-                (t, extra, "")
-            }
-        } else {
+    let mut record = |case: &str, code: i32, mb: f64| {
+        table.push(format!("{case},{code},{mb:.1}"));
+        if mb >= 200.0 {
+            over.push(format!("{case}: {mb:.1} MB"));
+        }
+    };
+    for (case, file, trace_lines, sim_extra, policy_extra, want) in cases {
+        if !file.is_empty() {
             let dest = if file.ends_with(".csv") {
                 "t.csv"
             } else {
                 "t.parquet"
             };
             std::fs::copy(hostile.join(file), d.path().join(dest)).unwrap();
-            (trace, "", "")
-        };
+        }
         let sc = write(
             d.path(),
             "t.toml",
@@ -171,10 +214,7 @@ fn hostile_input_stays_under_200_mb_and_fails_cleanly() {
                 "{case}: {err}"
             );
         }
-        table.push(format!("{case},{code},{mb:.1}"));
-        if mb >= 200.0 {
-            over.push(format!("{case}: {mb:.1} MB"));
-        }
+        record(case, code, mb);
     }
     // An oversized forecast horizon.
     let mut c = Command::new(assert_cmd::cargo::cargo_bin("sim"));
@@ -195,10 +235,7 @@ fn hostile_input_stays_under_200_mb_and_fails_cleanly() {
     .arg(root().join("data/seed/run.csv"));
     let (code, mb, err) = run_measured(c);
     assert_eq!(code, 1, "horizon: {err}");
-    table.push(format!("forecast --horizon 1e11,{code},{mb:.1}"));
-    if mb >= 200.0 {
-        over.push(format!("forecast horizon: {mb:.1} MB"));
-    }
+    record("forecast --horizon 1e11", code, mb);
     eprintln!("{}", table.join("\n"));
     if let Ok(p) = std::env::var("SCALESIM_RSS_TABLE") {
         std::fs::write(p, table.join("\n") + "\n").unwrap();

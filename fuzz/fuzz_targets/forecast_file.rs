@@ -1,6 +1,8 @@
 #![no_main]
 #[path = "common.rs"]
 mod common;
+#[path = "../../tests/common/fuzz_specs.rs"]
+mod fuzz_specs;
 
 use std::sync::OnceLock;
 
@@ -20,13 +22,5 @@ fn workload() -> &'static Workload {
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let w = workload();
     let p = common::file("f.csv", data);
-    let _ = trace::forecast_file::load(
-        &p,
-        w,
-        "timestamp",
-        "yhat",
-        Some("yhat_lower"),
-        Some("yhat_upper"),
-        0.8,
-    );
+    fuzz_specs::load_forecast(&p, w);
 });

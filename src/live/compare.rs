@@ -10,7 +10,7 @@ use crate::sim::{simulate, Fidelity, RunInput, SafetyNet, SimConfig, Timeline};
 /// replica's capacity per step, the measured start-up delay. The simulator's safety net is
 /// off: it models the prototype's latency curve, not this service's.
 pub fn sim_config(cfg: &LiveConfig, startup_delay_ms: u64) -> SimConfig {
-    let step_ms = (cfg.controller.interval_s * 1000.0).round() as u64;
+    let step_ms = cfg.interval_ms();
     SimConfig {
         fidelity: Fidelity::Fluid,
         step_ms,

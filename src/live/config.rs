@@ -325,7 +325,7 @@ impl LiveConfig {
             .validate()
             .map_err(|e| anyhow::anyhow!("policy: {e}"))?;
         if let Some(ms) = self.policy_interval_ms() {
-            if (c.interval_s * 1000.0).round() as u64 != ms {
+            if self.interval_ms() != ms {
                 bail!(
                     "controller.interval_s ({} s) differs from the policy's own decision interval \
                      ({} s, its sync_period_s): leave controller.interval_s out, or set \
@@ -376,6 +376,16 @@ impl LiveConfig {
             ));
         }
         w
+    }
+
+    /// The decision interval in whole milliseconds: the live step everywhere.
+    pub fn interval_ms(&self) -> u64 {
+        (self.controller.interval_s * 1000.0).round() as u64
+    }
+
+    /// Requests one replica is given per decision interval (the policies' capacity).
+    pub fn capacity_per_interval(&self) -> f64 {
+        self.controller.capacity_per_replica_rps * (self.interval_ms() as f64 / 1000.0)
     }
 
     /// The policy's replica bounds.

@@ -92,12 +92,11 @@ pub struct LoopSettings {
 
 impl LoopSettings {
     pub fn from_config(cfg: &LiveConfig, initial: u32) -> LoopSettings {
-        let interval_ms = (cfg.controller.interval_s * 1000.0).round() as u64;
+        let interval_ms = cfg.interval_ms();
         LoopSettings {
             interval_ms,
             control: ControlSettings {
-                capacity_per_replica: cfg.controller.capacity_per_replica_rps
-                    * (interval_ms as f64 / 1000.0),
+                capacity_per_replica: cfg.capacity_per_interval(),
                 step_ms: interval_ms,
                 safety: cfg.safety_net,
                 max_replicas: cfg.service.port_span as u32,
@@ -138,12 +137,13 @@ pub async fn run(cfg: LiveConfig, shutdown: impl Future<Output = ()>) -> Result<
         &cfg.prometheus.url,
         Duration::from_secs_f64(cfg.prometheus.timeout_s),
     )?;
-    let probe = LoopSettings::from_config(&cfg, 0);
+    // The initial count is known once the running replicas are listed.
+    let mut settings = LoopSettings::from_config(&cfg, 0);
     let backend = DockerBackend {
         engine: &engine,
         cfg: &cfg,
         http: reqwest::Client::builder().no_proxy().build()?,
-        seed: crate::rng::mix64(0x5ca1e ^ probe.interval_ms),
+        seed: crate::rng::mix64(0x5ca1e ^ settings.interval_ms),
         started: Instant::now(),
     };
     let metrics = PrometheusSource {
@@ -155,8 +155,8 @@ pub async fn run(cfg: LiveConfig, shutdown: impl Future<Output = ()>) -> Result<
                 .rate_window_s()
                 .max(cfg.controller.interval_s),
         },
-        interval_s: probe.interval_ms as f64 / 1000.0,
-        capacity_per_interval: probe.control.capacity_per_replica,
+        interval_s: settings.interval_ms as f64 / 1000.0,
+        capacity_per_interval: settings.control.capacity_per_replica,
         history_s: cfg.controller.history_s,
     };
     let svc = &cfg.service.name;
@@ -174,7 +174,7 @@ pub async fn run(cfg: LiveConfig, shutdown: impl Future<Output = ()>) -> Result<
         backend.reconcile(initial)
     })
     .await?;
-    let settings = LoopSettings::from_config(&cfg, initial);
+    settings.initial = initial;
     let summary = control(&cfg, &backend, &metrics, &settings, shutdown).await?;
     let exit_target = match cfg.controller.on_exit {
         OnExit::Keep => None,
@@ -353,12 +353,13 @@ async fn decide<B: ReplicaBackend, M: MetricsSource>(
         }
     };
     let step = st.history.len();
+    let pending = replicas.running.saturating_sub(replicas.ready);
     let reading = Reading {
         tick,
         now: backend.now(),
         current: st.desired,
         ready: replicas.ready,
-        pending: replicas.running.saturating_sub(replicas.ready),
+        pending,
         pods: &replicas.pods,
         observed: measured.and_then(|m| m.observed),
         metrics_missing: measured.is_none() || forecast_failed,
@@ -407,22 +408,23 @@ async fn decide<B: ReplicaBackend, M: MetricsSource>(
     e.ready.set(replicas.ready as i64);
     e.demand_rps.set(demand / interval_s);
     e.forecast_rps.set(forecast_point / interval_s);
+    // A measured interval, and what the policy saw of it.
     let m = measured.and_then(|m| m.observed.map(|o| (m, o)));
-    let per = |f: fn(&(Measured, crate::policy::Observed)) -> f64| m.as_ref().map_or(f64::NAN, f);
+    let nan = f64::NAN;
     st.timeline.push(StepRecord {
         demand,
         forecast: forecast_point,
         planned: st.control.planned(),
         desired: want,
         ready: replicas.ready,
-        pending: replicas.running.saturating_sub(replicas.ready),
+        pending,
         ready_effective: replicas.ready as f64,
         provisioned_ms: replicas.running as f64 * s.interval_ms as f64,
-        served: per(|(m, _)| m.served),
-        dropped: per(|(m, _)| m.dropped),
-        latency_ms: per(|(m, _)| m.latency_mean_ms),
-        latency_p95_ms: per(|(_, o)| o.latency_p95_ms),
-        cpu_pct: per(|(_, o)| o.cpu_pct),
+        served: m.map_or(nan, |(m, _)| m.served),
+        dropped: m.map_or(nan, |(m, _)| m.dropped),
+        latency_ms: m.map_or(nan, |(m, _)| m.latency_mean_ms),
+        latency_p95_ms: m.map_or(nan, |(_, o)| o.latency_p95_ms),
+        cpu_pct: m.map_or(nan, |(_, o)| o.cpu_pct),
         missing: measured.is_none(),
     });
 }

@@ -69,8 +69,6 @@ pub struct Decision {
     pub desired: u32,
     /// True when the step held the count because metrics were missing.
     pub held: bool,
-    /// What the policy provisioned for (NaN when it does not plan from a forecast).
-    pub planned: f64,
 }
 
 /// The controller's fixed settings: the policy's sizing assumption, the step length,
@@ -117,7 +115,6 @@ impl<'p> ControlStep<'p> {
             return Decision {
                 desired: r.current,
                 held: true,
-                planned: self.policy.last_planned(),
             };
         }
         let obs = Observation {
@@ -136,7 +133,6 @@ impl<'p> ControlStep<'p> {
         Decision {
             desired: want.min(self.settings.max_replicas),
             held: false,
-            planned: self.policy.last_planned(),
         }
     }
 

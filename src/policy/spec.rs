@@ -246,11 +246,7 @@ impl PolicySpec {
             (self.stabilization_down_s, "stabilization_down_s"),
         ] {
             if let Some(x) = v {
-                if !(x >= 0.0 && x.is_finite()) {
-                    return Err(format!(
-                        "{key} must be a non-negative number of seconds, got {x}"
-                    ));
-                }
+                crate::time::ms_from_secs(x, key)?;
             }
         }
         positive(self.scale_up_period_s, "scale_up_period_s")?;

@@ -158,11 +158,7 @@ pub(crate) fn reading<'a>(
 
 /// The point forecast for window step `s`, made at it (NaN without one).
 pub(crate) fn forecast_point(input: &RunInput<'_>, s: usize) -> f64 {
-    let step = input.first_step + s;
-    input
-        .forecast
-        .filter(|f| f.covers(step))
-        .map_or(f64::NAN, |f| f.point(step, 0))
+    forecast_view(input, s, 1).map_or(f64::NAN, |v| v.table.point(v.step, 0))
 }
 
 /// The replica pool of a fluid run and what it measured since the last decision: the

@@ -91,9 +91,7 @@ impl ReplicaBackend for SimulatedBackend {
     async fn reconcile(&self, target: u32) -> Result<()> {
         let mut st = self.state();
         let t = st.t();
-        if st.cluster.pool.target() != target {
-            st.cluster.scale_to(t, target);
-        }
+        st.cluster.scale_to(t, target);
         Ok(())
     }
 
@@ -177,7 +175,7 @@ pub fn from_config(
     let w = crate::trace::load(&spec, "simulated")
         .with_context(|| format!("simulated backend: trace {}", path.display()))?
         .workload;
-    let interval_ms = (cfg.controller.interval_s * 1000.0).round() as u64;
+    let interval_ms = cfg.interval_ms();
     if w.step_ms != interval_ms {
         bail!(
             "simulated backend: the trace's step ({} s) must equal controller.interval_s ({} s): one trace step per decision; resample the trace or change the interval",
@@ -195,19 +193,15 @@ pub fn from_config(
         );
     }
     let end = sec.steps.map_or(n, |k| (start + k).min(n));
-    let secs = |v: f64, key: &str| -> Result<u64> {
-        if !(v >= 0.0 && v.is_finite()) {
-            bail!("simulated.{key} must be zero or positive, got {v}");
-        }
-        Ok((v * 1000.0).round() as u64)
+    let secs = |v: f64, key: &str| {
+        crate::time::ms_from_secs(v, key).map_err(|e| anyhow::anyhow!("simulated.{e}"))
     };
     let sim = SimConfig {
         step_ms: interval_ms,
         decision_interval_ms: interval_ms,
         startup_delay_ms: secs(sec.startup_delay_s, "startup_delay_s")?,
         drain_ms: secs(sec.drain_s, "drain_s")?,
-        capacity_per_replica: cfg.controller.capacity_per_replica_rps
-            * (interval_ms as f64 / 1000.0),
+        capacity_per_replica: cfg.capacity_per_interval(),
         initial_replicas: cfg.initial_replicas(),
         safety: cfg.safety_net,
         ..SimConfig::default()
