@@ -35,43 +35,56 @@ fn trace_csv() -> String {
 
 const TRAIN: usize = 200;
 
-/// The policies compared, each as a scenario `[[policies]]` body and a live `[policy]`.
-const POLICIES: &[(&str, &str)] = &[
+/// The pairings compared: a name, the `[[policies]]` / `[policy]` body and the
+/// `[[forecasters]]` / `[forecaster]` body.
+const PAIRINGS: &[(&str, &str, &str)] = &[
     (
         "hpa",
         "kind = \"hpa\"\nmetric = \"request_rate\"\nsync_period_s = 60\nmax_replicas = 40\n",
+        NAIVE,
     ),
-    ("policy_aware", "kind = \"policy_aware\"\n"),
-    // Not yet `confidence_aware`: the live forecaster refits at every decision where a
-    // sweep refits once a block (a day) and absorbs each step, so their quantiles differ
-    // (#14, open); the point forecasts of `naive` agree.
-    ("simple_ceiling", "kind = \"simple_ceiling\"\n"),
+    ("policy_aware", "kind = \"policy_aware\"\n", NAIVE),
+    ("simple_ceiling", "kind = \"simple_ceiling\"\n", NAIVE),
+    // Quantiles from a model that refits every 50 steps and absorbs each step between:
+    // the live forecaster must roll it by the sweep's rule.
+    (
+        "confidence_aware",
+        "kind = \"confidence_aware\"\n",
+        "kind = \"holt_winters\"\nperiod = 60\nrefit_every_steps = 50\n",
+    ),
+    (
+        "confidence_aware/moving_average",
+        "kind = \"confidence_aware\"\n",
+        "kind = \"moving_average\"\nwindow = 30\nrefit_every_steps = 7\n",
+    ),
 ];
 
-fn scenario(policy: &str, startup_s: u64) -> String {
+const NAIVE: &str = "kind = \"naive\"\n";
+
+fn scenario(policy: &str, forecaster: &str, startup_s: u64) -> String {
     format!(
         "name = \"eq\"\nseed = 1\n[trace]\nfile = \"t.csv\"\nvalue_column = \"requests\"\n\
          [window]\ntrain = {TRAIN}\ntest = {}\n\
          [simulation]\ncapacity_per_replica = 30\ninitial_replicas = 2\nstartup_delay_s = {startup_s}\n\
-         [[forecasters]]\nkind = \"naive\"\n[[policies]]\n{policy}",
+         [[forecasters]]\n{forecaster}[[policies]]\n{policy}",
         600 - TRAIN
     )
 }
 
-fn live_config(policy: &str, startup_s: u64, log: &Path) -> String {
+fn live_config(policy: &str, forecaster: &str, startup_s: u64, log: &Path) -> String {
     format!(
         "[service]\nname = \"eq\"\nport_span = 20000\n\
          [controller]\ninterval_s = 60\ncapacity_per_replica_rps = 0.5\ninitial_replicas = 2\n\
          decisions = \"{}\"\n\
          [simulated]\ntrace = \"t.csv\"\nvalue_column = \"requests\"\nstart_step = {TRAIN}\nstartup_delay_s = {startup_s}\n\
-         [forecaster]\nkind = \"naive\"\n[policy]\n{policy}",
+         [forecaster]\n{forecaster}[policy]\n{policy}",
         log.display()
     )
 }
 
 /// The sweep's replica choices for one policy.
-fn swept(dir: &Path, policy: &str, startup_s: u64) -> Vec<u64> {
-    let sc = write(dir, "eq.toml", &scenario(policy, startup_s));
+fn swept(dir: &Path, policy: &str, forecaster: &str, startup_s: u64) -> Vec<u64> {
+    let sc = write(dir, "eq.toml", &scenario(policy, forecaster, startup_s));
     let out = dir.join("sweep");
     let _ = std::fs::remove_dir_all(&out);
     sweep(&sc, &out).success();
@@ -82,9 +95,13 @@ fn swept(dir: &Path, policy: &str, startup_s: u64) -> Vec<u64> {
 }
 
 /// The live controller's choices over the simulated backend.
-fn lived(dir: &Path, policy: &str, startup_s: u64) -> Vec<u64> {
+fn lived(dir: &Path, policy: &str, forecaster: &str, startup_s: u64) -> Vec<u64> {
     let log = dir.join("decisions.parquet");
-    let cfg = write(dir, "live.toml", &live_config(policy, startup_s, &log));
+    let cfg = write(
+        dir,
+        "live.toml",
+        &live_config(policy, forecaster, startup_s, &log),
+    );
     sim()
         .args(["live", "--backend", "simulated", "--config"])
         .arg(&cfg)
@@ -98,9 +115,9 @@ fn live_over_the_simulated_backend_decides_as_the_sweep_does() {
     let d = tempfile::tempdir().unwrap();
     write(d.path(), "t.csv", &trace_csv());
     for startup_s in [0, 120] {
-        for (name, body) in POLICIES {
-            let a = swept(d.path(), body, startup_s);
-            let b = lived(d.path(), body, startup_s);
+        for (name, body, forecaster) in PAIRINGS {
+            let a = swept(d.path(), body, forecaster, startup_s);
+            let b = lived(d.path(), body, forecaster, startup_s);
             assert_eq!(a.len(), 600 - TRAIN, "{name}");
             let first = a.iter().zip(&b).position(|(x, y)| x != y);
             assert!(
@@ -123,8 +140,8 @@ fn the_safety_net_acts_the_same_live_and_simulated() {
     let d = tempfile::tempdir().unwrap();
     write(d.path(), "t.csv", &trace_csv());
     let body = "kind = \"simple_ceiling\"\n";
-    let on = swept(d.path(), body, 120);
-    let sc = scenario(body, 120).replace(
+    let on = swept(d.path(), body, NAIVE, 120);
+    let sc = scenario(body, NAIVE, 120).replace(
         "startup_delay_s = 120\n",
         "startup_delay_s = 120\nsafety_net = { enabled = false }\n",
     );
@@ -137,7 +154,7 @@ fn the_safety_net_acts_the_same_live_and_simulated() {
     );
     assert_ne!(on, off, "the safety net never acted on this trace");
     let log = d.path().join("off.parquet");
-    let cfg = live_config(body, 120, &log) + "[safety_net]\nenabled = false\n";
+    let cfg = live_config(body, NAIVE, 120, &log) + "[safety_net]\nenabled = false\n";
     let cfg = write(d.path(), "off_live.toml", &cfg);
     sim()
         .args(["live", "--backend", "simulated", "--config"])

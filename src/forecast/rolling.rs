@@ -3,7 +3,7 @@
 //! observation only after predicting from it. Missing steps are NaN in `y`: fits skip
 //! them, and in place of one a model absorbs its own forecast.
 
-use super::{ForecastBuf, ForecastTable, Forecaster, History, QUANTILES};
+use super::{FittedModel, ForecastBuf, ForecastTable, Forecaster, History, QUANTILES};
 use crate::error::{Error, Result};
 
 /// How a forecaster is rolled over a test window.
@@ -26,12 +26,6 @@ pub fn rolling_forecast(
     last: usize,
     ro: RollingOrigin,
 ) -> Result<ForecastTable> {
-    if ro.refit_every == 0 || ro.horizon == 0 {
-        return Err(Error::forecast(
-            f.name(),
-            "refit_every and horizon must be at least 1",
-        ));
-    }
     if first == 0 || last > y.len() || first >= last {
         return Err(Error::forecast(
             f.name(),
@@ -47,47 +41,166 @@ pub fn rolling_forecast(
         point: Vec::with_capacity(rows * ro.horizon),
         quantiles: Vec::with_capacity(rows * ro.horizon * q),
     };
-    let mut buf = ForecastBuf::default();
-    buf.reset(ro.horizon);
-    let mut model = None;
-    let mut batched_until = first;
+    let mut rolling = Rolling::new(f.name(), first, ro, step_ms)?;
+    let y = &y[..last];
     for step in first..last {
-        if (step - first).is_multiple_of(ro.refit_every) {
+        let (point, quantiles) = rolling.forecast(f, y, step)?;
+        table.point.extend_from_slice(point);
+        table.quantiles.extend_from_slice(quantiles);
+    }
+    Ok(table)
+}
+
+/// A forecaster rolled over decision steps one at a time: the one rolling-origin rule,
+/// used by sweeps (over a whole test window, [`rolling_forecast`]) and by the live
+/// controller (one decision at a time, as demand is recorded).
+///
+/// At step `s` the model is refitted when `s - first` is a multiple of `refit_every`
+/// (or when no fit has succeeded yet); otherwise the model fitted last absorbs every
+/// observation since and predicts. A missing step (NaN) carries no information: the
+/// model absorbs its own forecast in its place.
+pub struct Rolling {
+    ro: RollingOrigin,
+    step_ms: u64,
+    first: usize,
+    model: Option<Box<dyn FittedModel>>,
+    /// The step the model predicted last, step by step (its forecast is in `buf`).
+    predicted: Option<usize>,
+    /// The step the last call forecast.
+    last: Option<usize>,
+    buf: ForecastBuf,
+    /// A batched model's forecasts for the steps `block_first..block_end`.
+    block_first: usize,
+    block_end: usize,
+    block_point: Vec<f64>,
+    block_quantiles: Vec<f64>,
+}
+
+impl Rolling {
+    /// A roller whose first decision is at `first` (`name` names the forecaster in errors).
+    pub fn new(name: &str, first: usize, ro: RollingOrigin, step_ms: u64) -> Result<Rolling> {
+        if ro.refit_every == 0 || ro.horizon == 0 {
+            return Err(Error::forecast(
+                name,
+                "refit_every and horizon must be at least 1",
+            ));
+        }
+        let mut buf = ForecastBuf::default();
+        buf.reset(ro.horizon);
+        Ok(Rolling {
+            ro,
+            step_ms,
+            first,
+            model: None,
+            predicted: None,
+            last: None,
+            buf,
+            block_first: 0,
+            block_end: 0,
+            block_point: Vec::new(),
+            block_quantiles: Vec::new(),
+        })
+    }
+
+    /// The forecast made at `step` from `y[..step]`: `horizon` points and
+    /// `horizon × QUANTILES.len()` quantiles. Steps come in increasing order (a repeated
+    /// step returns the same forecast; a skipped one is rolled over). `y` may run past
+    /// `step` (a sweep passes the whole test window): a batched model then forecasts up to
+    /// its next refit at once, each decision still reading only the steps before it.
+    pub fn forecast(
+        &mut self,
+        f: &dyn Forecaster,
+        y: &[f64],
+        step: usize,
+    ) -> Result<(&[f64], &[f64])> {
+        if step < self.first || step > y.len() || self.last.is_some_and(|l| step < l) {
+            return Err(Error::forecast(
+                f.name(),
+                format!(
+                    "cannot forecast step {step}: decisions start at {} and go forward, within the {} steps recorded",
+                    self.first,
+                    y.len()
+                ),
+            ));
+        }
+        let from = self.last.map_or(step, |l| (l + 1).min(step));
+        if self.last != Some(step) {
+            for s in from..=step {
+                self.advance(f, y, s)?;
+            }
+            self.last = Some(step);
+        }
+        Ok(self.output(step))
+    }
+
+    /// Steps ahead in each forecast.
+    pub fn horizon(&self) -> usize {
+        self.ro.horizon
+    }
+
+    fn output(&self, step: usize) -> (&[f64], &[f64]) {
+        if (self.block_first..self.block_end).contains(&step) {
+            let (h, q) = (self.ro.horizon, self.ro.horizon * QUANTILES.len());
+            let r = step - self.block_first;
+            (
+                &self.block_point[r * h..(r + 1) * h],
+                &self.block_quantiles[r * q..(r + 1) * q],
+            )
+        } else {
+            (&self.buf.point, &self.buf.quantiles)
+        }
+    }
+
+    /// One step: absorb the previous step, refit on the cadence, predict.
+    fn advance(&mut self, f: &dyn Forecaster, y: &[f64], step: usize) -> Result<()> {
+        if let (Some(m), Some(prev)) = (self.model.as_mut(), self.predicted) {
+            if prev + 1 == step {
+                m.observe(if y[prev].is_finite() {
+                    y[prev]
+                } else {
+                    self.buf.point[0]
+                });
+            }
+        }
+        self.predicted = None;
+        let ro = self.ro;
+        if self.model.is_none() || (step - self.first).is_multiple_of(ro.refit_every) {
+            self.model = None;
+            self.block_end = 0;
             let lo = ro.fit_window.map_or(0, |w| step.saturating_sub(w));
             let mut m = f.fit(History {
                 y: &y[lo..step],
                 start_step: lo,
-                step_ms,
+                step_ms: self.step_ms,
             })?;
-            // Batched models forecast the whole refit block at once; the decision at `s`
-            // still sees only `y[..s]` (the slice ends before the block's last step).
-            let end = (step + ro.refit_every).min(last);
-            if m.predict_block(
-                &y[..end - 1],
-                step..end,
-                ro.horizon,
-                &mut table.point,
-                &mut table.quantiles,
-            ) {
-                batched_until = end;
+            // Batched models forecast the whole refit block at once, as far as `y` goes;
+            // the decision at `s` still sees only `y[..s]` (the slice ends before the
+            // block's last step).
+            let end = (step + ro.refit_every).min(y.len());
+            self.block_point.clear();
+            self.block_quantiles.clear();
+            if end > step
+                && m.predict_block(
+                    &y[..end - 1],
+                    step..end,
+                    ro.horizon,
+                    &mut self.block_point,
+                    &mut self.block_quantiles,
+                )
+            {
+                self.block_first = step;
+                self.block_end = end;
             }
-            model = Some(m);
+            self.model = Some(m);
         }
-        if step < batched_until {
-            continue;
+        if (self.block_first..self.block_end).contains(&step) {
+            return Ok(());
         }
-        let m = model.as_mut().expect("fitted at the first step");
-        m.predict(&mut buf);
-        table.point.extend_from_slice(&buf.point);
-        table.quantiles.extend_from_slice(&buf.quantiles);
-        // A missing step (NaN) carries no information: the model absorbs its own forecast.
-        m.observe(if y[step].is_finite() {
-            y[step]
-        } else {
-            buf.point[0]
-        });
+        let m = self.model.as_ref().expect("fitted above");
+        m.predict(&mut self.buf);
+        self.predicted = Some(step);
+        Ok(())
     }
-    Ok(table)
 }
 
 #[cfg(test)]
@@ -160,5 +273,55 @@ mod tests {
         // Naive carries the last observed value (step 69) over the missing 70, 71.
         let t = rolling_forecast(models[0].as_ref(), &y, 3_600_000, 72, 73, ro).unwrap();
         assert_eq!(t.point[0], y[69]);
+    }
+
+    #[test]
+    fn rolling_one_decision_at_a_time_matches_the_whole_window() {
+        // As live: `y` ends at the decision; as a sweep: the whole window at once.
+        let y: Vec<f64> = (0..160)
+            .map(|i| {
+                if i % 11 == 0 {
+                    f64::NAN
+                } else {
+                    40.0 + 15.0 * (i as f64 / 7.0).sin() + (i % 3) as f64
+                }
+            })
+            .collect();
+        let ro = RollingOrigin {
+            refit_every: 9,
+            fit_window: Some(60),
+            horizon: 4,
+        };
+        let models: Vec<Box<dyn Forecaster>> = vec![
+            Box::new(MovingAverage {
+                name: "m".into(),
+                window: 5,
+            }),
+            Box::new(HoltWinters {
+                name: "h".into(),
+                period: 24,
+                params: None,
+            }),
+        ];
+        for f in &models {
+            let whole = rolling_forecast(f.as_ref(), &y, 60_000, 80, 160, ro).unwrap();
+            let mut r = Rolling::new(f.name(), 80, ro, 60_000).unwrap();
+            let mut point = Vec::new();
+            for step in 80..160 {
+                let (p, _) = r.forecast(f.as_ref(), &y[..step], step).unwrap();
+                point.extend_from_slice(p);
+                // Asking again for the same step gives the same forecast.
+                let again = r.forecast(f.as_ref(), &y[..step], step).unwrap().0.to_vec();
+                assert_eq!(&point[point.len() - 4..], &again[..]);
+            }
+            assert_eq!(point, whole.point, "{}", f.name());
+            // A step skipped (a decision without a forecast) is rolled over, not lost.
+            let mut r = Rolling::new(f.name(), 80, ro, 60_000).unwrap();
+            r.forecast(f.as_ref(), &y[..80], 80).unwrap();
+            let (p, _) = r.forecast(f.as_ref(), &y[..95], 95).unwrap();
+            assert_eq!(p, &whole.point[15 * 4..16 * 4], "{}", f.name());
+            // Going back is refused.
+            assert!(r.forecast(f.as_ref(), &y[..90], 90).is_err());
+        }
     }
 }

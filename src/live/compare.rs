@@ -28,7 +28,7 @@ pub fn sim_config(cfg: &LiveConfig, startup_delay_ms: u64) -> SimConfig {
 }
 
 /// Simulates `demand` (requests per decision interval) with the live run's policy and a
-/// forecast made the way the live controller makes it (refitted on the past at each step).
+/// forecast made the way the live controller makes it (rolled over the past).
 pub fn simulate_live(
     cfg: &LiveConfig,
     demand: &[f64],
@@ -36,7 +36,7 @@ pub fn simulate_live(
 ) -> anyhow::Result<Timeline> {
     let sc = sim_config(cfg, startup_delay_ms);
     let mut policy = cfg.policy.build();
-    let forecaster = super::forecast::LiveForecaster::from_config(cfg)?;
+    let mut forecaster = super::forecast::LiveForecaster::from_config(cfg)?;
     let table = match policy.forecast_lead() {
         None => None,
         Some(lead) => {
@@ -44,13 +44,19 @@ pub fn simulate_live(
             let mut point = Vec::new();
             let mut quantiles = Vec::new();
             for s in 0..demand.len() {
-                // The decision at step s has seen steps before it (a zero-demand start at 0).
-                let past: Vec<f64> = if s == 0 {
-                    vec![0.0]
+                // The decision at step s has seen steps before it; the first sees a
+                // zero-demand start (its own forecaster: the rolled one first forecasts step 1).
+                let t = if s == 0 {
+                    super::forecast::LiveForecaster::from_config(cfg)?.forecast(
+                        &[0.0],
+                        0,
+                        0,
+                        horizon,
+                        sc.step_ms,
+                    )?
                 } else {
-                    demand[..s].to_vec()
+                    forecaster.forecast(&demand[..s], 0, s, horizon, sc.step_ms)?
                 };
-                let t = forecaster.forecast(&past, 0, s, horizon, sc.step_ms)?;
                 point.extend(t.point);
                 quantiles.extend(t.quantiles);
             }

@@ -113,7 +113,7 @@ impl LoopSettings {
 /// The mutable side of a run.
 struct Loop<'p> {
     control: ControlStep<'p>,
-    forecaster: &'p LiveForecaster,
+    forecaster: LiveForecaster,
     history: Vec<f64>,
     first_tick: usize,
     timeline: Timeline,
@@ -226,7 +226,7 @@ pub async fn control<B: ReplicaBackend, M: MetricsSource>(
     let history = metrics.history().await;
     let mut st = Loop {
         control: ControlStep::new(policy.as_mut(), s.control),
-        forecaster: &forecaster,
+        forecaster,
         first_tick: history.len(),
         history,
         timeline: Timeline::default(),

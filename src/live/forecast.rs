@@ -6,9 +6,23 @@ use anyhow::{bail, Context, Result};
 use super::config::LiveConfig;
 use crate::forecast::baselines::Naive;
 use crate::forecast::prophet::ProphetModel;
+use crate::forecast::rolling::Rolling;
 use crate::forecast::{ForecastBuf, ForecastTable, Forecaster, History, QUANTILES};
+use std::sync::Arc;
 use crate::scenario::forecasters::{ForecasterKind, ForecasterSpec};
 use crate::workload::Workload;
+
+/// A built scenario forecaster and its rolling state.
+pub struct Rolled {
+    forecaster: Arc<dyn Forecaster>,
+    rolling: Rolling,
+}
+
+impl std::fmt::Debug for Rolled {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Rolled({})", self.forecaster.name())
+    }
+}
 
 /// How the decision ticks map onto the time axis a saved model was trained on.
 #[derive(Debug, Clone, Copy)]
@@ -22,11 +36,14 @@ pub struct ModelClock {
 /// What produces each decision's forecast.
 #[derive(Debug)]
 pub enum LiveForecaster {
-    /// Fitted again at every decision on the recorded history (too short a history: naive).
+    /// A scenario forecaster rolled over the recorded history by the sweeps' own rule
+    /// ([`Rolling`]: refit on the spec's cadence, absorb each recorded step between
+    /// refits); naive while it cannot fit yet (too short a history).
     Online {
         name: String,
         spec: Box<ForecasterSpec>,
         fallback: Naive,
+        rolled: Option<Box<Rolled>>,
     },
     /// A Prophet model from `models/` (`model_file`), evaluated at model-clock timestamps.
     SavedProphet {
@@ -136,6 +153,7 @@ impl LiveForecaster {
             fallback: Naive { name: name.clone() },
             name,
             spec: Box::new(spec),
+            rolled: None,
         })
     }
 
@@ -150,7 +168,7 @@ impl LiveForecaster {
     /// A one-row forecast table made at decision `tick` (= `history.len()` steps recorded
     /// since the start of the history) for `horizon` steps.
     pub fn forecast(
-        &self,
+        &mut self,
         history: &[f64],
         first_tick: usize,
         tick: usize,
@@ -165,33 +183,25 @@ impl LiveForecaster {
                 name,
                 spec,
                 fallback,
+                rolled,
             } => {
                 if history.is_empty() {
                     bail!("no demand recorded yet");
                 }
-                let w = Workload {
-                    name: "live".into(),
-                    step_ms,
-                    start: None,
-                    demand: history.to_vec(),
-                    regressors: Vec::new(),
-                    missing: Vec::new(),
-                    requests: None,
-                };
-                let h = History {
-                    y: history,
-                    start_step: 0,
-                    step_ms,
-                };
-                let fitted = spec
-                    .build(&w, std::path::Path::new("."), history.len()..history.len())
-                    .and_then(|f| f.fit(h));
-                match fitted {
-                    Ok(m) => m.predict(&mut buf),
+                match roll(spec, rolled, history, first_tick, horizon, step_ms) {
+                    Ok((point, quantiles)) => {
+                        buf.point.copy_from_slice(point);
+                        buf.quantiles.copy_from_slice(quantiles);
+                    }
                     Err(e) => {
                         tracing::info!(
                             "forecaster '{name}' cannot fit yet ({e}); naive forecast this time"
                         );
+                        let h = History {
+                            y: history,
+                            start_step: 0,
+                            step_ms,
+                        };
                         match fallback.fit(h) {
                             Ok(m) => m.predict(&mut buf),
                             // One step recorded: persistence, without an interval.
@@ -247,6 +257,40 @@ impl LiveForecaster {
             quantiles: buf.quantiles,
         })
     }
+}
+
+/// The forecast of a scenario forecaster rolled to the end of `history` (built, on the
+/// first call, from the history recorded so far; a failed build is tried again next time).
+fn roll<'r>(
+    spec: &ForecasterSpec,
+    rolled: &'r mut Option<Box<Rolled>>,
+    history: &[f64],
+    first_tick: usize,
+    horizon: usize,
+    step_ms: u64,
+) -> crate::error::Result<(&'r [f64], &'r [f64])> {
+    if rolled.as_ref().is_none_or(|r| r.rolling.horizon() != horizon) {
+        let w = Workload {
+            name: "live".into(),
+            step_ms,
+            start: None,
+            demand: history.to_vec(),
+            regressors: Vec::new(),
+            missing: Vec::new(),
+            requests: None,
+        };
+        let n = history.len();
+        let forecaster = spec.build(&w, std::path::Path::new("."), n..n)?;
+        let ro = spec.rolling_origin(w.steps_per_day(), None, horizon);
+        let rolling = Rolling::new(forecaster.name(), first_tick.min(n), ro, step_ms)?;
+        *rolled = Some(Box::new(Rolled {
+            forecaster,
+            rolling,
+        }));
+    }
+    let r = rolled.as_mut().expect("built above");
+    r.rolling
+        .forecast(r.forecaster.as_ref(), history, history.len())
 }
 
 fn naive_spec() -> ForecasterSpec {

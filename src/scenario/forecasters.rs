@@ -197,6 +197,27 @@ impl ForecasterSpec {
         Ok(())
     }
 
+    /// How this forecaster rolls over a test window of `test` steps (`None`: open-ended,
+    /// as live): refits once a day of steps unless `refit_every_steps` says otherwise;
+    /// the LSTM trains once per test window (as the prototype did).
+    pub fn rolling_origin(
+        &self,
+        steps_per_day: usize,
+        test: Option<usize>,
+        horizon: usize,
+    ) -> crate::forecast::rolling::RollingOrigin {
+        let default = match (self.kind, test) {
+            (ForecasterKind::Lstm, Some(t)) => t,
+            (ForecasterKind::Lstm, None) => usize::MAX,
+            _ => steps_per_day,
+        };
+        crate::forecast::rolling::RollingOrigin {
+            refit_every: self.refit_every_steps.unwrap_or(default),
+            fit_window: self.fit_window_steps,
+            horizon,
+        }
+    }
+
     /// Builds the forecaster; `file` forecasts are read and aligned to `w` here.
     /// `window` is the test window: a forecast file must cover all of it.
     pub fn build(

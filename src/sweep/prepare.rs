@@ -105,18 +105,7 @@ pub fn prepare(sc: &Scenario) -> Result<Prepared> {
         if let Some(p) = spec.input_path(&sc.base_dir) {
             inputs.push(p);
         }
-        let ro = RollingOrigin {
-            // The LSTM trains once per test window unless asked to refit (as the prototype did).
-            refit_every: spec.refit_every_steps.unwrap_or(
-                if spec.kind == crate::scenario::forecasters::ForecasterKind::Lstm {
-                    test
-                } else {
-                    workload.steps_per_day()
-                },
-            ),
-            fit_window: spec.fit_window_steps,
-            horizon,
-        };
+        let ro = spec.rolling_origin(workload.steps_per_day(), Some(test), horizon);
         models.push((f, ro));
     }
     let n = models.len();
