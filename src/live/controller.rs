@@ -245,11 +245,18 @@ pub async fn control<B: ReplicaBackend, M: MetricsSource>(
     tokio::pin!(shutdown);
     let mut tick = 0u64;
     while !backend.finished() {
-        if let Some(t) = ticker.as_mut() {
-            tokio::select! {
-                _ = &mut shutdown => { say("Stopping: signal received"); break; }
-                _ = t.tick() => {}
-            }
+        // A stop is honoured between decisions, paced or not.
+        let stop = match ticker.as_mut() {
+            Some(t) => tokio::select! {
+                biased;
+                _ = &mut shutdown => true,
+                _ = t.tick() => false,
+            },
+            None => futures_util::poll!(&mut shutdown).is_ready(),
+        };
+        if stop {
+            say("Stopping: signal received");
+            break;
         }
         decide(backend, metrics, &mut st, tick, s).await;
         backend.end_of_interval().await;
@@ -430,64 +437,4 @@ async fn decide<B: ReplicaBackend, M: MetricsSource>(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::sync::atomic::{AtomicU32, Ordering};
-
-    #[test]
-    fn retry_backs_off_then_succeeds_or_gives_up() {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_time()
-            .build()
-            .unwrap();
-        let calls = AtomicU32::new(0);
-        let t0 = Instant::now();
-        let v = rt.block_on(retry("flaky", || async {
-            if calls.fetch_add(1, Ordering::SeqCst) < 2 {
-                anyhow::bail!("transient")
-            }
-            Ok(7)
-        }));
-        assert_eq!(v.unwrap(), 7);
-        assert_eq!(calls.load(Ordering::SeqCst), 3);
-        assert!(
-            t0.elapsed() >= Duration::from_millis(750),
-            "backoff 0.25 + 0.5 s"
-        );
-        calls.store(0, Ordering::SeqCst);
-        let e = rt.block_on(retry("broken", || async {
-            calls.fetch_add(1, Ordering::SeqCst);
-            anyhow::bail!("down") as Result<()>
-        }));
-        assert!(e.unwrap_err().to_string().contains("down"));
-        assert_eq!(calls.load(Ordering::SeqCst), 4);
-    }
-
-    #[test]
-    fn decision_log_has_the_timeline_schema() {
-        let dir = tempfile::tempdir().unwrap();
-        let tl = Timeline {
-            demand: vec![f64::NAN, 120.0],
-            forecast: vec![f64::NAN, 120.0],
-            planned: vec![f64::NAN, 120.0],
-            desired: vec![3, 1],
-            ready: vec![3, 3],
-            pending: vec![0, 0],
-            ready_effective: vec![3.0, 3.0],
-            provisioned_ms: vec![45_000.0, 45_000.0],
-            served: vec![f64::NAN, 119.0],
-            dropped: vec![f64::NAN, 1.0],
-            latency_ms: vec![f64::NAN, 125.0],
-            latency_p95_ms: vec![f64::NAN, 190.0],
-            cpu_pct: vec![f64::NAN, 0.5],
-            missing: vec![],
-        };
-        let p = dir.path().join("d.parquet");
-        write_log(&p, &tl, 15_000).unwrap();
-        let csv = std::fs::read_to_string(p.with_extension("csv")).unwrap();
-        assert!(csv.starts_with("step,time_ms,demand,forecast,planned,desired,ready,pending,ready_effective,served,dropped,latency_ms,latency_p95_ms,cpu_pct"));
-        assert_eq!(csv.lines().count(), 3);
-        assert!(csv.lines().nth(2).unwrap().starts_with("1,15000,120.0"));
-        assert!(p.exists());
-    }
-}
+mod tests;
