@@ -19,6 +19,7 @@ pub mod policy;
 pub mod report;
 pub mod rng;
 pub mod scenario;
+pub mod service;
 pub mod sim;
 pub mod sweep;
 pub mod time;

@@ -1,7 +1,8 @@
 //! Live mode: the simulator's policies controlling real Docker replicas of an inference
-//! service, fed by a real Prometheus. `serve` is the service, `docker` the replicas,
-//! `prom` the metrics, `controller` the decision loop, `load` the load generator and
-//! `compare` the live-versus-simulated comparison. This is the I/O side of the project;
+//! service (the service itself and the load generator are [`crate::service`]), fed by a
+//! real Prometheus. `backend` holds the replica and metrics backends, `docker` the
+//! replicas, `prom` the metrics, `controller` the decision loop and `compare` the
+//! live-versus-simulated comparison. This is the I/O side of the project;
 //! the decisions themselves are the pure `policy` objects `sim sweep` uses.
 
 pub mod backend;
@@ -11,11 +12,8 @@ pub mod controller;
 pub mod docker;
 pub mod exporter;
 pub mod forecast;
-pub mod load;
 pub mod prom;
 pub mod reconcile;
-pub mod serve;
-pub mod service_time;
 
 use std::path::PathBuf;
 
@@ -27,28 +25,6 @@ pub const LABEL_SERVICE: &str = "scalesim.service";
 pub const LABEL_PORT: &str = "scalesim.port";
 /// Tag `sim image` gives the serving image.
 pub const IMAGE: &str = "scalesim-serve:latest";
-
-/// Resolves on SIGINT or SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = term => {},
-    }
-}
 
 /// An exclusive lock per service: a second controller for the same service refuses to start.
 #[derive(Debug)]

@@ -209,7 +209,7 @@ max_replicas = 5
     let p = dir.path().join("live.toml");
     std::fs::write(&p, toml).unwrap();
     let cfg = LiveConfig::load(&p).unwrap();
-    let f = LiveForecaster::from_config(&cfg).unwrap();
+    let mut f = LiveForecaster::from_config(&cfg).unwrap();
     // The model's own prediction at the model-clock timestamps of decision 3 after the
     // start (one model minute per decision), 3 steps ahead.
     let t0 = chrono::DateTime::parse_from_rfc3339("2025-01-04T06:00:00Z")
@@ -269,7 +269,7 @@ fn saved_lstm_forecasts_from_the_recorded_window() {
     )
     .unwrap();
     let cfg = LiveConfig::load(&p).unwrap();
-    let f = LiveForecaster::from_config(&cfg).unwrap();
+    let mut f = LiveForecaster::from_config(&cfg).unwrap();
     let hist = &y[..200];
     let t = f.forecast(hist, 0, 200, 2, 15_000).unwrap();
     let (point, _) = model.predict_windows(hist, 200..201);

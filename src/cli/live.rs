@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 
 use crate::live::config::LiveConfig;
-use crate::live::service_time::ServiceTimeDist;
+use crate::service::service_time::ServiceTimeDist;
 use crate::trace::write::atomic_write;
 
 fn runtime() -> Result<tokio::runtime::Runtime> {
@@ -51,7 +51,7 @@ pub fn serve(a: ServeArgs) -> Result<()> {
             a.read_timeout_s
         );
     }
-    let cfg = crate::live::serve::ServeConfig {
+    let cfg = crate::service::serve::ServeConfig {
         addr: std::net::SocketAddr::new(a.host, a.port),
         service_time: a.service_time,
         concurrency: a.concurrency as usize,
@@ -59,13 +59,13 @@ pub fn serve(a: ServeArgs) -> Result<()> {
         seed: a.seed,
     };
     let t = std::time::Duration::from_secs_f64(a.read_timeout_s);
-    let limits = crate::live::serve::Limits {
+    let limits = crate::service::serve::Limits {
         header_timeout: t,
         body_timeout: t,
         max_connections: a.max_connections as usize,
         ..Default::default()
     };
-    runtime()?.block_on(crate::live::serve::serve(cfg, limits))
+    runtime()?.block_on(crate::service::serve::serve(cfg, limits))
 }
 
 #[derive(Debug, clap::Args)]
@@ -103,7 +103,7 @@ pub fn live(a: LiveArgs) -> Result<()> {
             }
             runtime()?.block_on(crate::live::controller::run(
                 cfg,
-                crate::live::shutdown_signal(),
+                crate::service::shutdown_signal(),
             ))?
         }
         Backend::Simulated => {
@@ -111,7 +111,7 @@ pub fn live(a: LiveArgs) -> Result<()> {
             runtime()?.block_on(crate::live::controller::run_simulated(
                 &cfg,
                 &backend,
-                crate::live::shutdown_signal(),
+                crate::service::shutdown_signal(),
             ))?
         }
     };
@@ -166,10 +166,10 @@ pub fn load(a: LoadArgs) -> Result<()> {
         ..crate::trace::TraceSpec::for_path(&a.trace)
     };
     let w = crate::trace::load(&spec, "load")?.workload;
-    let times = crate::live::load::arrivals(&w.demand, w.step_ms, a.speedup, a.scale, a.seed);
+    let times = crate::service::load::arrivals(&w.demand, w.step_ms, a.speedup, a.scale, a.seed);
     let targets = match (&a.service, a.ports.is_empty()) {
-        (Some(s), _) => crate::live::load::Targets::Docker(s.clone()),
-        (None, false) => crate::live::load::Targets::Fixed(a.ports.clone()),
+        (Some(s), _) => crate::service::load::Targets::Docker(s.clone()),
+        (None, false) => crate::service::load::Targets::Fixed(a.ports.clone()),
         (None, true) => {
             bail!("name the target: --service <name> (Docker labels) or --ports 8080,8081")
         }
@@ -181,7 +181,7 @@ pub fn load(a: LoadArgs) -> Result<()> {
         w.len(),
         w.step_ms as f64 / a.speedup / 1000.0
     );
-    let outcomes = runtime()?.block_on(crate::live::load::run(
+    let outcomes = runtime()?.block_on(crate::service::load::run(
         &times,
         targets,
         Duration::from_secs_f64(a.timeout_s),
@@ -199,7 +199,7 @@ pub fn load(a: LoadArgs) -> Result<()> {
             Ok(())
         })?;
     }
-    let s = crate::live::load::summarize(&outcomes);
+    let s = crate::service::load::summarize(&outcomes);
     println!(
         "requests {} ok {} rejected {} failed {} error_rate {:.4} p50_ms {:.1} p95_ms {:.1} p99_ms {:.1}",
         s.requests, s.ok, s.rejected, s.failed, s.error_rate, s.p50_ms, s.p95_ms, s.p99_ms

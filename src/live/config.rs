@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
-use super::service_time::ServiceTimeDist;
+use crate::service::service_time::ServiceTimeDist;
 use crate::policy::control::SafetyNet;
 use crate::policy::PolicySpec;
 use crate::scenario::forecasters::ForecasterSpec;

@@ -64,7 +64,7 @@ pub async fn spawn(port: u16, exported: &Exported) -> anyhow::Result<()> {
         "/metrics",
         get(move || {
             let registry = registry.clone();
-            async move { super::serve::metrics_response(&registry) }
+            async move { crate::service::serve::metrics_response(&registry) }
         }),
     );
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))

@@ -331,7 +331,7 @@ fn sigterm_resolves_the_shutdown_signal() {
     rt.block_on(async {
         let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
         let waiter = tokio::spawn(async move {
-            let signal = crate::live::shutdown_signal();
+            let signal = crate::service::shutdown_signal();
             tokio::pin!(signal);
             // Poll once so the handlers are installed before the signal is sent.
             assert!(futures_util::poll!(&mut signal).is_pending());

@@ -11,7 +11,7 @@ use anyhow::{bail, Result};
 use rand::SeedableRng;
 use rand_distr::{Distribution, Exp1};
 
-use super::docker::Engine;
+use crate::live::docker::Engine;
 
 /// The arrival times (ms from the start) of a non-homogeneous Poisson process whose rate is
 /// constant within each trace step: step `i` lasts `step_ms / speedup` and carries
@@ -90,7 +90,7 @@ async fn discover(pool: Arc<Pool>, service: String, http: reqwest::Client) {
     loop {
         match engine.replicas(&service).await {
             Ok(rs) => {
-                let mut ports = super::backend::docker::healthy(&rs, &http).await;
+                let mut ports = crate::live::backend::docker::healthy(&rs, &http).await;
                 ports.sort_unstable();
                 *pool.ports.write().unwrap_or_else(|e| e.into_inner()) = ports;
             }
