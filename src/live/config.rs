@@ -5,10 +5,10 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
-use crate::service::service_time::ServiceTimeDist;
 use crate::policy::control::SafetyNet;
 use crate::policy::PolicySpec;
 use crate::scenario::forecasters::ForecasterSpec;
+use crate::service::service_time::ServiceTimeDist;
 
 /// A whole live configuration.
 #[derive(Debug, Clone, Serialize, Deserialize)]

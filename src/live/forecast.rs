@@ -8,9 +8,9 @@ use crate::forecast::baselines::Naive;
 use crate::forecast::prophet::ProphetModel;
 use crate::forecast::rolling::Rolling;
 use crate::forecast::{ForecastBuf, ForecastTable, Forecaster, History, QUANTILES};
-use std::sync::Arc;
 use crate::scenario::forecasters::{ForecasterKind, ForecasterSpec};
 use crate::workload::Workload;
+use std::sync::Arc;
 
 /// A built scenario forecaster and its rolling state.
 pub struct Rolled {
@@ -269,7 +269,10 @@ fn roll<'r>(
     horizon: usize,
     step_ms: u64,
 ) -> crate::error::Result<(&'r [f64], &'r [f64])> {
-    if rolled.as_ref().is_none_or(|r| r.rolling.horizon() != horizon) {
+    if rolled
+        .as_ref()
+        .is_none_or(|r| r.rolling.horizon() != horizon)
+    {
         let w = Workload {
             name: "live".into(),
             step_ms,

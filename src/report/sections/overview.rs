@@ -1,0 +1,185 @@
+//! The opening: the headline, what was swept, and the findings (cheapest cell per
+//! forecaster within the budget, the Pareto front, savings against the baselines,
+//! forecast accuracy).
+
+use super::{fmt, Ctx};
+use crate::report::accuracy_section::accuracy_finding;
+use crate::report::analysis::{cheapest_within, distinct, saving_pct, CellRow};
+use crate::report::document::Block;
+use crate::report::what_to_run;
+
+/// The headline, the description and what was swept.
+pub(super) fn intro(cx: &Ctx<'_>, b: &mut Vec<Block>) {
+    let (d, recs, objective) = (cx.d, &cx.recs, cx.objective);
+    let rows = &d.rows;
+    let steps = d.test_steps.max(1);
+    let hours = steps as f64 * d.step_ms as f64 / 3.6e6;
+    b.push(Block::Para(what_to_run::headline(d, &recs, objective)));
+    if !d.description.is_empty() {
+        b.push(Block::Para(d.description.clone()));
+    }
+    b.push(Block::Para(format!(
+        "{} cells: {} forecaster(s) × {} polic(ies) and their parameters, each simulated over {} steps ({:.1} hours) after a {}-step training window. Trace start: {}.",
+        rows.len(),
+        distinct(rows.iter().filter(|r| r.forecaster != "none").map(|r| r.forecaster.clone())).len(),
+        distinct(rows.iter().map(|r| r.policy.clone())).len(),
+        steps,
+        hours,
+        d.manifest["window"]["train_steps"],
+        d.manifest["trace"]["start"].as_str().unwrap_or("?"),
+    )));
+}
+
+/// The findings, with the table of the cheapest cell per forecaster.
+pub(super) fn findings(cx: &Ctx<'_>, b: &mut Vec<Block>) {
+    let (d, budget) = (cx.d, cx.budget);
+    let rows = &d.rows;
+    let requests = cx.requests;
+    b.push(Block::Heading(2, "Findings".into()));
+    let mut findings = Vec::new();
+    let mut cheapest_rows = Vec::new();
+    // In request mode the recommendation ranks by SLO violations; under-provisioning
+    // budgets do not apply.
+    for f in distinct(rows.iter().map(|r| r.forecaster.clone()))
+        .into_iter()
+        .filter(|_| !requests)
+    {
+        match cheapest_within(rows, budget, |r| r.forecaster == f) {
+            Some(i) => {
+                let r = &rows[i];
+                findings.push(format!(
+                    "With forecaster {f}, the cheapest cell within {} under-provisioning events is {} (cell {}): {} replica-hours, {} under-provisioning events.",
+                    fmt(budget), r.label(), r.cell, fmt(r.cost), fmt(r.under_events)
+                ));
+                cheapest_rows.push(vec![
+                    f.clone(),
+                    r.label(),
+                    r.cell.to_string(),
+                    fmt(r.cost),
+                    fmt(r.under_events),
+                    fmt(r.over_pct),
+                ]);
+            }
+            None => {
+                let best = rows
+                    .iter()
+                    .filter(|r| r.forecaster == f)
+                    .min_by(|a, b| a.under_events.total_cmp(&b.under_events));
+                if let Some(r) = best {
+                    findings.push(format!(
+                        "With forecaster {f}, no cell stays within {} under-provisioning events; the fewest is {} with {} ({} replica-hours).",
+                        fmt(budget), fmt(r.under_events), r.label(), fmt(r.cost)
+                    ));
+                }
+            }
+        }
+    }
+    findings.push(front_finding(cx));
+    if !requests {
+        baseline_findings(cx, &mut findings);
+    }
+    if let Some(line) = accuracy_finding(d) {
+        findings.push(line);
+    }
+    b.push(Block::Bullets(findings));
+    if !cheapest_rows.is_empty() {
+        b.push(Block::Table {
+            header: ["forecaster", "cheapest cell within budget", "cell", "cost (replica-h)", "under events", "over %"].map(String::from).to_vec(),
+            rows: cheapest_rows,
+            python: format!(
+                "budget = {budget}\nok = summary.filter(pl.col(\"under_events\") <= budget).sort([\"cost_replica_hours\", \"cell\"])\nok.group_by(\"forecaster\", maintain_order=True).first().select([\"forecaster\", \"policy\", \"cell\", \"cost_replica_hours\", \"under_events\", \"over_pct\"])"
+            ),
+        });
+    }
+}
+
+/// The Pareto front: its size, its two ends and (up to 12) its cells.
+fn front_finding(cx: &Ctx<'_>) -> String {
+    let rows = &cx.d.rows;
+    let front = &cx.front;
+    let risk = |r: &CellRow| cx.risk(r);
+    let (risk_name, risk_unit) = cx.risk_words();
+    // Listed in full up to 12 cells; a longer front names its first 8 and says so.
+    let listed = if front.len() <= 12 { front.len() } else { 8 };
+    let front_names: Vec<String> = front
+        .iter()
+        .take(listed)
+        .map(|&i| {
+            format!(
+                "{} / {} (cell {})",
+                rows[i].forecaster,
+                rows[i].label(),
+                rows[i].cell
+            )
+        })
+        .collect();
+    format!(
+        "The cost / {risk_name} Pareto front holds {} of the {} cells, from the cheapest, {}, to the safest, {}{}.",
+        front.len(),
+        rows.len(),
+        front.first().map_or("–".into(), |&i| format!("{} replica-hours with {} {risk_unit}", fmt(rows[i].cost), fmt(risk(&rows[i])))),
+        front.last().map_or("–".into(), |&i| format!("{} {risk_unit} at {} replica-hours", fmt(risk(&rows[i])), fmt(rows[i].cost))),
+        if front_names.is_empty() {
+            String::new()
+        } else if listed < front.len() {
+            format!("; the first {listed}: {}", front_names.join("; "))
+        } else {
+            format!(": {}", front_names.join("; "))
+        }
+    )
+}
+
+/// The saving of each forecaster's cheapest cell within budget against the cheapest
+/// `static` and `hpa` cells.
+fn baseline_findings(cx: &Ctx<'_>, findings: &mut Vec<String>) {
+    let (d, budget) = (cx.d, cx.budget);
+    let rows = &d.rows;
+    for base in ["static", "hpa"] {
+        let is_base = |r: &CellRow| {
+            d.policy_kinds
+                .get(&r.policy)
+                .map_or(r.policy == base, |k| k == base)
+        };
+        let base_cell = cheapest_within(rows, budget, is_base).or_else(|| {
+            (0..rows.len())
+                .filter(|&i| is_base(&rows[i]))
+                .min_by(|&a, &c| rows[a].under_events.total_cmp(&rows[c].under_events))
+        });
+        let Some(bi) = base_cell else {
+            findings.push(format!(
+                "No `{base}` policy in this sweep, so no saving against it is computed."
+            ));
+            continue;
+        };
+        let parts: Vec<String> = distinct(
+            rows.iter()
+                .filter(|r| r.forecaster != "none")
+                .map(|r| r.forecaster.clone()),
+        )
+        .into_iter()
+        .filter_map(|f| {
+            cheapest_within(rows, budget, |r| r.forecaster == f && !is_base(r)).map(|i| (f, i))
+        })
+        .map(|(f, i)| {
+            let s = saving_pct(rows[i].cost, rows[bi].cost);
+            let how = if s >= 0.0 {
+                format!("saves {s:.1} %")
+            } else {
+                format!("costs {:.1} % more", -s)
+            };
+            format!("{f} with {} {how}", rows[i].label())
+        })
+        .collect();
+        findings.push(format!(
+            "Against {} ({} replica-hours, {} events): {}.",
+            rows[bi].label(),
+            fmt(rows[bi].cost),
+            fmt(rows[bi].under_events),
+            if parts.is_empty() {
+                "no forecast-driven cell is within the budget".to_string()
+            } else {
+                parts.join("; ")
+            }
+        ));
+    }
+}
