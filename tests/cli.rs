@@ -678,3 +678,30 @@ fn an_oversized_forecast_horizon_is_refused_before_allocating() {
         .code(1)
         .stderr(predicate::str::contains("over the limit of 10000000"));
 }
+
+#[test]
+fn a_forecast_output_of_another_format_is_refused_before_fitting() {
+    let d = tempfile::tempdir().unwrap();
+    let out = d.path().join("f.json");
+    sim()
+        .args([
+            "forecast",
+            "--model",
+            "naive",
+            "--value-column",
+            "req_per_min",
+            "--train-until",
+            "2025-01-08 00:00:00",
+            "--horizon",
+            "10",
+            "--input",
+            "data/seed/run.csv",
+            "--out",
+        ])
+        .arg(&out)
+        .assert()
+        .failure()
+        .code(1)
+        .stderr(predicate::str::contains("must end in .csv or .parquet"));
+    assert!(!out.exists());
+}

@@ -1,15 +1,14 @@
 //! `sim forecast`: fit any forecaster on a trace up to a time and write its forecast.
 
-use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 
-use crate::forecast::{ForecastBuf, History, QUANTILES};
+use crate::forecast::{ForecastBuf, History};
 use crate::scenario::forecasters::{ForecasterKind, ForecasterSpec};
 use crate::scenario::window_steps;
-use crate::sweep::outputs::num;
 use crate::trace::{self, parse_timestamp, TraceSpec};
+use crate::workload::Workload;
 
 #[derive(Debug, clap::Args)]
 pub struct ForecastArgs {
@@ -55,6 +54,12 @@ pub enum GapArg {
 }
 
 pub fn run(a: ForecastArgs) -> Result<()> {
+    if !matches!(
+        a.out.extension().and_then(|e| e.to_str()),
+        Some("csv" | "parquet")
+    ) {
+        bail!("--out {} must end in .csv or .parquet", a.out.display());
+    }
     let spec = TraceSpec {
         timestamp_column: a.timestamp_column.clone(),
         value_column: a.value_column.clone(),
@@ -68,6 +73,38 @@ pub fn run(a: ForecastArgs) -> Result<()> {
         ..TraceSpec::for_path(&a.input)
     };
     let w = trace::load(&spec, "input")?.workload;
+    let train = train_steps(&a, &w)?;
+    let horizon = horizon_steps(&a, &w)?;
+    let fspec = forecaster_spec(&a)?;
+    if !a.regressors.is_empty() && train + horizon > w.len() {
+        bail!("the forecast reaches past the trace, where the regressors' values are unknown: shorten --horizon to at most {}", w.len() - train);
+    }
+    let f = fspec.build(&w, std::path::Path::new("."), train..train + 1)?;
+    let model = f.fit(History {
+        y: &w.demand[..train],
+        start_step: 0,
+        step_ms: w.step_ms,
+    })?;
+    let mut buf = ForecastBuf::default();
+    buf.reset(horizon);
+    model.predict(&mut buf);
+    let timestamps: Vec<String> = (train..train + horizon)
+        .map(|s| match w.start {
+            Some(_) => w.timestamp_label(s),
+            None => ((s as u64 * w.step_ms) / 1000).to_string(),
+        })
+        .collect();
+    crate::trace::forecast_file::write(&a.out, &timestamps, &buf)?;
+    eprintln!(
+        "{}: fitted on {train} steps, {horizon} steps forecast -> {}",
+        f.name(),
+        a.out.display()
+    );
+    Ok(())
+}
+
+/// The training steps `--train-until` leaves (at least 2, at most the whole trace).
+fn train_steps(a: &ForecastArgs, w: &Workload) -> Result<usize> {
     let cut = parse_timestamp(&a.train_until)
         .with_context(|| format!("--train-until '{}' is not a timestamp", a.train_until))?;
     // ms after the trace's first step: an absolute time against an absolute trace, or
@@ -100,6 +137,11 @@ pub fn run(a: ForecastArgs) -> Result<()> {
             w.step_ms as f64 / 1000.0,
         );
     }
+    Ok(train)
+}
+
+/// The steps `--horizon` asks for (1 to 10^7).
+fn horizon_steps(a: &ForecastArgs, w: &Workload) -> Result<usize> {
     let horizon =
         window_steps(&a.horizon, w.step_ms).map_err(|m| anyhow::anyhow!("--horizon: {m}"))?;
     // Quantiles take 11 values a step: 10^7 steps is about 1 GB of forecast.
@@ -110,6 +152,11 @@ pub fn run(a: ForecastArgs) -> Result<()> {
     if horizon == 0 {
         bail!("--horizon must be at least one step");
     }
+    Ok(horizon)
+}
+
+/// The forecaster `--model` and `--config` describe (`--regressor`s added), checked.
+fn forecaster_spec(a: &ForecastArgs) -> Result<ForecasterSpec> {
     let mut table: toml::Table = match &a.config {
         Some(p) => toml::from_str(
             &std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?,
@@ -138,74 +185,5 @@ pub fn run(a: ForecastArgs) -> Result<()> {
     if fspec.kind == ForecasterKind::File {
         bail!("`file` forecasts are read, not fitted: use them in a scenario");
     }
-    if !a.regressors.is_empty() && train + horizon > w.len() {
-        bail!("the forecast reaches past the trace, where the regressors' values are unknown: shorten --horizon to at most {}", w.len() - train);
-    }
-    let f = fspec.build(&w, std::path::Path::new("."), train..train + 1)?;
-    let model = f.fit(History {
-        y: &w.demand[..train],
-        start_step: 0,
-        step_ms: w.step_ms,
-    })?;
-    let mut buf = ForecastBuf::default();
-    buf.reset(horizon);
-    model.predict(&mut buf);
-    let label = |s: usize| match w.start {
-        Some(_) => w.timestamp_label(s),
-        None => ((s as u64 * w.step_ms) / 1000).to_string(),
-    };
-    let (lo, hi) = (
-        crate::forecast::quantile_index(0.1).unwrap(),
-        crate::forecast::quantile_index(0.9).unwrap(),
-    );
-    let mut header = vec![
-        "timestamp".to_string(),
-        "yhat".into(),
-        "yhat_lower".into(),
-        "yhat_upper".into(),
-    ];
-    header.extend(QUANTILES.iter().map(|q| format!("q{q}")));
-    let rows: Vec<Vec<String>> = (0..horizon)
-        .map(|h| {
-            let q = &buf.quantiles[h * QUANTILES.len()..(h + 1) * QUANTILES.len()];
-            let mut r = vec![label(train + h), num(buf.point[h]), num(q[lo]), num(q[hi])];
-            r.extend(q.iter().map(|v| num(*v)));
-            r
-        })
-        .collect();
-    let ext = a.out.extension().and_then(|e| e.to_str()).unwrap_or("");
-    match ext {
-        "csv" => trace::write::atomic_write(&a.out, |file| {
-            let mut b = std::io::BufWriter::new(file);
-            writeln!(b, "{}", header.join(","))?;
-            for r in &rows {
-                writeln!(b, "{}", r.join(","))?;
-            }
-            b.flush()
-        })?,
-        "parquet" => {
-            use polars::prelude::*;
-            let mut cols = vec![Column::new(
-                "timestamp".into(),
-                rows.iter().map(|r| r[0].clone()).collect::<Vec<String>>(),
-            )];
-            for (k, name) in header.iter().enumerate().skip(1) {
-                cols.push(Column::new(
-                    name.as_str().into(),
-                    rows.iter()
-                        .map(|r| r[k].parse::<f64>().unwrap_or(f64::NAN))
-                        .collect::<Vec<f64>>(),
-                ));
-            }
-            let mut df = DataFrame::new(rows.len(), cols).map_err(|e| anyhow::anyhow!("{e}"))?;
-            trace::write::write_parquet(&a.out, &mut df)?;
-        }
-        other => bail!("--out must end in .csv or .parquet, not '.{other}'"),
-    }
-    eprintln!(
-        "{}: fitted on {train} steps, {horizon} steps forecast -> {}",
-        f.name(),
-        a.out.display()
-    );
-    Ok(())
+    Ok(fspec)
 }

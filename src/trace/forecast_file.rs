@@ -7,7 +7,7 @@ use super::parse::parse_column;
 use super::{column, column_strings, read_table, timestamp_strings};
 use crate::error::{Error, Result};
 use crate::forecast::file::ExternalForecast;
-use crate::forecast::QUANTILES;
+use crate::forecast::{ForecastBuf, QUANTILES};
 use crate::workload::Workload;
 
 fn floats(df: &polars::prelude::DataFrame, path: &Path, name: &str) -> Result<Vec<f64>> {
@@ -133,4 +133,63 @@ fn place(index: &[Option<usize>], n: usize, value: impl Fn(usize, usize) -> f64)
         }
     }
     out
+}
+
+/// Writes a forecast as `sim forecast` does, in the format [`load`] reads: `timestamp`,
+/// `yhat`, the 80 % interval (`yhat_lower`, `yhat_upper`: the 0.1 and 0.9 quantiles) and
+/// every quantile (`q0.025` …), one row per step of `buf`; CSV or Parquet by the
+/// extension, written atomically.
+pub fn write(path: &Path, timestamps: &[String], buf: &ForecastBuf) -> Result<()> {
+    let q = QUANTILES.len();
+    let (lo, hi) = (
+        crate::forecast::quantile_index(0.1).expect("0.1 is a quantile"),
+        crate::forecast::quantile_index(0.9).expect("0.9 is a quantile"),
+    );
+    let quantile = |k: usize| -> Vec<f64> {
+        (0..timestamps.len())
+            .map(|h| buf.quantiles[h * q + k])
+            .collect()
+    };
+    let mut columns: Vec<(String, Vec<f64>)> = vec![
+        ("yhat".into(), buf.point[..timestamps.len()].to_vec()),
+        ("yhat_lower".into(), quantile(lo)),
+        ("yhat_upper".into(), quantile(hi)),
+    ];
+    columns.extend(
+        QUANTILES
+            .iter()
+            .enumerate()
+            .map(|(k, v)| (format!("q{v}"), quantile(k))),
+    );
+    match path.extension().and_then(|e| e.to_str()).unwrap_or("") {
+        "csv" => super::write::atomic_write(path, |file| {
+            use std::io::Write;
+            let mut b = std::io::BufWriter::new(file);
+            let names: Vec<&str> = columns.iter().map(|(n, _)| n.as_str()).collect();
+            writeln!(b, "timestamp,{}", names.join(","))?;
+            for (h, t) in timestamps.iter().enumerate() {
+                let fields: Vec<String> = columns
+                    .iter()
+                    .map(|(_, v)| crate::sweep::outputs::num(v[h]))
+                    .collect();
+                writeln!(b, "{t},{}", fields.join(","))?;
+            }
+            b.flush()
+        }),
+        "parquet" => {
+            use polars::prelude::{Column, DataFrame};
+            let mut cols = vec![Column::new("timestamp".into(), timestamps.to_vec())];
+            cols.extend(
+                columns
+                    .into_iter()
+                    .map(|(n, v)| Column::new(n.as_str().into(), v)),
+            );
+            let mut df = DataFrame::new(timestamps.len(), cols)
+                .map_err(|e| Error::Config(format!("{}: {e}", path.display())))?;
+            super::write::write_parquet(path, &mut df)
+        }
+        other => Err(Error::Config(format!(
+            "--out must end in .csv or .parquet, not '.{other}'"
+        ))),
+    }
 }
