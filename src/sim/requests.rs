@@ -5,15 +5,17 @@
 //! distribution. With c slots in total this is an M/G/c/K queue; with exponential
 //! service and a large limit, M/M/c (validated against Erlang-C).
 
+mod draws;
+
 use hdrhistogram::Histogram;
-use rand_chacha::ChaCha8Rng;
-use rand_distr::{Distribution, Exp1, StandardNormal};
 use std::collections::VecDeque;
+
+use draws::{Arrivals, Service, Source, DRAW};
 
 use super::cluster::{PoolEvent, ReplicaPool, ScaleChange};
 use super::engine::EventQueue;
 use super::fluid::{control_settings, forecast_point, reading, IntervalStats, Part, Schedule};
-use super::{RequestStats, RunInput, ServiceTime, SimConfig, StepRecord, Timeline};
+use super::{RequestStats, RunInput, SimConfig, StepRecord, Timeline};
 use crate::policy::control::ControlStep;
 use crate::policy::{PodTimes, ScalingPolicy};
 use crate::rng::{stream_rng, Stream};
@@ -27,119 +29,6 @@ enum Ev {
 
 const READY: u8 = 1;
 const DRAINING: u8 = 2;
-
-/// Draws service times (ms).
-struct Service {
-    kind: ServiceTime,
-    mean: f64,
-    mu: f64,
-    sigma: f64,
-    rng: ChaCha8Rng,
-}
-
-impl Service {
-    fn new(kind: ServiceTime, mean: f64, rng: ChaCha8Rng) -> Service {
-        let (mu, sigma) = match kind {
-            ServiceTime::Lognormal { cv } => {
-                let s2 = (1.0 + cv * cv).ln();
-                (mean.ln() - s2 / 2.0, s2.sqrt())
-            }
-            _ => (0.0, 0.0),
-        };
-        Service {
-            kind,
-            mean,
-            mu,
-            sigma,
-            rng,
-        }
-    }
-    fn draw(&mut self) -> u64 {
-        let x = match self.kind {
-            // Only replayed requests, which carry their own service time, reach a `Sizes`
-            // run (the sweep refuses it otherwise); the mean stands in for safety.
-            ServiceTime::Sizes => self.mean,
-            ServiceTime::Exponential => {
-                let e: f64 = Exp1.sample(&mut self.rng);
-                e * self.mean
-            }
-            ServiceTime::Deterministic => self.mean,
-            ServiceTime::Lognormal { .. } => {
-                let z: f64 = StandardNormal.sample(&mut self.rng);
-                (self.mu + self.sigma * z).exp()
-            }
-        };
-        x.round() as u64
-    }
-}
-
-/// Piecewise-constant-rate Poisson arrivals over the trace's steps.
-struct Arrivals<'a> {
-    demand: &'a [f64],
-    step_ms: f64,
-    clock: f64,
-    rng: ChaCha8Rng,
-}
-
-/// No service time of its own: the request draws one from the distribution.
-const DRAW: u64 = u64::MAX;
-
-/// Where arrivals come from.
-enum Source<'a> {
-    Poisson(Box<Arrivals<'a>>),
-    /// A request log's own arrivals (`t_ms[i] - offset_ms` into the window), with their
-    /// service times when the sizes give them.
-    Replay {
-        t_ms: &'a [u64],
-        offset_ms: u64,
-        service_ms: Option<&'a [u64]>,
-        i: usize,
-    },
-}
-
-impl Source<'_> {
-    /// Time (ms) and service time ([`DRAW`]: draw one) of the next arrival.
-    fn next(&mut self) -> Option<(f64, u64)> {
-        match self {
-            Source::Poisson(a) => a.next().map(|t| (t, DRAW)),
-            Source::Replay {
-                t_ms,
-                offset_ms,
-                service_ms,
-                i,
-            } => {
-                let t = *t_ms.get(*i)?;
-                let svc = service_ms.map_or(DRAW, |s| s[*i]);
-                *i += 1;
-                Some(((t - *offset_ms) as f64, svc))
-            }
-        }
-    }
-}
-
-impl Arrivals<'_> {
-    /// Time (ms) of the next arrival, or `None` after the window.
-    fn next(&mut self) -> Option<f64> {
-        loop {
-            let s = (self.clock / self.step_ms) as usize;
-            if s >= self.demand.len() {
-                return None;
-            }
-            let rate = self.demand[s] / self.step_ms;
-            let boundary = (s + 1) as f64 * self.step_ms;
-            if rate > 0.0 {
-                let gap: f64 = Exp1.sample(&mut self.rng);
-                let t = self.clock + gap / rate;
-                if t < boundary {
-                    self.clock = t;
-                    return Some(t);
-                }
-            }
-            // Memoryless: restarting at the boundary with the next rate is exact.
-            self.clock = boundary;
-        }
-    }
-}
 
 struct Sim<'a> {
     cfg: &'a SimConfig,
@@ -414,49 +303,150 @@ impl Sim<'_> {
     }
 }
 
-pub fn run(
-    cfg: &SimConfig,
-    input: RunInput<'_>,
-    policy: &mut dyn ScalingPolicy,
-) -> (Timeline, RequestStats) {
-    let n = input.demand.len();
-    let step = cfg.step_ms;
-    let cap = cfg.capacity_per_replica;
-    let k = cfg.requests.concurrency;
-    let mean_service = k as f64 * step as f64 / cap;
-    let mut sim = Sim {
-        cfg,
-        missing: input.missing,
-        pool: ReplicaPool::new(cfg.initial_replicas, cfg.startup_delay_ms, None),
-        q: EventQueue::default(),
-        pool_q: EventQueue::default(),
-        state: Vec::new(),
-        busy: Vec::new(),
-        free: Vec::new(),
-        waiting: VecDeque::new(),
-        service: Service::new(
-            cfg.requests.service,
-            mean_service,
-            stream_rng(input.seed, 0, Stream::Service),
-        ),
-        busy_total: 0,
-        ready_slots: 0,
-        last: 0,
-        busy_ms: 0.0,
-        slot_ms: 0.0,
-        step_latencies: Vec::new(),
-        step_served: 0,
-        step_dropped: 0,
-        // 1 ms to 100 days at 3 significant digits.
-        hist: Histogram::new_with_bounds(1, 8_640_000_000, 3).expect("histogram bounds"),
-        stats: RequestStats::default(),
-        latency_sum: 0.0,
-        pods: Vec::new(),
-    };
-    for id in 0..cfg.initial_replicas {
-        sim.make_ready(0, id);
+/// The figures at the start of the step being simulated.
+#[derive(Debug, Clone, Copy, Default)]
+struct StepStart {
+    busy_ms: f64,
+    slot_ms: f64,
+    provisioned_ms: f64,
+    /// Ready, starting and target replicas.
+    ready: u32,
+    starting: u32,
+    target: u32,
+}
+
+impl<'a> Sim<'a> {
+    /// A cluster at time 0 with the initial replicas ready.
+    fn new(cfg: &'a SimConfig, input: &RunInput<'a>) -> Sim<'a> {
+        let k = cfg.requests.concurrency;
+        let mean_service = k as f64 * cfg.step_ms as f64 / cfg.capacity_per_replica;
+        let mut sim = Sim {
+            cfg,
+            missing: input.missing,
+            pool: ReplicaPool::new(cfg.initial_replicas, cfg.startup_delay_ms, None),
+            q: EventQueue::default(),
+            pool_q: EventQueue::default(),
+            state: Vec::new(),
+            busy: Vec::new(),
+            free: Vec::new(),
+            waiting: VecDeque::new(),
+            service: Service::new(
+                cfg.requests.service,
+                mean_service,
+                stream_rng(input.seed, 0, Stream::Service),
+            ),
+            busy_total: 0,
+            ready_slots: 0,
+            last: 0,
+            busy_ms: 0.0,
+            slot_ms: 0.0,
+            step_latencies: Vec::new(),
+            step_served: 0,
+            step_dropped: 0,
+            // 1 ms to 100 days at 3 significant digits.
+            hist: Histogram::new_with_bounds(1, 8_640_000_000, 3).expect("histogram bounds"),
+            stats: RequestStats::default(),
+            latency_sum: 0.0,
+            pods: Vec::new(),
+        };
+        for id in 0..cfg.initial_replicas {
+            sim.make_ready(0, id);
+        }
+        sim
     }
-    let mut arrivals = match input.replay {
+
+    fn step_start(&self) -> StepStart {
+        StepStart {
+            busy_ms: self.busy_ms,
+            slot_ms: self.slot_ms,
+            provisioned_ms: self.pool.provisioned_ms,
+            ready: self.pool.ready(),
+            starting: self.pool.starting(),
+            target: self.pool.target(),
+        }
+    }
+
+    /// Closes window step `s` (which began at `start`, last decided at `mark`) at
+    /// `boundary`: its last part goes into the decision interval, and its record is
+    /// returned with the (p95, CPU) the safety net reads when the step was observed.
+    fn close_step(
+        &mut self,
+        input: &RunInput<'_>,
+        s: usize,
+        boundary: u64,
+        (mark, start): (Mark, StepStart),
+        interval: &mut IntervalStats,
+        planned: f64,
+    ) -> (StepRecord, Option<(f64, f64)>) {
+        let step = self.cfg.step_ms;
+        let d = input.demand[s];
+        let part = self.part(mark, boundary, step, d);
+        if !input.is_missing(s) {
+            interval.add(part);
+        }
+        let busy = self.busy_ms - start.busy_ms;
+        let slots = self.slot_ms - start.slot_ms;
+        let util = if slots > 0.0 { busy / slots } else { 1.0 };
+        let cpu = 100.0 * util.min(1.0);
+        let mean = if self.step_latencies.is_empty() {
+            0.0
+        } else {
+            self.step_latencies.iter().sum::<u64>() as f64 / self.step_latencies.len() as f64
+        };
+        // A step that is one part already has its p95.
+        let p = if mark.t + step == boundary {
+            part.latency
+        } else {
+            p95(&mut self.step_latencies)
+        };
+        let record = StepRecord {
+            demand: d,
+            forecast: forecast_point(input, s),
+            planned,
+            desired: start.target,
+            ready: start.ready,
+            pending: start.starting,
+            ready_effective: slots / self.cfg.requests.concurrency as f64 / step as f64,
+            provisioned_ms: self.pool.provisioned_ms - start.provisioned_ms,
+            served: self.step_served as f64,
+            dropped: self.step_dropped as f64,
+            latency_ms: mean,
+            latency_p95_ms: p,
+            cpu_pct: cpu,
+            missing: input.is_missing(s),
+        };
+        self.step_latencies.clear();
+        self.step_served = 0;
+        self.step_dropped = 0;
+        (record, (!input.is_missing(s)).then_some((p, cpu)))
+    }
+
+    /// Completes the requests still queued or in service with the replicas left (their
+    /// completions count in the last step) and the run's latency figures.
+    fn finish(mut self, mut tl: Timeline) -> (Timeline, RequestStats) {
+        while !self.waiting.is_empty() || self.busy_total > 0 {
+            let Some((t, ev)) = self.q.pop() else { break };
+            self.integrate(t.ms());
+            self.handle(t.ms(), ev);
+        }
+        if let Some(last) = tl.served.last_mut() {
+            *last += self.step_served as f64;
+        }
+        self.stats.duration_ms = self.last as f64;
+        let st = &mut self.stats;
+        if st.served > 0 {
+            st.latency_mean_ms = self.latency_sum / st.served as f64;
+            st.latency_p50_ms = self.hist.value_at_quantile(0.5) as f64;
+            st.latency_p95_ms = self.hist.value_at_quantile(0.95) as f64;
+            st.latency_p99_ms = self.hist.value_at_quantile(0.99) as f64;
+        }
+        (tl, self.stats)
+    }
+}
+
+/// Where a run's arrivals come from: the request log's own, or Poisson at the trace's rate.
+fn arrivals<'a>(input: &RunInput<'a>, step_ms: u64) -> Source<'a> {
+    match input.replay {
         Some(r) => Source::Replay {
             t_ms: r.t_ms,
             offset_ms: r.offset_ms,
@@ -465,22 +455,31 @@ pub fn run(
         },
         None => Source::Poisson(Box::new(Arrivals {
             demand: input.demand,
-            step_ms: step as f64,
+            step_ms: step_ms as f64,
             clock: 0.0,
             rng: stream_rng(input.seed, 0, Stream::Arrivals),
         })),
-    };
+    }
+}
+
+pub fn run(
+    cfg: &SimConfig,
+    input: RunInput<'_>,
+    policy: &mut dyn ScalingPolicy,
+) -> (Timeline, RequestStats) {
+    let n = input.demand.len();
+    let step = cfg.step_ms;
+    let mut sim = Sim::new(cfg, &input);
+    let mut arrivals = arrivals(&input, step);
     let mut next_arrival = arrivals.next();
     let mut tl = Timeline::default();
     let mut sched = Schedule::new(cfg, policy);
     let mut control = ControlStep::new(policy, control_settings(cfg));
     let mut interval = IntervalStats::default();
-    let (mut busy0, mut slot0, mut prov0) = (0.0, 0.0, 0.0);
+    let mut start = StepStart::default();
     let mut mark = sim.mark(0);
     // (p95, CPU) of the previous step, when it was observed.
     let mut last_step: Option<(f64, f64)> = None;
-    // (ready, starting, target) at the start of the step.
-    let mut head = (0u32, 0u32, 0u32);
     for s in 0..=n {
         let boundary = s as u64 * step;
         // Decisions inside the step that ends at this boundary.
@@ -498,47 +497,17 @@ pub fn run(
         sim.run_until(boundary, &mut arrivals, &mut next_arrival);
         sim.stats.events += 1;
         if s > 0 {
-            let d = input.demand[s - 1];
-            let part = sim.part(mark, boundary, step, d);
-            if !input.is_missing(s - 1) {
-                interval.add(part);
-            }
-            let busy = sim.busy_ms - busy0;
-            let slots = sim.slot_ms - slot0;
-            let util = if slots > 0.0 { busy / slots } else { 1.0 };
-            let cpu = 100.0 * util.min(1.0);
-            let served = sim.step_served as f64;
-            let mean = if sim.step_latencies.is_empty() {
-                0.0
-            } else {
-                sim.step_latencies.iter().sum::<u64>() as f64 / sim.step_latencies.len() as f64
-            };
-            // A step that is one part already has its p95.
-            let p = if mark.t + step == boundary {
-                part.latency
-            } else {
-                p95(&mut sim.step_latencies)
-            };
-            last_step = (!input.is_missing(s - 1)).then_some((p, cpu));
-            tl.push(StepRecord {
-                demand: d,
-                forecast: forecast_point(&input, s - 1),
-                planned: control.planned(),
-                desired: head.2,
-                ready: head.0,
-                pending: head.1,
-                ready_effective: slots / k as f64 / step as f64,
-                provisioned_ms: sim.pool.provisioned_ms - prov0,
-                served,
-                dropped: sim.step_dropped as f64,
-                latency_ms: mean,
-                latency_p95_ms: p,
-                cpu_pct: cpu,
-                missing: input.is_missing(s - 1),
-            });
-            sim.step_latencies.clear();
-            sim.step_served = 0;
-            sim.step_dropped = 0;
+            let planned = control.planned();
+            let (record, measured) = sim.close_step(
+                &input,
+                s - 1,
+                boundary,
+                (mark, start),
+                &mut interval,
+                planned,
+            );
+            last_step = measured;
+            tl.push(record);
         }
         if s == n {
             break;
@@ -551,137 +520,11 @@ pub fn run(
         if let Some(n) = control.guard(sched.tick - 1, sim.pool.target(), last_step) {
             sim.scale_to(boundary, n);
         }
-        head = (sim.pool.ready(), sim.pool.starting(), sim.pool.target());
-        busy0 = sim.busy_ms;
-        slot0 = sim.slot_ms;
-        prov0 = sim.pool.provisioned_ms;
+        start = sim.step_start();
         mark = sim.mark(boundary);
     }
-    // Requests still queued or in service at the end complete with the replicas left.
-    while !sim.waiting.is_empty() || sim.busy_total > 0 {
-        let Some((t, ev)) = sim.q.pop() else { break };
-        sim.integrate(t.ms());
-        sim.handle(t.ms(), ev);
-    }
-    if let Some(last) = tl.served.last_mut() {
-        *last += sim.step_served as f64;
-    }
-    sim.stats.duration_ms = sim.last as f64;
-    let st = &mut sim.stats;
-    if st.served > 0 {
-        st.latency_mean_ms = sim.latency_sum / st.served as f64;
-        st.latency_p50_ms = sim.hist.value_at_quantile(0.5) as f64;
-        st.latency_p95_ms = sim.hist.value_at_quantile(0.95) as f64;
-        st.latency_p99_ms = sim.hist.value_at_quantile(0.99) as f64;
-    }
-    (tl, sim.stats)
+    sim.finish(tl)
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::policy::PolicySpec;
-    use crate::sim::{Fidelity, RequestConfig, SafetyNet};
-
-    fn cfg(queue_limit: usize, service: ServiceTime) -> SimConfig {
-        SimConfig {
-            fidelity: Fidelity::Requests,
-            capacity_per_replica: 60.0,
-            initial_replicas: 1,
-            safety: SafetyNet {
-                enabled: false,
-                ..SafetyNet::default()
-            },
-            requests: RequestConfig {
-                service,
-                concurrency: 1,
-                queue_limit,
-                slo_ms: 5_000.0,
-            },
-            ..SimConfig::default()
-        }
-    }
-
-    fn static1() -> Box<dyn ScalingPolicy> {
-        PolicySpec {
-            replicas: Some(1),
-            ..PolicySpec::new(crate::policy::spec::PolicyKind::Static)
-        }
-        .build()
-    }
-
-    #[test]
-    fn overload_fills_the_queue_and_drops_the_rest() {
-        // Twice the capacity for 30 minutes with room for 10 waiting requests.
-        let demand = vec![120.0; 30];
-        let (tl, r) = run(
-            &cfg(10, ServiceTime::Deterministic),
-            RunInput {
-                missing: &[],
-                replay: None,
-                demand: &demand,
-                first_step: 0,
-                forecast: None,
-                seed: 4,
-            },
-            static1().as_mut(),
-        );
-        assert_eq!(r.served + r.dropped, r.arrived);
-        let drop_share = r.dropped as f64 / r.arrived as f64;
-        assert!((drop_share - 0.5).abs() < 0.05, "{drop_share}");
-        // A deterministic 1 s service with a queue of 10 bounds latency near 11 s.
-        assert!(
-            r.latency_p99_ms <= 11_100.0 && r.latency_p99_ms >= 9_000.0,
-            "{}",
-            r.latency_p99_ms
-        );
-        assert!(tl.cpu_pct[5] > 99.0);
-        assert!(r.slo_violations > 0);
-    }
-
-    #[test]
-    fn light_load_has_no_queueing_with_deterministic_service() {
-        // One request per minute on a 1 s service: queueing is rare.
-        let demand = vec![1.0; 600];
-        let (_, r) = run(
-            &cfg(100, ServiceTime::Deterministic),
-            RunInput {
-                missing: &[],
-                replay: None,
-                demand: &demand,
-                first_step: 0,
-                forecast: None,
-                seed: 5,
-            },
-            static1().as_mut(),
-        );
-        assert!(r.arrived > 500);
-        // With Poisson arrivals a request waits with probability ρ = 1/60 (M/D/1).
-        assert!(r.waited < r.arrived / 25, "{} of {}", r.waited, r.arrived);
-        assert_eq!(r.latency_p50_ms, 1000.0);
-    }
-
-    #[test]
-    fn same_seed_same_run_other_seed_differs() {
-        let demand = vec![50.0; 60];
-        let c = cfg(100, ServiceTime::Lognormal { cv: 1.0 });
-        let go = |seed| {
-            run(
-                &c,
-                RunInput {
-                    missing: &[],
-                    replay: None,
-                    demand: &demand,
-                    first_step: 0,
-                    forecast: None,
-                    seed,
-                },
-                static1().as_mut(),
-            )
-        };
-        let (a, b, other) = (go(1), go(1), go(2));
-        // Debug text compares NaN forecasts as equal, unlike `==`.
-        assert_eq!(format!("{a:?}"), format!("{b:?}"));
-        assert_ne!(a.1.arrived, other.1.arrived);
-    }
-}
+mod tests;

@@ -1,0 +1,105 @@
+use super::*;
+use crate::policy::PolicySpec;
+use crate::sim::{Fidelity, RequestConfig, SafetyNet, ServiceTime};
+
+fn cfg(queue_limit: usize, service: ServiceTime) -> SimConfig {
+    SimConfig {
+        fidelity: Fidelity::Requests,
+        capacity_per_replica: 60.0,
+        initial_replicas: 1,
+        safety: SafetyNet {
+            enabled: false,
+            ..SafetyNet::default()
+        },
+        requests: RequestConfig {
+            service,
+            concurrency: 1,
+            queue_limit,
+            slo_ms: 5_000.0,
+        },
+        ..SimConfig::default()
+    }
+}
+
+fn static1() -> Box<dyn ScalingPolicy> {
+    PolicySpec {
+        replicas: Some(1),
+        ..PolicySpec::new(crate::policy::spec::PolicyKind::Static)
+    }
+    .build()
+}
+
+#[test]
+fn overload_fills_the_queue_and_drops_the_rest() {
+    // Twice the capacity for 30 minutes with room for 10 waiting requests.
+    let demand = vec![120.0; 30];
+    let (tl, r) = run(
+        &cfg(10, ServiceTime::Deterministic),
+        RunInput {
+            missing: &[],
+            replay: None,
+            demand: &demand,
+            first_step: 0,
+            forecast: None,
+            seed: 4,
+        },
+        static1().as_mut(),
+    );
+    assert_eq!(r.served + r.dropped, r.arrived);
+    let drop_share = r.dropped as f64 / r.arrived as f64;
+    assert!((drop_share - 0.5).abs() < 0.05, "{drop_share}");
+    // A deterministic 1 s service with a queue of 10 bounds latency near 11 s.
+    assert!(
+        r.latency_p99_ms <= 11_100.0 && r.latency_p99_ms >= 9_000.0,
+        "{}",
+        r.latency_p99_ms
+    );
+    assert!(tl.cpu_pct[5] > 99.0);
+    assert!(r.slo_violations > 0);
+}
+
+#[test]
+fn light_load_has_no_queueing_with_deterministic_service() {
+    // One request per minute on a 1 s service: queueing is rare.
+    let demand = vec![1.0; 600];
+    let (_, r) = run(
+        &cfg(100, ServiceTime::Deterministic),
+        RunInput {
+            missing: &[],
+            replay: None,
+            demand: &demand,
+            first_step: 0,
+            forecast: None,
+            seed: 5,
+        },
+        static1().as_mut(),
+    );
+    assert!(r.arrived > 500);
+    // With Poisson arrivals a request waits with probability ρ = 1/60 (M/D/1).
+    assert!(r.waited < r.arrived / 25, "{} of {}", r.waited, r.arrived);
+    assert_eq!(r.latency_p50_ms, 1000.0);
+}
+
+#[test]
+fn same_seed_same_run_other_seed_differs() {
+    let demand = vec![50.0; 60];
+    let c = cfg(100, ServiceTime::Lognormal { cv: 1.0 });
+    let go = |seed| {
+        run(
+            &c,
+            RunInput {
+                missing: &[],
+                replay: None,
+                demand: &demand,
+                first_step: 0,
+                forecast: None,
+                seed,
+            },
+            static1().as_mut(),
+        )
+    };
+    let (a, b, other) = (go(1), go(1), go(2));
+    // Debug text compares NaN forecasts as equal, unlike `==`.
+    assert_eq!(format!("{a:?}"), format!("{b:?}"));
+    assert_ne!(a.1.arrived, other.1.arrived);
+}
