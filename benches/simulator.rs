@@ -4,14 +4,11 @@
 //! Run: `cargo bench --bench simulator`. Recorded numbers: validation/benchmarks.md.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use scalesim::policy::spec::{PolicyKind, PolicySpec};
+use scalesim::policy::spec::{PolicyKind, PolicyParams, PolicySpec, StaticParams};
 use scalesim::sim::{simulate, RunInput, SimConfig};
 
 fn static_policy(n: u32) -> PolicySpec {
-    PolicySpec {
-        replicas: Some(n),
-        ..PolicySpec::new(PolicyKind::Static)
-    }
+    PolicySpec::of(PolicyParams::Static(StaticParams { replicas: Some(n) }))
 }
 
 fn request_mode(c: &mut Criterion) {

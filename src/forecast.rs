@@ -4,6 +4,7 @@
 
 pub mod accuracy;
 pub mod baselines;
+pub mod card;
 pub mod file;
 pub mod holt_winters;
 #[cfg(feature = "lstm")]

@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use crate::forecast::{ForecastTable, QUANTILES};
-use crate::policy::spec::{PolicyKind, PolicySpec};
+use crate::policy::spec::{PolicyKind, PolicyParams, PolicySpec, StaticParams};
 use crate::sim::theory::{erlang_c, mmc_mean_wait};
 use crate::sim::{simulate, Fidelity, RequestConfig, RunInput, SafetyNet, ServiceTime, SimConfig};
 
@@ -160,7 +160,9 @@ pub fn erlang_check(
     let steps = (arrivals as f64 / per_step).ceil() as usize;
     let demand = vec![per_step; steps];
     let mut policy = PolicySpec {
-        replicas: Some(servers),
+        params: PolicyParams::Static(StaticParams {
+            replicas: Some(servers),
+        }),
         ..prototype_policy("static2").unwrap()
     }
     .build();

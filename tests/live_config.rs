@@ -187,8 +187,20 @@ fn saved_prophet_model_forecasts_on_its_model_clock() {
     let model = fit(&ProphetConfig::default(), &ds, &y, &[]).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let model_path = dir.path().join("prophet.json");
-    let saved = serde_json::json!({ "kind": "prophet", "step_ms": 60_000, "model": model });
-    std::fs::write(&model_path, saved.to_string()).unwrap();
+    use scalesim::forecast::card::{ModelCard, ProphetCard};
+    let card = ModelCard::Prophet(ProphetCard {
+        forecaster: "prophet".into(),
+        parameters: Default::default(),
+        scenario: "test".into(),
+        training_steps: y.len(),
+        step_ms: 60_000,
+        first_timestamp: "2025-01-01T00:00:00+00:00".into(),
+        training_data_sha256: String::new(),
+        scalesim_version: "test".into(),
+        model,
+    });
+    std::fs::write(&model_path, card.to_json()).unwrap();
+    let saved: serde_json::Value = serde_json::from_str(&card.to_json()).unwrap();
     let toml = format!(
         r#"
 [service]
@@ -258,10 +270,31 @@ fn saved_lstm_forecasts_from_the_recorded_window() {
     let model = TrainedLstm::train(&y, &config).unwrap();
     let dir = tempfile::tempdir().unwrap();
     model.save(&dir.path().join("w.safetensors")).unwrap();
-    let card = serde_json::json!({
-        "kind": "lstm", "config": config, "training": model.report, "weights": "w.safetensors"
+    use scalesim::forecast::card::{LstmCard, ModelCard, Normalisation};
+    let card = ModelCard::Lstm(LstmCard {
+        forecaster: "lstm".into(),
+        architecture: "test".into(),
+        config: config.clone(),
+        quantiles: scalesim::forecast::QUANTILES.to_vec(),
+        normalisation: Normalisation {
+            mean: model.report.mean,
+            std: model.report.std,
+        },
+        training: model.report.clone(),
+        scenario: "test".into(),
+        training_steps: y.len(),
+        step_ms: 15_000,
+        training_data_sha256: String::new(),
+        weights: Some("w.safetensors".into()),
+        scalesim_version: "test".into(),
     });
-    std::fs::write(dir.path().join("card.json"), card.to_string()).unwrap();
+    std::fs::write(dir.path().join("card.json"), card.to_json()).unwrap();
+    // A card missing what `sim train` writes is refused, naming the file.
+    std::fs::write(
+        dir.path().join("partial.json"),
+        r#"{"kind": "lstm", "weights": "w.safetensors"}"#,
+    )
+    .unwrap();
     let p = dir.path().join("live.toml");
     std::fs::write(
         &p,
@@ -270,6 +303,15 @@ fn saved_lstm_forecasts_from_the_recorded_window() {
     .unwrap();
     let cfg = LiveConfig::load(&p).unwrap();
     let mut f = LiveForecaster::from_config(&cfg).unwrap();
+    let mut partial = cfg.clone();
+    if let Some(f) = partial.forecaster.as_mut() {
+        f.model_file = Some("partial.json".into());
+    }
+    let e = format!("{:#}", LiveForecaster::from_config(&partial).unwrap_err());
+    assert!(
+        e.contains("partial.json") && e.contains("not a model card"),
+        "{e}"
+    );
     let hist = &y[..200];
     let t = f.forecast(hist, 0, 200, 2, 15_000).unwrap();
     let (point, _) = model.predict_windows(hist, 200..201);

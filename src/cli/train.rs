@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 
+use crate::forecast::card::{Features, ModelCard, ProphetCard, RegressionCard};
 use crate::forecast::prophet::fit;
 use crate::scenario::forecasters::ForecasterKind;
 use crate::sweep::manifest::series_sha256;
@@ -63,20 +64,18 @@ pub fn run(a: TrainArgs) -> Result<()> {
             let model = fit(&pf.config, &ds, train, &cols)
                 .map_err(|m| anyhow::anyhow!("{}: {m}", spec.display_name()))?;
             let file = with_suffix(&stem, "json");
-            let card = serde_json::json!({
-                "kind": "prophet",
-                "forecaster": spec.display_name(),
-                "parameters": assign.iter().map(|(k, v)| (k.clone(), *v)).collect::<std::collections::BTreeMap<_, _>>(),
-                "scenario": sc.name,
-                "training_steps": p.train,
-                "step_ms": w.step_ms,
-                "first_timestamp": w.timestamp_label(0),
-                "training_data_sha256": data_hash,
-                "scalesim_version": env!("CARGO_PKG_VERSION"),
-                "model": model,
+            let card = ModelCard::Prophet(ProphetCard {
+                forecaster: spec.display_name(),
+                parameters: assign.iter().cloned().collect(),
+                scenario: sc.name.clone(),
+                training_steps: p.train,
+                step_ms: w.step_ms,
+                first_timestamp: w.timestamp_label(0),
+                training_data_sha256: data_hash.clone(),
+                scalesim_version: VERSION.into(),
+                model,
             });
-            let text = serde_json::to_string_pretty(&card).expect("model serialises");
-            atomic_write(&file, |f| f.write_all(text.as_bytes()))?;
+            write_card(&file, &card)?;
             eprintln!("{}: saved {}", sc.name, file.display());
             saved += 1;
         }
@@ -106,23 +105,33 @@ fn save_lstm(
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
     model.save(&weights).map_err(|m| anyhow::anyhow!(m))?;
-    let card = serde_json::json!({
-        "kind": "lstm",
-        "forecaster": spec.display_name(),
-        "architecture": format!("LSTM(1→{h}) → Linear({h}→{k}) → ReLU → Linear({k}→1 + {q} quantiles)", h = config.hidden, k = config.head, q = crate::forecast::QUANTILES.len()),
-        "config": config,
-        "quantiles": crate::forecast::QUANTILES,
-        "normalisation": {"mean": model.report.mean, "std": model.report.std},
-        "training": model.report,
-        "scenario": scenario,
-        "training_steps": y.len(),
-        "step_ms": step_ms,
-        "training_data_sha256": data_hash,
-        "weights": weights.file_name().and_then(|n| n.to_str()),
-        "scalesim_version": env!("CARGO_PKG_VERSION"),
+    use crate::forecast::card::{LstmCard, Normalisation};
+    let card = ModelCard::Lstm(LstmCard {
+        forecaster: spec.display_name(),
+        architecture: format!(
+            "LSTM(1→{h}) → Linear({h}→{k}) → ReLU → Linear({k}→1 + {q} quantiles)",
+            h = config.hidden,
+            k = config.head,
+            q = crate::forecast::QUANTILES.len()
+        ),
+        normalisation: Normalisation {
+            mean: model.report.mean,
+            std: model.report.std,
+        },
+        config,
+        quantiles: crate::forecast::QUANTILES.to_vec(),
+        training: model.report.clone(),
+        scenario: scenario.into(),
+        training_steps: y.len(),
+        step_ms,
+        training_data_sha256: data_hash.into(),
+        weights: weights
+            .file_name()
+            .and_then(|n| n.to_str())
+            .map(String::from),
+        scalesim_version: VERSION.into(),
     });
-    let text = serde_json::to_string_pretty(&card).expect("card serialises");
-    atomic_write(&with_suffix(stem, "json"), |f| f.write_all(text.as_bytes()))?;
+    write_card(&with_suffix(stem, "json"), &card)?;
     eprintln!("{scenario}: saved {} and its card", weights.display());
     Ok(())
 }
@@ -157,23 +166,41 @@ fn save_regression(
         start_step: 0,
         step_ms: w.step_ms,
     })?;
-    let card = serde_json::json!({
-        "kind": crate::policy::spec::serde_name(&spec.kind),
-        "forecaster": spec.display_name(),
-        "features": {"lags": reg.lags, "calendar": ["day_sin", "day_cos", "week_sin", "week_cos"], "regressors": spec.regressors},
-        "scenario": sc.name,
-        "training_steps": p.train,
-        "step_ms": w.step_ms,
-        "training_data_sha256": data_hash,
-        "scalesim_version": env!("CARGO_PKG_VERSION"),
-        "model": model,
-    });
-    let text = serde_json::to_string(&card).expect("card serialises");
+    let body = RegressionCard {
+        forecaster: spec.display_name(),
+        features: Features {
+            lags: reg.lags,
+            calendar: ["day_sin", "day_cos", "week_sin", "week_cos"]
+                .map(String::from)
+                .to_vec(),
+            regressors: spec.regressors.clone(),
+        },
+        scenario: sc.name.clone(),
+        training_steps: p.train,
+        step_ms: w.step_ms,
+        training_data_sha256: data_hash.into(),
+        scalesim_version: VERSION.into(),
+        model,
+    };
+    let card = if spec.kind == ForecasterKind::Ridge {
+        ModelCard::Ridge(body)
+    } else {
+        ModelCard::RandomForest(body)
+    };
     let file = with_suffix(stem, "json");
-    atomic_write(&file, |f| f.write_all(text.as_bytes()))?;
+    write_card(&file, &card)?;
     eprintln!("{}: saved {}", sc.name, file.display());
     Ok(())
 }
+
+/// Writes a card atomically.
+fn write_card(path: &std::path::Path, card: &ModelCard) -> Result<()> {
+    let text = card.to_json();
+    atomic_write(path, |f| f.write_all(text.as_bytes()))?;
+    Ok(())
+}
+
+const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// `<stem>.<ext>`. Not `Path::with_extension`: stems carry swept values such as
 /// `_changepoint_prior_scale-0.05`, whose dot is not an extension.

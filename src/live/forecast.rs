@@ -5,6 +5,7 @@ use anyhow::{bail, Context, Result};
 
 use super::config::LiveConfig;
 use crate::forecast::baselines::Naive;
+use crate::forecast::card::ModelCard;
 use crate::forecast::prophet::ProphetModel;
 use crate::forecast::rolling::Rolling;
 use crate::forecast::{ForecastBuf, ForecastTable, Forecaster, History, QUANTILES};
@@ -67,43 +68,20 @@ impl std::fmt::Debug for crate::forecast::lstm::TrainedLstm {
     }
 }
 
-/// Reads a JSON file written by `sim train` and checks that its `kind` is `kind`
-/// (`what` names it in the error).
-fn read_saved(
-    path: &std::path::Path,
-    name: &str,
-    kind: &str,
-    what: &str,
-) -> Result<serde_json::Value> {
-    let text = std::fs::read_to_string(path).with_context(|| {
-        format!(
-            "forecaster '{name}': cannot read model_file {}: train it with `sim train`",
-            path.display()
-        )
-    })?;
-    let saved: serde_json::Value = serde_json::from_str(&text).with_context(|| {
-        format!(
-            "{}: not a model saved by `sim train` (JSON)",
-            path.display()
-        )
-    })?;
-    if saved["kind"].as_str() != Some(kind) {
-        bail!("{}: not {what} saved by `sim train`", path.display());
-    }
-    Ok(saved)
+/// Reads the card written by `sim train` at `path` (`name`: the forecaster, for errors).
+fn read_card(path: &std::path::Path, name: &str) -> Result<ModelCard> {
+    ModelCard::read(path).map_err(|e| anyhow::anyhow!("forecaster '{name}': {e}"))
 }
 
 /// Loads the LSTM a `sim train` card describes.
 #[cfg(feature = "lstm")]
 fn load_lstm(path: &std::path::Path, name: &str) -> Result<crate::forecast::lstm::TrainedLstm> {
-    use crate::forecast::lstm::{LstmConfig, TrainReport, TrainedLstm};
-    let card = read_saved(path, name, "lstm", "an LSTM card")?;
-    let config: LstmConfig = serde_json::from_value(card["config"].clone())
-        .with_context(|| format!("{}: malformed lstm settings", path.display()))?;
-    let report: TrainReport = serde_json::from_value(card["training"].clone())
-        .with_context(|| format!("{}: malformed training report", path.display()))?;
-    let weights = path.with_file_name(card["weights"].as_str().unwrap_or_default());
-    TrainedLstm::load(&weights, &config, report)
+    use crate::forecast::lstm::TrainedLstm;
+    let ModelCard::Lstm(card) = read_card(path, name)? else {
+        bail!("{}: not an LSTM card saved by `sim train`", path.display());
+    };
+    let weights = path.with_file_name(card.weights.unwrap_or_default());
+    TrainedLstm::load(&weights, &card.config, card.training)
         .map_err(|e| anyhow::anyhow!("forecaster '{name}': {e}"))
 }
 
@@ -116,13 +94,16 @@ impl LiveForecaster {
         let name = spec.display_name();
         if let (ForecasterKind::Prophet, Some(file)) = (spec.kind, &spec.model_file) {
             let path = cfg.resolve(file);
-            let saved = read_saved(&path, &name, "prophet", "a Prophet model")?;
-            let model: ProphetModel = serde_json::from_value(saved["model"].clone())
-                .with_context(|| format!("{}: malformed Prophet model", path.display()))?;
+            let ModelCard::Prophet(card) = read_card(&path, &name)? else {
+                bail!(
+                    "{}: not a Prophet model saved by `sim train`",
+                    path.display()
+                );
+            };
+            let (model, step_ms) = (card.model, card.step_ms);
             if !model.regressors.is_empty() {
                 bail!("{}: the model uses regressors, which live mode cannot supply; train one without", path.display());
             }
-            let step_ms = saved["step_ms"].as_u64().unwrap_or(60_000);
             let start_ms = match &cfg.controller.model_start {
                 Some(t) => chrono::DateTime::parse_from_rfc3339(t)
                     .with_context(|| format!("controller.model_start '{t}' is not an RFC 3339 time (2025-01-08T00:00:00Z)"))?

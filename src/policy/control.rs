@@ -190,11 +190,9 @@ mod tests {
     }
 
     fn hpa() -> Box<dyn ScalingPolicy> {
-        PolicySpec {
-            metric: Some(crate::policy::spec::HpaMetric::RequestRate),
-            ..PolicySpec::new(PolicyKind::Hpa)
-        }
-        .build()
+        toml::from_str::<PolicySpec>("kind = \"hpa\"\nmetric = \"request_rate\"")
+            .unwrap()
+            .build()
     }
 
     #[test]
@@ -235,10 +233,9 @@ mod tests {
         off.safety.enabled = false;
         let mut c = ControlStep::new(p.as_mut(), off);
         assert_eq!(c.guard(0, 2, Some((500.0, 99.0))), None);
-        let mut s = PolicySpec {
-            replicas: Some(2),
-            ..PolicySpec::new(PolicyKind::Static)
-        }
+        let mut s = PolicySpec::of(crate::policy::spec::PolicyParams::Static(
+            crate::policy::spec::StaticParams { replicas: Some(2) },
+        ))
         .build();
         let mut c = ControlStep::new(s.as_mut(), settings(4));
         assert_eq!(c.guard(0, 2, Some((500.0, 99.0))), None);

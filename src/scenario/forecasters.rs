@@ -358,7 +358,8 @@ fn lstm_forecaster(
     base: &Path,
     train: usize,
 ) -> Result<Arc<dyn Forecaster>> {
-    use crate::forecast::lstm::{series_sha256, LstmConfig, LstmForecaster, SavedLstm};
+    use crate::forecast::card::ModelCard;
+    use crate::forecast::lstm::{series_sha256, LstmForecaster, SavedLstm};
     let config = spec.lstm_config().map_err(|m| Error::forecast(name, m))?;
     let explicit = spec.model_file.as_ref().map(|p| base.join(p));
     let card_path = explicit.clone().unwrap_or_else(|| {
@@ -377,39 +378,33 @@ fn lstm_forecaster(
         Err(_) if explicit.is_none() => None,
         Err(e) => return Err(fail(format!("cannot read the model card ({e})"))),
         Ok(text) => {
-            let card: serde_json::Value =
+            let card: ModelCard =
                 serde_json::from_str(&text).map_err(|e| fail(format!("not a model card ({e})")))?;
             let hash = series_sha256(&w.demand[..train]);
-            let mismatch = if card["kind"] != "lstm" {
-                Some("it is not an LSTM card".to_string())
-            } else if serde_json::from_value::<LstmConfig>(card["config"].clone())
-                .ok()
-                .as_ref()
-                != Some(&config)
-            {
-                Some("it was trained with other lstm settings".into())
-            } else if card["training_steps"].as_u64() != Some(train as u64)
-                || card["training_data_sha256"].as_str() != Some(hash.as_str())
-            {
-                Some("it was trained on other data".into())
-            } else {
-                None
+            let reuse = match card {
+                ModelCard::Lstm(c) if c.config != config => {
+                    Err("it was trained with other lstm settings")
+                }
+                ModelCard::Lstm(c)
+                    if c.training_steps != train || c.training_data_sha256 != hash =>
+                {
+                    Err("it was trained on other data")
+                }
+                ModelCard::Lstm(c) => Ok(c),
+                _ => Err("it is not an LSTM card"),
             };
-            match (mismatch, &explicit) {
-                (Some(m), Some(_)) => return Err(fail(m)),
-                (Some(m), None) => {
+            match (reuse, &explicit) {
+                (Err(m), Some(_)) => return Err(fail(m.into())),
+                (Err(m), None) => {
                     tracing::info!("{}: not reused ({m}); training", card_path.display());
                     None
                 }
-                (None, _) => {
-                    let weights =
-                        card_path.with_file_name(card["weights"].as_str().unwrap_or_default());
-                    let report = serde_json::from_value(card["training"].clone())
-                        .map_err(|e| fail(format!("bad training report ({e})")))?;
+                (Ok(card), _) => {
+                    let weights = card_path.with_file_name(card.weights.unwrap_or_default());
                     tracing::info!("{name}: reusing the weights saved in {}", weights.display());
                     Some(SavedLstm {
                         weights,
-                        report,
+                        report: card.training,
                         training_steps: train,
                         training_data_sha256: hash,
                     })

@@ -95,13 +95,14 @@ pub fn check(
                 ));
             }
             // Only a cap someone chose (or policy_aware's prototype cap of 20).
-            let capped = p.max_replicas.is_some() || p.kind == PolicyKind::PolicyAware;
+            let capped = p.max_replicas.is_some() || p.kind() == PolicyKind::PolicyAware;
             if safety && capped && (need > max || runaway) {
                 push(&mut out, format!(
                     "policy '{name}': the safety net is not clamped and will take it past its max_replicas ({max}); set safety_net = false on the policy to keep the cap"
                 ));
             }
-            if p.kind == PolicyKind::Predictive && ahead_ms(policy.as_ref()) < c.startup_delay_ms {
+            if p.kind() == PolicyKind::Predictive && ahead_ms(policy.as_ref()) < c.startup_delay_ms
+            {
                 push(&mut out, format!(
                     "policy '{name}' provisions {} s ahead but replicas take {} s to start: set lead_steps to at least {}",
                     ahead_ms(policy.as_ref()) / 1000,
@@ -110,7 +111,7 @@ pub fn check(
                 ));
             }
             let cancels = matches!(
-                p.kind,
+                p.kind(),
                 PolicyKind::SimpleCeiling | PolicyKind::Buffered | PolicyKind::ConfidenceAware
             );
             let interval = policy

@@ -16,7 +16,7 @@ const STEP_MS: u64 = 60_000;
 
 fn hpa(toml_extra: &str) -> Hpa {
     let spec: PolicySpec = toml::from_str(&format!("kind = 'hpa'\n{toml_extra}")).unwrap();
-    assert_eq!(spec.kind, PolicyKind::Hpa);
+    assert_eq!(spec.kind(), PolicyKind::Hpa);
     spec.validate().unwrap();
     Hpa::new("hpa".into(), spec.hpa_config().unwrap(), spec.bounds())
 }

@@ -22,10 +22,9 @@ fn cfg(queue_limit: usize, service: ServiceTime) -> SimConfig {
 }
 
 fn static1() -> Box<dyn ScalingPolicy> {
-    PolicySpec {
-        replicas: Some(1),
-        ..PolicySpec::new(crate::policy::spec::PolicyKind::Static)
-    }
+    PolicySpec::of(crate::policy::spec::PolicyParams::Static(
+        crate::policy::spec::StaticParams { replicas: Some(1) },
+    ))
     .build()
 }
 
