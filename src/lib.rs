@@ -10,6 +10,7 @@
 #![allow(clippy::neg_cmp_op_on_partial_ord)]
 
 pub mod cli;
+mod entry;
 pub mod error;
 pub mod forecast;
 pub mod live;

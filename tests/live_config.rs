@@ -304,8 +304,10 @@ fn saved_lstm_forecasts_from_the_recorded_window() {
     let cfg = LiveConfig::load(&p).unwrap();
     let mut f = LiveForecaster::from_config(&cfg).unwrap();
     let mut partial = cfg.clone();
-    if let Some(f) = partial.forecaster.as_mut() {
-        f.model_file = Some("partial.json".into());
+    if let Some(scalesim::scenario::forecasters::ForecasterParams::Lstm(p)) =
+        partial.forecaster.as_mut().map(|f| &mut f.params)
+    {
+        p.model_file = Some("partial.json".into());
     }
     let e = format!("{:#}", LiveForecaster::from_config(&partial).unwrap_err());
     assert!(

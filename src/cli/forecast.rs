@@ -182,7 +182,7 @@ fn forecaster_spec(a: &ForecastArgs) -> Result<ForecasterSpec> {
     fspec
         .validate()
         .map_err(|m| anyhow::anyhow!("forecaster settings: {m}"))?;
-    if fspec.kind == ForecasterKind::File {
+    if fspec.kind() == ForecasterKind::File {
         bail!("`file` forecasts are read, not fitted: use them in a scenario");
     }
     Ok(fspec)

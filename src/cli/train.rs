@@ -40,20 +40,20 @@ pub fn run(a: TrainArgs) -> Result<()> {
                 .out
                 .join(&sc.name)
                 .join(format!("{}{suffix}", spec.display_name()));
-            if spec.kind == ForecasterKind::Lstm {
+            if spec.kind() == ForecasterKind::Lstm {
                 save_lstm(spec, train, &stem, &data_hash, &sc.name, w.step_ms)?;
                 saved += 1;
                 continue;
             }
             if matches!(
-                spec.kind,
+                spec.kind(),
                 ForecasterKind::Ridge | ForecasterKind::RandomForest
             ) {
                 save_regression(spec, &p, &sc, &stem, &data_hash)?;
                 saved += 1;
                 continue;
             }
-            if spec.kind != ForecasterKind::Prophet {
+            if spec.kind() != ForecasterKind::Prophet {
                 continue;
             }
             let pf = spec.prophet_forecaster(w, spec.display_name())?;
@@ -173,7 +173,7 @@ fn save_regression(
             calendar: ["day_sin", "day_cos", "week_sin", "week_cos"]
                 .map(String::from)
                 .to_vec(),
-            regressors: spec.regressors.clone(),
+            regressors: spec.regressors().to_vec(),
         },
         scenario: sc.name.clone(),
         training_steps: p.train,
@@ -182,7 +182,7 @@ fn save_regression(
         scalesim_version: VERSION.into(),
         model,
     };
-    let card = if spec.kind == ForecasterKind::Ridge {
+    let card = if spec.kind() == ForecasterKind::Ridge {
         ModelCard::Ridge(body)
     } else {
         ModelCard::RandomForest(body)

@@ -344,19 +344,19 @@ impl LiveConfig {
             );
         }
         if let Some(f) = &self.forecaster {
-            use crate::scenario::forecasters::ForecasterKind;
-            if f.kind == ForecasterKind::Lstm && f.model_file.is_none() {
+            use crate::scenario::forecasters::{ForecasterKind, ForecasterParams};
+            if f.kind() == ForecasterKind::Lstm && f.model_file().is_none() {
                 bail!("forecaster: kind 'lstm' runs live from saved weights only: set model_file to a card written by `sim train` (models/<scenario>/<name>.json)");
             }
             let mut check = f.clone();
-            if f.kind == ForecasterKind::Prophet {
+            if let ForecasterParams::Prophet(p) = &mut check.params {
                 // A saved Prophet model is allowed live (model_file); the rest as in scenarios.
-                check.model_file = None;
+                p.model_file = None;
             }
             check
                 .validate()
                 .map_err(|e| anyhow::anyhow!("forecaster: {e}"))?;
-            if f.kind == crate::scenario::forecasters::ForecasterKind::File {
+            if f.kind() == ForecasterKind::File {
                 bail!("forecaster: kind 'file' reads a fixed forecast and cannot run live; use a model kind");
             }
         }

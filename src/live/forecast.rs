@@ -87,12 +87,12 @@ fn load_lstm(path: &std::path::Path, name: &str) -> Result<crate::forecast::lstm
 
 impl LiveForecaster {
     pub fn from_config(cfg: &LiveConfig) -> Result<LiveForecaster> {
-        let spec = cfg.forecaster.clone().unwrap_or_else(|| ForecasterSpec {
-            name: None,
-            ..naive_spec()
-        });
+        let spec = cfg
+            .forecaster
+            .clone()
+            .unwrap_or_else(|| ForecasterSpec::new(ForecasterKind::Naive));
         let name = spec.display_name();
-        if let (ForecasterKind::Prophet, Some(file)) = (spec.kind, &spec.model_file) {
+        if let (ForecasterKind::Prophet, Some(file)) = (spec.kind(), spec.model_file()) {
             let path = cfg.resolve(file);
             let ModelCard::Prophet(card) = read_card(&path, &name)? else {
                 bail!(
@@ -118,7 +118,7 @@ impl LiveForecaster {
                 clock: ModelClock { start_ms, step_ms },
             });
         }
-        if let (ForecasterKind::Lstm, Some(file)) = (spec.kind, &spec.model_file) {
+        if let (ForecasterKind::Lstm, Some(file)) = (spec.kind(), spec.model_file()) {
             #[cfg(feature = "lstm")]
             return Ok(LiveForecaster::SavedLstm {
                 model: Box::new(load_lstm(&cfg.resolve(file), &name)?),
@@ -275,8 +275,4 @@ fn roll<'r>(
     let r = rolled.as_mut().expect("built above");
     r.rolling
         .forecast(r.forecaster.as_ref(), history, history.len())
-}
-
-fn naive_spec() -> ForecasterSpec {
-    toml::from_str("kind = \"naive\"").expect("a valid spec")
 }

@@ -8,8 +8,9 @@
 mod hpa;
 mod prototype;
 
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::entry::{self, keys_of, EntryKind};
 
 pub use hpa::{HpaMetric, HpaParams, PredictiveOwn, PredictiveParams};
 pub use prototype::{CeilingParams, PolicyAwareParams, QuantileCeilingParams, StaticParams};
@@ -149,41 +150,16 @@ impl Default for PolicySpec {
     }
 }
 
-// By hand: the common keys are read first, then the kind's, so that a key of another
-// kind is refused naming the keys this kind takes (serde cannot deny unknown fields
-// through `flatten`).
 impl<'de> Deserialize<'de> for PolicySpec {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<PolicySpec, D::Error> {
-        use serde::de::Error;
-        let mut t = toml::Table::deserialize(d)?;
-        let common = take::<Common>(&mut t).map_err(D::Error::custom)?;
-        let kind: PolicyKind = match t.get("kind") {
-            None => return Err(D::Error::custom("missing field `kind`")),
-            Some(k) => k
-                .clone()
-                .try_into()
-                .map_err(|e: toml::de::Error| D::Error::custom(format!("kind: {}", e.message())))?,
+        let t = toml::Table::deserialize(d)?;
+        let kind = EntryKind {
+            what: "policy",
+            keys: PolicyParams::keys,
         };
-        let takes = PolicyParams::keys(kind);
-        let mut stray: Vec<&str> = t
-            .keys()
-            .map(String::as_str)
-            .filter(|k| *k != "kind" && !takes.iter().any(|t| t == k))
-            .collect();
-        if !stray.is_empty() {
-            stray.sort_unstable();
-            let mut all: Vec<String> = keys_of::<Common>();
-            all.extend(takes);
-            return Err(D::Error::custom(format!(
-                "key(s) {} do not apply to policy kind '{}' (it takes: {})",
-                stray.join(", "),
-                common.name.clone().unwrap_or_else(|| serde_name(&kind)),
-                all.join(", ")
-            )));
-        }
-        let params = toml::Value::Table(t)
-            .try_into()
-            .map_err(|e: toml::de::Error| D::Error::custom(e.message()))?;
+        let (common, params) =
+            entry::read::<Common, PolicyKind, PolicyParams>(t, kind, |c| c.name.clone())
+                .map_err(serde::de::Error::custom)?;
         Ok(PolicySpec {
             name: common.name,
             min_replicas: common.min_replicas,
@@ -192,27 +168,6 @@ impl<'de> Deserialize<'de> for PolicySpec {
             params,
         })
     }
-}
-
-/// The keys `T` declares (every field of its default, serialized).
-fn keys_of<T: Serialize + Default>() -> Vec<String> {
-    match serde_json::to_value(T::default()) {
-        Ok(serde_json::Value::Object(m)) => m.keys().cloned().collect(),
-        _ => Vec::new(),
-    }
-}
-
-/// Reads `T` from the keys of `table` it declares, taking them out.
-fn take<T: DeserializeOwned + Serialize + Default>(table: &mut toml::Table) -> Result<T, String> {
-    let mut own = toml::Table::new();
-    for k in keys_of::<T>() {
-        if let Some(v) = table.remove(&k) {
-            own.insert(k, v);
-        }
-    }
-    toml::Value::Table(own)
-        .try_into()
-        .map_err(|e: toml::de::Error| e.message().to_string())
 }
 
 /// A set value must be a positive, finite number.

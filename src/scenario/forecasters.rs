@@ -28,168 +28,318 @@ pub enum ForecasterKind {
     Lstm,
 }
 
-/// One `[[forecasters]]` entry (scalars only, after axis expansion).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// The keys every forecaster takes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
-pub struct ForecasterSpec {
-    pub kind: ForecasterKind,
-    pub name: Option<String>,
-    /// Seasonal period in steps (`seasonal_naive`: detected when absent; `holt_winters`: a day).
+struct Common {
+    name: Option<String>,
+    refit_every_steps: Option<usize>,
+    fit_window_steps: Option<usize>,
+}
+
+/// A kind and its settings: one struct per kind, with its defaults.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ForecasterParams {
+    Naive(NaiveParams),
+    SeasonalNaive(SeasonalNaiveParams),
+    MovingAverage(MovingAverageParams),
+    HoltWinters(HoltWintersParams),
+    File(FileParams),
+    Prophet(ProphetParams),
+    Ridge(RidgeParams),
+    RandomForest(RandomForestParams),
+    Lstm(LstmParams),
+}
+
+/// `naive`: the last observation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct NaiveParams {}
+
+/// `seasonal_naive`: the observation a period ago.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct SeasonalNaiveParams {
+    /// Seasonal period in steps (detected when absent).
     pub period: Option<usize>,
-    /// `moving_average` window in steps (60).
+}
+
+/// `moving_average`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct MovingAverageParams {
+    /// Window in steps (60).
     pub window: Option<usize>,
+}
+
+/// `holt_winters`: additive Holt-Winters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct HoltWintersParams {
+    /// Seasonal period in steps (a day).
+    pub period: Option<usize>,
+    /// Smoothing parameters: all three, or none (fitted).
     pub alpha: Option<f64>,
     pub beta: Option<f64>,
     pub gamma: Option<f64>,
-    /// Steps between refits (a day of steps).
-    pub refit_every_steps: Option<usize>,
-    /// Fit on at most this many recent steps (all the past).
-    pub fit_window_steps: Option<usize>,
-    /// `file`: CSV or Parquet with a timestamp and a point forecast.
+}
+
+/// `file`: a forecast read from a CSV or Parquet file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct FileParams {
+    /// CSV or Parquet with a timestamp and a point forecast (required).
     pub path: Option<PathBuf>,
     pub timestamp_column: Option<String>,
-    /// `file`: point forecast column (`yhat`).
+    /// Point forecast column (`yhat`).
     pub value_column: Option<String>,
-    /// `file`: interval columns (`yhat_lower`, `yhat_upper` when present).
+    /// Interval columns (`yhat_lower`, `yhat_upper` when present).
     pub lower_column: Option<String>,
     pub upper_column: Option<String>,
-    /// `file`: coverage of [lower, upper] (0.8, Prophet's default).
+    /// Coverage of [lower, upper] (0.8, Prophet's default).
     pub interval_width: Option<f64>,
-    /// `prophet`: model settings (Prophet's names and defaults), e.g.
+}
+
+/// `prophet`: native Prophet.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ProphetParams {
+    /// Model settings (Prophet's names and defaults), e.g.
     /// `prophet = { changepoint_prior_scale = 0.05, daily_seasonality = "on" }`.
     pub prophet: Option<crate::forecast::prophet::ProphetConfig>,
-    /// `prophet`, `ridge`, `random_forest`: extra regressors; each must be declared known
-    /// in advance in `[trace] regressors`.
+    /// Extra regressors; each must be declared known in advance in `[trace] regressors`.
     #[serde(default)]
     pub regressors: Vec<String>,
-    /// `ridge` / `random_forest`: lags 1..=lags as features (a day of steps, at most 60).
+    /// `sim live` only: a model saved by `sim train` (sweeps fit Prophet themselves).
+    pub model_file: Option<PathBuf>,
+}
+
+/// `ridge`: a lag regression with an L2 penalty.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RidgeParams {
+    /// Extra regressors; each must be declared known in advance in `[trace] regressors`.
+    #[serde(default)]
+    pub regressors: Vec<String>,
+    /// Lags 1..=lags as features (a day of steps, at most 60).
     pub lags: Option<usize>,
-    /// `ridge` / `random_forest`: fit on at most this many recent rows (20,000 / 5,000).
+    /// Fit on at most this many recent rows (20,000).
     pub max_rows: Option<usize>,
-    /// `ridge`: L2 penalty (1.0).
+    /// L2 penalty (1.0).
     pub penalty: Option<f64>,
-    /// `random_forest`: trees (50), depth (12), minimum leaf size (5), seed (0).
+}
+
+/// `random_forest`: a lag regression by a random forest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RandomForestParams {
+    /// Extra regressors; each must be declared known in advance in `[trace] regressors`.
+    #[serde(default)]
+    pub regressors: Vec<String>,
+    /// Lags 1..=lags as features (a day of steps, at most 60).
+    pub lags: Option<usize>,
+    /// Fit on at most this many recent rows (5,000).
+    pub max_rows: Option<usize>,
+    /// Trees (50), depth (12), minimum leaf size (5), seed (0).
     pub trees: Option<usize>,
     pub max_depth: Option<u16>,
     pub min_samples_leaf: Option<usize>,
     pub seed: Option<u64>,
-    /// `lstm`: network and training settings (past, ahead, hidden, head, epochs, batch,
+}
+
+/// `lstm` (the `lstm` build feature, libtorch).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct LstmParams {
+    /// Network and training settings (past, ahead, hidden, head, epochs, batch,
     /// learning_rate, patience, seed), the prototype's by default.
     pub lstm: Option<toml::Table>,
-    /// `lstm`: a card written by `sim train` whose weights must be used (an error when it is
+    /// A card written by `sim train` whose weights must be used (an error when it is
     /// missing or was trained on other data or settings). Without it, the sweep uses
     /// `models/<scenario>/<forecaster>.json` (next to `scenarios/`) when its card matches,
     /// and trains otherwise.
     pub model_file: Option<PathBuf>,
 }
 
+impl ForecasterParams {
+    /// `kind`'s settings, every one at its default.
+    pub fn new(kind: ForecasterKind) -> ForecasterParams {
+        use ForecasterParams as P;
+        match kind {
+            ForecasterKind::Naive => P::Naive(NaiveParams::default()),
+            ForecasterKind::SeasonalNaive => P::SeasonalNaive(SeasonalNaiveParams::default()),
+            ForecasterKind::MovingAverage => P::MovingAverage(MovingAverageParams::default()),
+            ForecasterKind::HoltWinters => P::HoltWinters(HoltWintersParams::default()),
+            ForecasterKind::File => P::File(FileParams::default()),
+            ForecasterKind::Prophet => P::Prophet(ProphetParams::default()),
+            ForecasterKind::Ridge => P::Ridge(RidgeParams::default()),
+            ForecasterKind::RandomForest => P::RandomForest(RandomForestParams::default()),
+            ForecasterKind::Lstm => P::Lstm(LstmParams::default()),
+        }
+    }
+
+    pub fn kind(&self) -> ForecasterKind {
+        use ForecasterParams as P;
+        match self {
+            P::Naive(_) => ForecasterKind::Naive,
+            P::SeasonalNaive(_) => ForecasterKind::SeasonalNaive,
+            P::MovingAverage(_) => ForecasterKind::MovingAverage,
+            P::HoltWinters(_) => ForecasterKind::HoltWinters,
+            P::File(_) => ForecasterKind::File,
+            P::Prophet(_) => ForecasterKind::Prophet,
+            P::Ridge(_) => ForecasterKind::Ridge,
+            P::RandomForest(_) => ForecasterKind::RandomForest,
+            P::Lstm(_) => ForecasterKind::Lstm,
+        }
+    }
+
+    /// The keys `kind` takes beside the common ones.
+    pub fn keys(kind: ForecasterKind) -> Vec<String> {
+        use crate::entry::keys_of;
+        match kind {
+            ForecasterKind::Naive => keys_of::<NaiveParams>(),
+            ForecasterKind::SeasonalNaive => keys_of::<SeasonalNaiveParams>(),
+            ForecasterKind::MovingAverage => keys_of::<MovingAverageParams>(),
+            ForecasterKind::HoltWinters => keys_of::<HoltWintersParams>(),
+            ForecasterKind::File => keys_of::<FileParams>(),
+            ForecasterKind::Prophet => keys_of::<ProphetParams>(),
+            ForecasterKind::Ridge => keys_of::<RidgeParams>(),
+            ForecasterKind::RandomForest => keys_of::<RandomForestParams>(),
+            ForecasterKind::Lstm => keys_of::<LstmParams>(),
+        }
+    }
+}
+
+/// One `[[forecasters]]` entry (scalars only, after axis expansion): the keys every kind
+/// takes and the kind's own ([`ForecasterParams`]). A new forecaster is one struct, one
+/// variant, and its arms in [`ForecasterParams`]' matches and [`ForecasterSpec::build`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ForecasterSpec {
+    pub name: Option<String>,
+    /// Steps between refits (a day of steps; the LSTM: once per test window).
+    pub refit_every_steps: Option<usize>,
+    /// Fit on at most this many recent steps (all the past).
+    pub fit_window_steps: Option<usize>,
+    #[serde(flatten)]
+    pub params: ForecasterParams,
+}
+
+impl<'de> Deserialize<'de> for ForecasterSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let t = toml::Table::deserialize(d)?;
+        let kind = crate::entry::EntryKind {
+            what: "forecaster",
+            keys: ForecasterParams::keys,
+        };
+        let (common, params) =
+            crate::entry::read::<Common, ForecasterKind, ForecasterParams>(t, kind, |c| {
+                c.name.clone()
+            })
+            .map_err(serde::de::Error::custom)?;
+        Ok(ForecasterSpec {
+            name: common.name,
+            refit_every_steps: common.refit_every_steps,
+            fit_window_steps: common.fit_window_steps,
+            params,
+        })
+    }
+}
+
 impl ForecasterSpec {
+    /// A spec of `kind` with every setting at its default.
+    pub fn new(kind: ForecasterKind) -> ForecasterSpec {
+        ForecasterSpec {
+            name: None,
+            refit_every_steps: None,
+            fit_window_steps: None,
+            params: ForecasterParams::new(kind),
+        }
+    }
+
+    pub fn kind(&self) -> ForecasterKind {
+        self.params.kind()
+    }
+
     pub fn display_name(&self) -> String {
         self.name
             .clone()
-            .unwrap_or_else(|| crate::policy::spec::serde_name(&self.kind))
+            .unwrap_or_else(|| crate::policy::spec::serde_name(&self.kind()))
+    }
+
+    /// The extra regressors (Prophet and the regressions; none for the others).
+    pub fn regressors(&self) -> &[String] {
+        match &self.params {
+            ForecasterParams::Prophet(p) => &p.regressors,
+            ForecasterParams::Ridge(p) => &p.regressors,
+            ForecasterParams::RandomForest(p) => &p.regressors,
+            _ => &[],
+        }
+    }
+
+    /// A model saved by `sim train` this entry names (Prophet live, the LSTM).
+    pub fn model_file(&self) -> Option<&Path> {
+        match &self.params {
+            ForecasterParams::Prophet(p) => p.model_file.as_deref(),
+            ForecasterParams::Lstm(p) => p.model_file.as_deref(),
+            _ => None,
+        }
     }
 
     /// The `lstm` table as settings (the prototype's without one).
     #[cfg(feature = "lstm")]
     pub fn lstm_config(&self) -> std::result::Result<crate::forecast::lstm::LstmConfig, String> {
-        match &self.lstm {
-            Some(t) => toml::Value::Table(t.clone())
-                .try_into()
-                .map_err(|e: toml::de::Error| format!("lstm settings: {}", e.message())),
-            None => Ok(Default::default()),
+        match &self.params {
+            ForecasterParams::Lstm(LstmParams { lstm: Some(t), .. }) => {
+                toml::Value::Table(t.clone())
+                    .try_into()
+                    .map_err(|e: toml::de::Error| format!("lstm settings: {}", e.message()))
+            }
+            _ => Ok(Default::default()),
         }
     }
 
-    /// Checks keys against the kind and values against their ranges.
+    /// Checks values against their ranges (keys were checked against the kind when read).
+    /// A Prophet `model_file` is refused here: sweeps fit Prophet; `sim live` reads it.
     pub fn validate(&self) -> std::result::Result<(), String> {
-        use ForecasterKind::*;
-        let k = self.kind;
-        let mut stray = Vec::new();
-        let mut check = |set: bool, ok: bool, key: &'static str| {
-            if set && !ok {
-                stray.push(key)
+        match &self.params {
+            ForecasterParams::File(f) => {
+                if f.path.is_none() {
+                    return Err(format!(
+                        "forecaster '{}' of kind file needs `path`",
+                        self.display_name()
+                    ));
+                }
+                if let Some(w) = f.interval_width {
+                    if !(w > 0.0 && w < 1.0) {
+                        return Err(format!("interval_width must be in (0, 1), got {w}"));
+                    }
+                }
             }
-        };
-        check(
-            self.period.is_some(),
-            matches!(k, SeasonalNaive | HoltWinters),
-            "period",
-        );
-        check(self.window.is_some(), k == MovingAverage, "window");
-        for (set, key) in [
-            (self.alpha.is_some(), "alpha"),
-            (self.beta.is_some(), "beta"),
-            (self.gamma.is_some(), "gamma"),
-        ] {
-            check(set, k == HoltWinters, key);
-        }
-        for (set, key) in [
-            (self.path.is_some(), "path"),
-            (self.timestamp_column.is_some(), "timestamp_column"),
-            (self.value_column.is_some(), "value_column"),
-            (self.lower_column.is_some(), "lower_column"),
-            (self.upper_column.is_some(), "upper_column"),
-            (self.interval_width.is_some(), "interval_width"),
-        ] {
-            check(set, k == File, key);
-        }
-        check(self.prophet.is_some(), k == Prophet, "prophet");
-        check(
-            !self.regressors.is_empty(),
-            matches!(k, Prophet | Ridge | RandomForest),
-            "regressors",
-        );
-        check(
-            self.lags.is_some(),
-            matches!(k, Ridge | RandomForest),
-            "lags",
-        );
-        check(
-            self.max_rows.is_some(),
-            matches!(k, Ridge | RandomForest),
-            "max_rows",
-        );
-        check(self.penalty.is_some(), k == Ridge, "penalty");
-        check(self.lstm.is_some(), k == Lstm, "lstm");
-        check(self.model_file.is_some(), k == Lstm, "model_file");
-        for (set, key) in [
-            (self.trees.is_some(), "trees"),
-            (self.max_depth.is_some(), "max_depth"),
-            (self.min_samples_leaf.is_some(), "min_samples_leaf"),
-            (self.seed.is_some(), "seed"),
-        ] {
-            check(set, k == RandomForest, key);
-        }
-        if !stray.is_empty() {
-            return Err(format!(
-                "key(s) {} do not apply to forecaster kind '{}'",
-                stray.join(", "),
-                self.display_name()
-            ));
-        }
-        if k == File && self.path.is_none() {
-            return Err(format!(
-                "forecaster '{}' of kind file needs `path`",
-                self.display_name()
-            ));
-        }
-        let hw = [self.alpha, self.beta, self.gamma];
-        if hw.iter().any(Option::is_some) && !hw.iter().all(Option::is_some) {
-            return Err(
-                "holt_winters needs all of alpha, beta, gamma, or none (to fit them)".into(),
-            );
-        }
-        if let Some(w) = self.interval_width {
-            if !(w > 0.0 && w < 1.0) {
-                return Err(format!("interval_width must be in (0, 1), got {w}"));
+            ForecasterParams::HoltWinters(h) => {
+                let hw = [h.alpha, h.beta, h.gamma];
+                if hw.iter().any(Option::is_some) && !hw.iter().all(Option::is_some) {
+                    return Err(
+                        "holt_winters needs all of alpha, beta, gamma, or none (to fit them)"
+                            .into(),
+                    );
+                }
             }
-        }
-        if let Some(p) = &self.prophet {
-            p.validate()?;
-            if !p.regressors.is_empty() {
-                return Err("declare Prophet regressors with the forecaster's `regressors` list, not inside `prophet`".into());
+            ForecasterParams::Prophet(p) => {
+                if p.model_file.is_some() {
+                    return Err(format!(
+                        "key(s) model_file do not apply to forecaster kind '{}' in a sweep, which fits Prophet on the training window (`sim live` reads a saved model)",
+                        self.display_name()
+                    ));
+                }
+                if let Some(c) = &p.prophet {
+                    c.validate()?;
+                    if !c.regressors.is_empty() {
+                        return Err("declare Prophet regressors with the forecaster's `regressors` list, not inside `prophet`".into());
+                    }
+                }
             }
+            _ => {}
         }
         if self.refit_every_steps == Some(0) {
             return Err("refit_every_steps must be at least 1".into());
@@ -206,7 +356,7 @@ impl ForecasterSpec {
         test: Option<usize>,
         horizon: usize,
     ) -> crate::forecast::rolling::RollingOrigin {
-        let default = match (self.kind, test) {
+        let default = match (self.kind(), test) {
             (ForecasterKind::Lstm, Some(t)) => t,
             (ForecasterKind::Lstm, None) => usize::MAX,
             _ => steps_per_day,
@@ -228,38 +378,36 @@ impl ForecasterSpec {
     ) -> Result<Arc<dyn Forecaster>> {
         let name = self.display_name();
         let day = w.steps_per_day();
-        Ok(match self.kind {
-            ForecasterKind::Naive => Arc::new(Naive { name }),
-            ForecasterKind::SeasonalNaive => Arc::new(SeasonalNaive {
+        Ok(match &self.params {
+            ForecasterParams::Naive(_) => Arc::new(Naive { name }),
+            ForecasterParams::SeasonalNaive(p) => Arc::new(SeasonalNaive {
                 name,
-                period: self.period,
+                period: p.period,
             }),
-            ForecasterKind::MovingAverage => Arc::new(MovingAverage {
+            ForecasterParams::MovingAverage(p) => Arc::new(MovingAverage {
                 name,
-                window: self.window.unwrap_or(60),
+                window: p.window.unwrap_or(60),
             }),
-            ForecasterKind::HoltWinters => Arc::new(HoltWinters {
+            ForecasterParams::HoltWinters(p) => Arc::new(HoltWinters {
                 name,
-                period: self.period.unwrap_or(day),
-                params: self
-                    .alpha
-                    .map(|a| [a, self.beta.unwrap(), self.gamma.unwrap()]),
+                period: p.period.unwrap_or(day),
+                params: p.alpha.map(|a| [a, p.beta.unwrap(), p.gamma.unwrap()]),
             }),
-            ForecasterKind::Ridge | ForecasterKind::RandomForest => {
+            ForecasterParams::Ridge(_) | ForecasterParams::RandomForest(_) => {
                 Arc::new(self.lag_regression(w, name)?)
             }
-            ForecasterKind::Lstm => lstm_forecaster(self, &name, w, base, window.start)?,
-            ForecasterKind::Prophet => Arc::new(self.prophet_forecaster(w, name)?),
-            ForecasterKind::File => {
-                let path = base.join(self.path.as_ref().expect("validated"));
+            ForecasterParams::Lstm(_) => lstm_forecaster(self, &name, w, base, window.start)?,
+            ForecasterParams::Prophet(_) => Arc::new(self.prophet_forecaster(w, name)?),
+            ForecasterParams::File(f) => {
+                let path = base.join(f.path.as_ref().expect("validated"));
                 let data = crate::trace::forecast_file::load(
                     &path,
                     w,
-                    self.timestamp_column.as_deref().unwrap_or("timestamp"),
-                    self.value_column.as_deref().unwrap_or("yhat"),
-                    self.lower_column.as_deref(),
-                    self.upper_column.as_deref(),
-                    self.interval_width.unwrap_or(0.8),
+                    f.timestamp_column.as_deref().unwrap_or("timestamp"),
+                    f.value_column.as_deref().unwrap_or("yhat"),
+                    f.lower_column.as_deref(),
+                    f.upper_column.as_deref(),
+                    f.interval_width.unwrap_or(0.8),
                 )?;
                 check_coverage(&data, window, w, &name)?;
                 Arc::new(FileForecaster {
@@ -276,9 +424,12 @@ impl ForecasterSpec {
         w: &Workload,
         name: String,
     ) -> Result<crate::forecast::prophet::ProphetForecaster> {
-        let mut config = self.prophet.clone().unwrap_or_default();
+        let mut config = match &self.params {
+            ForecasterParams::Prophet(p) => p.prophet.clone().unwrap_or_default(),
+            _ => Default::default(),
+        };
         let columns = self.regressor_columns(w, &name)?;
-        for r in &self.regressors {
+        for r in self.regressors() {
             config
                 .regressors
                 .push(crate::forecast::prophet::config::RegressorConfig {
@@ -303,28 +454,37 @@ impl ForecasterSpec {
         w: &Workload,
         name: String,
     ) -> Result<crate::forecast::regression::LagRegression> {
+        use crate::forecast::regression::{LagRegression, Learner};
         let day = w.steps_per_day();
-        Ok(crate::forecast::regression::LagRegression {
-            learner: if self.kind == ForecasterKind::Ridge {
-                crate::forecast::regression::Learner::Ridge {
-                    penalty: self.penalty.unwrap_or(1.0),
-                }
-            } else {
-                crate::forecast::regression::Learner::RandomForest {
-                    trees: self.trees.unwrap_or(50),
-                    max_depth: self.max_depth.unwrap_or(12),
-                    min_samples_leaf: self.min_samples_leaf.unwrap_or(5),
-                    seed: self.seed.unwrap_or(0),
-                }
-            },
-            lags: self.lags.unwrap_or(day.min(60)),
-            max_rows: self
-                .max_rows
-                .unwrap_or(if self.kind == ForecasterKind::Ridge {
-                    20_000
-                } else {
-                    5_000
-                }),
+        let (learner, lags, max_rows) = match &self.params {
+            ForecasterParams::Ridge(p) => (
+                Learner::Ridge {
+                    penalty: p.penalty.unwrap_or(1.0),
+                },
+                p.lags,
+                p.max_rows.unwrap_or(20_000),
+            ),
+            ForecasterParams::RandomForest(p) => (
+                Learner::RandomForest {
+                    trees: p.trees.unwrap_or(50),
+                    max_depth: p.max_depth.unwrap_or(12),
+                    min_samples_leaf: p.min_samples_leaf.unwrap_or(5),
+                    seed: p.seed.unwrap_or(0),
+                },
+                p.lags,
+                p.max_rows.unwrap_or(5_000),
+            ),
+            _ => {
+                return Err(Error::forecast(
+                    &name,
+                    "not a ridge or random_forest forecaster",
+                ))
+            }
+        };
+        Ok(LagRegression {
+            learner,
+            lags: lags.unwrap_or(day.min(60)),
+            max_rows,
             origin_ms: local_origin_ms(w),
             regressors: Arc::new(self.regressor_columns(w, &name)?),
             name,
@@ -334,7 +494,7 @@ impl ForecasterSpec {
     /// The declared regressors' columns over the whole trace; a regressor the trace does
     /// not declare known in advance is refused.
     fn regressor_columns(&self, w: &Workload, name: &str) -> Result<Vec<Vec<f64>>> {
-        self.regressors
+        self.regressors()
             .iter()
             .map(|r| {
                 w.regressor(r).map(<[f64]>::to_vec).ok_or_else(|| {
@@ -346,7 +506,10 @@ impl ForecasterSpec {
 
     /// Files this forecaster reads (for the manifest).
     pub fn input_path(&self, base: &Path) -> Option<PathBuf> {
-        self.path.as_ref().map(|p| base.join(p))
+        match &self.params {
+            ForecasterParams::File(f) => f.path.as_ref().map(|p| base.join(p)),
+            _ => None,
+        }
     }
 }
 
@@ -361,7 +524,7 @@ fn lstm_forecaster(
     use crate::forecast::card::ModelCard;
     use crate::forecast::lstm::{series_sha256, LstmForecaster, SavedLstm};
     let config = spec.lstm_config().map_err(|m| Error::forecast(name, m))?;
-    let explicit = spec.model_file.as_ref().map(|p| base.join(p));
+    let explicit = spec.model_file().map(|p| base.join(p));
     let card_path = explicit.clone().unwrap_or_else(|| {
         base.join("..")
             .join("models")

@@ -85,7 +85,7 @@ impl<'de> Deserialize<'de> for PredictiveParams {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         use serde::de::Error;
         let mut t = toml::Table::deserialize(d)?;
-        let own = super::take::<PredictiveOwn>(&mut t).map_err(D::Error::custom)?;
+        let own = crate::entry::take::<PredictiveOwn>(&mut t).map_err(D::Error::custom)?;
         let hpa = toml::Value::Table(t)
             .try_into()
             .map_err(|e: toml::de::Error| D::Error::custom(e.message()))?;
