@@ -9,7 +9,7 @@ use crate::sim::{RunOutput, SimConfig};
 pub use elasticity::Elasticity;
 
 /// Metrics of one run. Units are in the names.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
 pub struct RunMetrics {
     /// Share of steps with capacity > `over_factor` · demand (%) — the prototype's `over_%`.
     pub over_pct: f64,

@@ -10,6 +10,7 @@ pub mod outputs;
 pub mod prepare;
 pub mod progress;
 pub mod shard;
+pub mod summary_row;
 pub mod swap;
 pub mod warnings;
 
@@ -310,7 +311,7 @@ fn run_chunks(
             bar.inc(chunk.len() as u64);
             continue;
         }
-        let rows: Vec<Result<Vec<String>>> = chunk
+        let rows: Vec<Result<summary_row::SummaryRow>> = chunk
             .par_iter()
             .map(|&c| {
                 let r =
@@ -324,7 +325,7 @@ fn run_chunks(
         atomic_write(&path, |f| {
             let mut b = std::io::BufWriter::new(f);
             for r in &rows {
-                outputs::write_line(&mut b, r)?;
+                outputs::write_line(&mut b, &r.fields())?;
             }
             b.flush()
         })?;
@@ -347,7 +348,7 @@ fn finish(
     let rows_dir = work.join("rows");
     atomic_write(&csv_path, |f| {
         let mut b = std::io::BufWriter::new(f);
-        outputs::write_line(&mut b, &cell_run::header(params))?;
+        outputs::write_line(&mut b, &summary_row::SummaryRow::header(params))?;
         for k in 0..mine.len().div_ceil(opts.checkpoint_cells.max(1)) {
             let chunk = std::fs::File::open(rows_dir.join(format!("chunk_{k:06}.csv")))?;
             for line in std::io::BufReader::new(chunk).lines() {

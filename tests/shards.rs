@@ -119,6 +119,28 @@ fn four_shards_merged_equal_one_run_byte_for_byte() {
         .assert()
         .success();
     assert_same_tree(&d.path().join("single/grid"), &d.path().join("merged/grid"));
+    // The summary's Parquet has the record's types, not ones inferred from the CSV text:
+    // counts unsigned, every swept parameter a float (empty where a cell has none).
+    use polars::prelude::DataType;
+    let df = common::read_parquet(&d.path().join("merged/grid/metrics_summary.parquet"));
+    for (col, t) in [
+        ("cell", DataType::UInt64),
+        ("under_events", DataType::UInt64),
+        ("seed", DataType::UInt64),
+        ("cost_replica_hours", DataType::Float64),
+        ("policy", DataType::String),
+    ] {
+        assert_eq!(df.column(col).unwrap().dtype(), &t, "{col}");
+    }
+    let params: Vec<_> = df
+        .get_column_names()
+        .into_iter()
+        .filter(|c| c.contains('.'))
+        .collect();
+    assert!(!params.is_empty());
+    for c in params {
+        assert_eq!(df.column(c).unwrap().dtype(), &DataType::Float64, "{c}");
+    }
 }
 
 #[test]

@@ -3,22 +3,23 @@
 use std::path::Path;
 
 use super::cells::Cell;
-use super::outputs::{self, field, num};
+use super::outputs;
 use super::prepare::Prepared;
+use super::summary_row::SummaryRow;
 use crate::error::Result;
-use crate::metrics::{self, ScoreConfig};
+use crate::metrics;
 use crate::rng::{derive_seed, Stream};
 use crate::scenario::Scenario;
 use crate::sim::{simulate, Fidelity, Replay, RunInput, SimConfig};
 
-/// Runs `cell` and returns its summary row (all columns).
+/// Runs `cell` and returns its summary row.
 pub fn run_cell(
     sc: &Scenario,
     p: &Prepared,
     cell: Cell,
     params: &[String],
     tl_dir: Option<&Path>,
-) -> Result<Vec<String>> {
+) -> Result<SummaryRow> {
     let (sim, score_cfg) = &p.sims[cell.sim];
     let (passign, pspec) = &sc.policies[cell.policy];
     let mut policy = pspec.build();
@@ -54,50 +55,32 @@ pub fn run_cell(
         .forecaster
         .map_or("none".to_string(), |f| sc.forecasters[f].1.display_name());
     let fassign = cell.forecaster.map(|f| &sc.forecasters[f].0);
-    let mut row = vec![
-        sc.name.clone(),
-        cell.index.to_string(),
-        fname,
-        pspec.display_name(),
-    ];
-    for col in params {
-        let v = sc.sims[cell.sim]
-            .params
-            .iter()
-            .chain(fassign.into_iter().flatten())
-            .chain(passign.iter())
-            .find(|(k, _)| k == col)
-            .map(|(_, v)| num(*v));
-        row.push(v.unwrap_or_default());
-    }
-    let mv = serde_json::to_value(&m).expect("metrics serialise");
-    for (_, v) in mv.as_object().expect("object") {
-        row.push(field(v));
-    }
-    row.push(input.seed.to_string());
-    Ok(row)
+    let values = params
+        .iter()
+        .map(|col| {
+            sc.sims[cell.sim]
+                .params
+                .iter()
+                .chain(fassign.into_iter().flatten())
+                .chain(passign.iter())
+                .find(|(k, _)| k == col)
+                .map(|(_, v)| *v)
+        })
+        .collect();
+    Ok(SummaryRow {
+        scenario: sc.name.clone(),
+        cell: cell.index,
+        forecaster: fname,
+        policy: pspec.display_name(),
+        params: values,
+        metrics: m,
+        seed: input.seed,
+    })
 }
 
 /// File name of a cell's timeline.
 pub fn timeline_name(index: usize) -> String {
     format!("cell_{index:06}.parquet")
-}
-
-/// The summary header.
-pub fn header(params: &[String]) -> Vec<String> {
-    let mut h: Vec<String> = ["scenario", "cell", "forecaster", "policy"]
-        .map(String::from)
-        .to_vec();
-    h.extend(params.iter().cloned());
-    let m = serde_json::to_value(metrics::score(
-        &Default::default(),
-        &SimConfig::default(),
-        &ScoreConfig::default(),
-    ))
-    .unwrap();
-    h.extend(m.as_object().unwrap().keys().cloned());
-    h.push("seed".into());
-    h
 }
 
 /// A request log's arrivals in the test window, replayed in request mode.

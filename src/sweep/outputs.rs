@@ -39,15 +39,25 @@ pub fn write_line(w: &mut impl Write, fields: &[String]) -> std::io::Result<()> 
     writeln!(w, "{}", fields.join(","))
 }
 
-/// Converts the summary CSV into Parquet (full schema inference, so memory follows the file).
+/// Converts the summary CSV into Parquet, with the column types of
+/// [`SummaryRow::schema`](super::summary_row::SummaryRow::schema) (no inference: a
+/// parameter column empty in every row is still a float column).
 pub fn csv_to_parquet(csv: &Path, parquet: &Path) -> Result<()> {
     let pl = |source| Error::Polars {
         path: csv.to_path_buf(),
         source,
     };
+    let header: Vec<String> = {
+        let f = std::fs::File::open(csv).map_err(|e| Error::io(csv, e))?;
+        let mut line = String::new();
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(f), &mut line)
+            .map_err(|e| Error::io(csv, e))?;
+        line.trim_end().split(',').map(str::to_string).collect()
+    };
+    let schema = super::summary_row::SummaryRow::schema(&header);
     let mut df = CsvReadOptions::default()
         .with_has_header(true)
-        .with_infer_schema_length(None)
+        .with_schema(Some(std::sync::Arc::new(schema)))
         .try_into_reader_with_file_path(Some(csv.to_path_buf()))
         .map_err(pl)?
         .finish()
