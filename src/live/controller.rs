@@ -360,13 +360,12 @@ async fn decide<B: ReplicaBackend, M: MetricsSource>(
         }
     };
     let step = st.history.len();
-    let pending = replicas.running.saturating_sub(replicas.ready);
     let reading = Reading {
         tick,
         now: backend.now(),
         current: st.desired,
         ready: replicas.ready,
-        pending,
+        pending: replicas.running.saturating_sub(replicas.ready),
         pods: &replicas.pods,
         observed: measured.and_then(|m| m.observed),
         metrics_missing: measured.is_none() || forecast_failed,
@@ -378,12 +377,12 @@ async fn decide<B: ReplicaBackend, M: MetricsSource>(
     };
     let d = st.control.decide(&reading);
     let forecast_point = table.as_ref().map_or(f64::NAN, |t| t.point(step, 0));
-    let demand = reading.observed.map_or(f64::NAN, |o| o.demand_per_step);
     if !d.held {
         say(format!(
-            "Policy '{}' chose {} replicas (demand {demand:.1} requests per interval, forecast {forecast_point:.1})",
+            "Policy '{}' chose {} replicas (demand {:.1} requests per interval, forecast {forecast_point:.1})",
             st.control.policy().name(),
-            d.desired
+            d.desired,
+            reading.observed.map_or(f64::NAN, |o| o.demand_per_step),
         ));
     }
     if d.desired != replicas.running {
@@ -404,14 +403,32 @@ async fn decide<B: ReplicaBackend, M: MetricsSource>(
         apply(backend, want).await;
     }
     st.desired = want;
+    if d.held {
+        st.holds += 1;
+    }
+    record(st, s, &replicas, measured, forecast_point, d.held);
+}
+
+/// Records a decision (the count now `st.desired`) in the decision log and the
+/// controller's own metrics.
+fn record(
+    st: &mut Loop<'_>,
+    s: &LoopSettings,
+    replicas: &Replicas,
+    measured: Option<Measured>,
+    forecast_point: f64,
+    held: bool,
+) {
+    let demand = measured
+        .and_then(|m| m.observed)
+        .map_or(f64::NAN, |o| o.demand_per_step);
     let interval_s = s.interval_ms as f64 / 1000.0;
     let e = &st.exported;
     e.decisions.inc();
-    if d.held {
-        st.holds += 1;
+    if held {
         e.holds.inc();
     }
-    e.desired.set(want as i64);
+    e.desired.set(st.desired as i64);
     e.ready.set(replicas.ready as i64);
     e.demand_rps.set(demand / interval_s);
     e.forecast_rps.set(forecast_point / interval_s);
@@ -422,9 +439,9 @@ async fn decide<B: ReplicaBackend, M: MetricsSource>(
         demand,
         forecast: forecast_point,
         planned: st.control.planned(),
-        desired: want,
+        desired: st.desired,
         ready: replicas.ready,
-        pending,
+        pending: replicas.running.saturating_sub(replicas.ready),
         ready_effective: replicas.ready as f64,
         provisioned_ms: replicas.running as f64 * s.interval_ms as f64,
         served: m.map_or(nan, |(m, _)| m.served),
