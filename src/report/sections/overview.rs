@@ -14,7 +14,7 @@ pub(super) fn intro(cx: &Ctx<'_>, b: &mut Vec<Block>) {
     let rows = &d.rows;
     let steps = d.test_steps.max(1);
     let hours = steps as f64 * d.step_ms as f64 / 3.6e6;
-    b.push(Block::Para(what_to_run::headline(d, &recs, objective)));
+    b.push(Block::Para(what_to_run::headline(d, recs, objective)));
     if !d.description.is_empty() {
         b.push(Block::Para(d.description.clone()));
     }
