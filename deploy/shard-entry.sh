@@ -1,12 +1,11 @@
 #!/usr/bin/env bash
 # Runs one shard of a sweep on a cluster worker. The shard number comes from the
-# scheduler: Slurm job arrays (SLURM_ARRAY_TASK_ID, with --array=0-(N-1)) or Kubernetes
+# scheduler: Slurm job arrays (task id K runs shard K+1: --array=0-(N-1)) or Kubernetes
 # Indexed Jobs (JOB_COMPLETION_INDEX). A retried task resumes from its checkpoints.
 #
 #   SCENARIO  scenario file (required)
 #   OUT       shared results folder, the same for every shard (required)
-#   SHARDS    number of shards (Kubernetes: the Job's completions; Slurm: defaults to
-#             SLURM_ARRAY_TASK_COUNT)
+#   SHARDS    number of shards (required; Kubernetes: the Job's completions)
 #   SIM       the sim binary (default: sim on PATH)
 #   THREADS   worker threads (default: SLURM_CPUS_PER_TASK, else all cores)
 set -euo pipefail
@@ -17,8 +16,9 @@ if [ -n "${JOB_COMPLETION_INDEX:-}" ]; then
     index=$JOB_COMPLETION_INDEX
     count=${SHARDS:?set SHARDS to the number of completions}
 elif [ -n "${SLURM_ARRAY_TASK_ID:-}" ]; then
-    index=$((SLURM_ARRAY_TASK_ID - ${SLURM_ARRAY_TASK_MIN:-0}))
-    count=${SHARDS:-${SLURM_ARRAY_TASK_COUNT:?run as a Slurm job array or set SHARDS}}
+    # The task id itself: a task re-submitted alone (--array=2) is still shard 3.
+    index=$SLURM_ARRAY_TASK_ID
+    count=${SHARDS:?set SHARDS to the number of shards (submit.sh does)}
 else
     echo "shard-entry.sh: no JOB_COMPLETION_INDEX (Kubernetes) or SLURM_ARRAY_TASK_ID (Slurm) set" >&2
     exit 2

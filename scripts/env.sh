@@ -62,3 +62,10 @@ ensure_docker() {
 ensure_prometheus() {
     command -v prometheus >/dev/null 2>&1 || apt_install prometheus
 }
+
+# Slurm (Debian's slurm-wlm and munge) for the Slurm recipe's test, which starts a one-node
+# cluster with scripts/slurm-cluster.sh and stops it again.
+ensure_slurm() {
+    command -v slurmctld >/dev/null 2>&1 && command -v munged >/dev/null 2>&1 \
+        || apt_install slurm-wlm munge
+}

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# The test suite (unit, integration, golden, property, report, LSTM and live-mode tests),
+# The test suite (unit, integration, golden, property, report, LSTM, live-mode and Slurm
+# recipe tests),
 # optimised build with the `lstm` feature. Installs what is missing: PyTorch 2.13.0
 # (libtorch) in ~/.cache/scalesim/torch-venv, headless Chromium, docker.io and prometheus
-# (Debian packages; dockerd is started in the background), the FROM-scratch serving image
+# (Debian packages; dockerd is started in the background), slurm-wlm and munge (the test
+# starts and stops its own one-node cluster), the FROM-scratch serving image
 # and a Python virtual environment with the notebook packages — kept in ~/.cache/scalesim/
 # so that later runs and clones reuse them.
 set -euo pipefail
@@ -29,6 +31,11 @@ export SCALESIM_PYTHON="$VENV/bin/python" SCALESIM_CHROMIUM=chromium SCALESIM_RE
 ensure_docker
 ensure_prometheus
 bash scripts/build-image.sh
+# The Slurm recipe's test (tests/slurm.rs) on a real one-node cluster; as root it must run.
+if [ "$(id -u)" = 0 ]; then
+    ensure_slurm
+    export SCALESIM_REQUIRE_SLURM=1
+fi
 ensure_torch
 if cargo nextest --version >/dev/null 2>&1; then
     cargo nextest run --release --locked --no-fail-fast --features lstm

@@ -41,6 +41,8 @@ pub enum Command {
     Report(ReportArgs),
     /// Combine the shard folders of one sweep into reports/<scenario>/.
     Merge(MergeArgs),
+    /// Print the name of a scenario (the folder its sweep writes), after checking it.
+    ScenarioName(ScenarioNameArgs),
     /// Run the validation suite (seed parity, Erlang-C, Little's law) and write its results.
     Validate(validate::ValidateArgs),
     /// The inference service live replicas run: POST /predict, GET /health, GET /metrics.
@@ -119,6 +121,12 @@ pub struct MergeArgs {
     pub out: PathBuf,
 }
 
+#[derive(Debug, clap::Args)]
+pub struct ScenarioNameArgs {
+    /// Scenario file.
+    pub scenario: PathBuf,
+}
+
 /// Sets up `tracing` output on stderr.
 pub fn init_logging(verbose: u8) {
     let default = match verbose {
@@ -153,6 +161,12 @@ pub fn run(cli: Cli) -> Result<()> {
                 a.shards.len(),
                 dest.display()
             );
+            Ok(())
+        }
+        Command::ScenarioName(a) => {
+            let sc = crate::scenario::load(&a.scenario)
+                .with_context(|| format!("cannot use scenario {}", a.scenario.display()))?;
+            println!("{}", sc.name);
             Ok(())
         }
         Command::Validate(a) => validate::run(a),

@@ -697,3 +697,27 @@ fn a_forecast_output_of_another_format_is_refused_before_fitting() {
         .stderr(predicate::str::contains("must end in .csv or .parquet"));
     assert!(!out.exists());
 }
+
+#[test]
+fn scenario_name_prints_the_folder_a_sweep_writes() {
+    // The recipes ask for the name instead of parsing the file: it is `name`, not the stem.
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("some_file.toml");
+    std::fs::write(&p, SMALL).unwrap();
+    let out = sim().arg("scenario-name").arg(&p).assert().success();
+    let name = String::from_utf8_lossy(&out.get_output().stdout)
+        .trim()
+        .to_string();
+    let want = toml::from_str::<toml::Table>(SMALL).unwrap()["name"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(name, want);
+    std::fs::write(&p, "name = \"x\"\n[trace\n").unwrap();
+    sim()
+        .arg("scenario-name")
+        .arg(&p)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("not valid TOML"));
+}

@@ -6,7 +6,7 @@ mod common;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::{files, sim, sweep, sweep_resume, write};
+use common::{assert_same_tree, files, sim, sweep, sweep_resume, write};
 use predicates::prelude::*;
 
 const SWEEP: &str = r#"
@@ -36,20 +36,6 @@ cooldown = [3, 10]
 [[policies]]
 kind = "hpa"
 "#;
-
-fn assert_same_tree(a: &Path, b: &Path) {
-    let fa = files(a);
-    assert_eq!(fa, files(b), "same files");
-    assert!(!fa.is_empty());
-    for f in fa {
-        assert_eq!(
-            std::fs::read(a.join(&f)).unwrap(),
-            std::fs::read(b.join(&f)).unwrap(),
-            "{}",
-            f.display()
-        );
-    }
-}
 
 /// A one-thread sweep of a `grid` scenario with a checkpoint every 2 cells, returned
 /// running once it has written `checkpoints` of them.
@@ -280,12 +266,15 @@ fn bad_shard_specs_and_mixed_merges_are_refused() {
 #[test]
 fn cluster_recipes_shard_and_merge_like_one_run() {
     let d = tempfile::tempdir().unwrap();
-    let sc = write(d.path(), "grid.toml", SWEEP);
+    // Named apart from its `name`: merge.sh must find `grid.shard-*`, not `file.shard-*`.
+    let sc = write(d.path(), "grid_scenario_file.toml", SWEEP);
     sweep(&sc, d.path().join("single")).success();
     let out = d.path().join("shared");
     let bin = assert_cmd::cargo::cargo_bin("sim");
     let entry = common::root().join("deploy/shard-entry.sh");
-    // Shards 1–2 as Slurm array tasks, 3–4 as Kubernetes Indexed Job pods.
+    // Shards 1–2 as Slurm array tasks, 3–4 as Kubernetes Indexed Job pods. Task 1 is
+    // re-submitted alone (`sbatch --array=1`: its array starts at 1 and counts 1), and
+    // must still run shard 2, not shard 1 again (#17).
     for i in 0..4 {
         let mut c = std::process::Command::new("bash");
         c.arg(&entry)
@@ -295,8 +284,9 @@ fn cluster_recipes_shard_and_merge_like_one_run() {
             .env("THREADS", "1");
         if i < 2 {
             c.env("SLURM_ARRAY_TASK_ID", i.to_string())
-                .env("SLURM_ARRAY_TASK_COUNT", "4")
-                .env("SLURM_ARRAY_TASK_MIN", "0");
+                .env("SLURM_ARRAY_TASK_COUNT", if i == 1 { "1" } else { "4" })
+                .env("SLURM_ARRAY_TASK_MIN", i.to_string())
+                .env("SHARDS", "4");
         } else {
             c.env("JOB_COMPLETION_INDEX", i.to_string())
                 .env("SHARDS", "4");

@@ -12,6 +12,12 @@ use crate::trace::write::atomic_write;
 
 fn read_info(dir: &Path) -> Result<ShardInfo> {
     let path = dir.join("shard.json");
+    if !dir.exists() {
+        return Err(Error::bad_file(
+            dir,
+            "does not exist: that shard has not run or has not finished (re-run it; on Slurm: deploy/slurm/submit.sh --tasks K …)",
+        ));
+    }
     let text = std::fs::read_to_string(&path).map_err(|_| {
         Error::bad_file(dir, "not a shard folder (no shard.json): pass the folders written by `sim sweep --shard K/N`")
     })?;

@@ -97,3 +97,18 @@ pub fn u64_col(df: &polars::prelude::DataFrame, name: &str) -> Vec<u64> {
 pub fn sweep_err(scenario: impl AsRef<Path>, out: impl AsRef<Path>) -> String {
     String::from_utf8_lossy(&sweep(scenario, out).failure().get_output().stderr).to_string()
 }
+
+/// Asserts that two folders hold the same files with the same bytes.
+pub fn assert_same_tree(a: &Path, b: &Path) {
+    let fa = files(a);
+    assert_eq!(fa, files(b), "same files");
+    assert!(!fa.is_empty());
+    for f in fa {
+        assert_eq!(
+            std::fs::read(a.join(&f)).unwrap(),
+            std::fs::read(b.join(&f)).unwrap(),
+            "{}",
+            f.display()
+        );
+    }
+}
