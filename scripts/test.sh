@@ -31,6 +31,14 @@ export SCALESIM_PYTHON="$VENV/bin/python" SCALESIM_CHROMIUM=chromium SCALESIM_RE
 ensure_docker
 ensure_prometheus
 bash scripts/build-image.sh
+# The Kubernetes recipe's manifests against the Kubernetes 1.34 schemas, strictly
+# (kubernetes-validate from PyPI, which bundles them; in its own venv).
+K8S_VENV="$HOME/.cache/scalesim/k8s-venv"
+if ! "$K8S_VENV/bin/kubernetes-validate" --version >/dev/null 2>&1; then
+    python3 -m venv "$K8S_VENV"
+    "$K8S_VENV/bin/pip" install -q kubernetes-validate==1.37.0
+fi
+"$K8S_VENV/bin/kubernetes-validate" --strict --quiet -k 1.34.0 deploy/k8s/*.yaml
 # The Slurm recipe's test (tests/slurm.rs) on a real one-node cluster; as root it must run.
 if [ "$(id -u)" = 0 ]; then
     ensure_slurm

@@ -45,6 +45,8 @@ pub enum Command {
     ScenarioName(ScenarioNameArgs),
     /// Run the validation suite (seed parity, Erlang-C, Little's law) and write its results.
     Validate(validate::ValidateArgs),
+    /// One M/M/c run of the request simulator (one thread): latency figures and wall time as JSON.
+    Mmc(validate::MmcArgs),
     /// The inference service live replicas run: POST /predict, GET /health, GET /metrics.
     Serve(live::ServeArgs),
     /// Control real Docker replicas with a policy, reading load from Prometheus.
@@ -170,6 +172,7 @@ pub fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Validate(a) => validate::run(a),
+        Command::Mmc(a) => validate::mmc(a),
         Command::Serve(a) => live::serve(a),
         Command::Live(a) => live::live(a),
         Command::Load(a) => live::load(a),

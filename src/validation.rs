@@ -6,7 +6,9 @@ use serde::Serialize;
 use crate::forecast::{ForecastTable, QUANTILES};
 use crate::policy::spec::{PolicyKind, PolicyParams, PolicySpec, StaticParams};
 use crate::sim::theory::{erlang_c, mmc_mean_wait};
-use crate::sim::{simulate, Fidelity, RequestConfig, RunInput, SafetyNet, ServiceTime, SimConfig};
+use crate::sim::{
+    simulate, Fidelity, RequestConfig, RequestStats, RunInput, SafetyNet, ServiceTime, SimConfig,
+};
 
 /// One minute of a prototype log.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -144,17 +146,17 @@ pub fn mmc_config(servers: u32, service_ms: f64) -> SimConfig {
     }
 }
 
-/// Simulates M/M/c with `servers` replicas (one slot each, mean service `service_ms`)
-/// at `utilization` for about `arrivals` arrivals.
-pub fn erlang_check(
+/// Runs M/M/c in request mode: `servers` replicas (one slot each, mean service
+/// `service_ms`) at `utilization` for about `arrivals` arrivals; the request figures and
+/// the arrival rate per step.
+pub fn run_mmc(
     servers: u32,
     utilization: f64,
     service_ms: f64,
     arrivals: u64,
     seed: u64,
-) -> ErlangCheck {
+) -> (RequestStats, f64) {
     let cfg = mmc_config(servers, service_ms);
-    let step_ms = cfg.step_ms;
     let capacity = cfg.capacity_per_replica;
     let per_step = utilization * servers as f64 * capacity;
     let steps = (arrivals as f64 / per_step).ceil() as usize;
@@ -178,7 +180,20 @@ pub fn erlang_check(
         },
         policy.as_mut(),
     );
-    let r = out.requests.expect("request mode");
+    (out.requests.expect("request mode"), per_step)
+}
+
+/// Simulates M/M/c with `servers` replicas (one slot each, mean service `service_ms`)
+/// at `utilization` for about `arrivals` arrivals, against Erlang-C and Little's law.
+pub fn erlang_check(
+    servers: u32,
+    utilization: f64,
+    service_ms: f64,
+    arrivals: u64,
+    seed: u64,
+) -> ErlangCheck {
+    let (r, per_step) = run_mmc(servers, utilization, service_ms, arrivals, seed);
+    let step_ms = mmc_config(servers, service_ms).step_ms;
     let lambda = per_step / step_ms as f64; // per ms
     let mu = 1.0 / service_ms;
     let pw_t = erlang_c(servers, lambda / mu);

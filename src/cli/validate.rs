@@ -204,3 +204,51 @@ pub fn run(a: ValidateArgs) -> Result<()> {
         anyhow::bail!("validation failed:\n{}", failures.join("\n"))
     }
 }
+
+#[derive(Debug, clap::Args)]
+pub struct MmcArgs {
+    /// Servers (replicas of one slot each).
+    #[arg(long, default_value_t = 10)]
+    pub servers: u32,
+    /// Utilisation ρ = λ / (c μ), below 1.
+    #[arg(long, default_value_t = 0.8)]
+    pub utilization: f64,
+    /// Mean service time (ms), exponential.
+    #[arg(long, default_value_t = 100.0)]
+    pub service_ms: f64,
+    /// Arrivals (about).
+    #[arg(long, default_value_t = 1_000_000)]
+    pub arrivals: u64,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}
+
+/// `sim mmc`: one M/M/c run of the request simulator on one thread, its figures and its
+/// wall time as JSON on stdout (the peer benchmark, validation/bench/simpy_mmc.py, runs it).
+pub fn mmc(a: MmcArgs) -> Result<()> {
+    if !(a.utilization > 0.0 && a.utilization < 1.0) || a.servers == 0 || !(a.service_ms > 0.0) {
+        anyhow::bail!("--utilization must be in (0, 1), --servers and --service-ms positive");
+    }
+    let t0 = std::time::Instant::now();
+    let (r, _) =
+        crate::validation::run_mmc(a.servers, a.utilization, a.service_ms, a.arrivals, a.seed);
+    let wall_s = t0.elapsed().as_secs_f64();
+    let theory_ms = crate::sim::theory::mmc_mean_wait(
+        a.servers,
+        a.utilization * a.servers as f64 / a.service_ms,
+        1.0 / a.service_ms,
+    ) + a.service_ms;
+    println!(
+        "{}",
+        serde_json::json!({
+            "arrivals": r.arrived,
+            "events": r.events,
+            "latency_mean_ms": r.latency_mean_ms,
+            "latency_p95_ms": r.latency_p95_ms,
+            "theory_latency_mean_ms": theory_ms,
+            "wall_s": wall_s,
+            "events_per_s": r.events as f64 / wall_s,
+        })
+    );
+    Ok(())
+}

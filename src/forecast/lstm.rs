@@ -30,6 +30,10 @@ pub struct LstmConfig {
     /// Epochs without validation improvement before stopping.
     pub patience: usize,
     pub seed: u64,
+    /// Each batch's gradients are computed in this many shards, one thread each (one
+    /// libtorch intra-op thread per shard), and summed in a fixed order: the weights depend
+    /// on this setting and the seed, never on how many threads the process has.
+    pub gradient_shards: usize,
 }
 
 impl Default for LstmConfig {
@@ -44,6 +48,7 @@ impl Default for LstmConfig {
             learning_rate: 1e-3,
             patience: 2,
             seed: 7,
+            gradient_shards: 2,
         }
     }
 }
@@ -125,6 +130,105 @@ fn loss(out: &Tensor, target: &Tensor, levels: &Tensor) -> Tensor {
 
 /// One intra-op thread for libtorch: rayon already spreads forecasters and cells over the
 /// cores, and a fixed thread count keeps results identical whatever `--threads` is.
+/// One batch's data, shared by its gradient shards.
+struct Batch<'a> {
+    x: &'a Tensor,
+    target: &'a Tensor,
+    levels: &'a Tensor,
+    device: Device,
+}
+
+/// One shard's data: shallow copies of the batch's tensors (a tensor may move to another
+/// thread but not be shared with one).
+struct ShardData {
+    x: Tensor,
+    target: Tensor,
+    levels: Tensor,
+    device: Device,
+}
+
+impl ShardData {
+    /// The loss of the rows `idx`, weighted by their share `w` of the batch; its gradients
+    /// accumulated into `net`'s variables.
+    fn backward(&self, net: &Net, idx: &[i64], w: f64) -> f64 {
+        let i = Tensor::from_slice(idx).to(self.device);
+        let l = loss(
+            &net.forward(&self.x.index_select(0, &i)),
+            &self.target.index_select(0, &i),
+            &self.levels,
+        ) * w;
+        l.backward();
+        l.double_value(&[])
+    }
+}
+
+impl Batch<'_> {
+    fn shard(&self) -> ShardData {
+        ShardData {
+            x: self.x.shallow_clone(),
+            target: self.target.shallow_clone(),
+            levels: self.levels.shallow_clone(),
+            device: self.device,
+        }
+    }
+
+    /// The batch `chunk`'s mean loss, its gradients in `vs` (zeroed before): shard 0 on
+    /// this thread with `net`, shard k on its own thread with replica k − 1 (weights copied
+    /// from `vs` first), and the replicas' gradients added into `vs` in shard order.
+    fn sharded_backward(
+        &self,
+        vs: &nn::VarStore,
+        net: &Net,
+        replicas: &mut [(nn::VarStore, Net)],
+        chunk: &[i64],
+    ) -> f64 {
+        let n = chunk.len();
+        let size = n.div_ceil(replicas.len() + 1).max(1);
+        let parts: Vec<&[i64]> = chunk.chunks(size).collect();
+        let used = parts.len() - 1;
+        let main = vs.variables();
+        tch::no_grad(|| {
+            for (rvs, _) in replicas.iter().take(used) {
+                for (name, mut v) in rvs.variables() {
+                    v.copy_(&main[&name]);
+                    v.zero_grad();
+                }
+            }
+        });
+        let share = |p: &[i64]| p.len() as f64 / n as f64;
+        let losses: Vec<f64> = std::thread::scope(|s| {
+            let others: Vec<_> = replicas
+                .iter_mut()
+                .zip(parts.iter().skip(1))
+                .map(|((_, rnet), &part)| {
+                    let data = self.shard();
+                    let rnet: &mut Net = rnet;
+                    s.spawn(move || data.backward(rnet, part, share(part)))
+                })
+                .collect();
+            let mut out = vec![self.shard().backward(net, parts[0], share(parts[0]))];
+            out.extend(
+                others
+                    .into_iter()
+                    .map(|h| h.join().expect("a gradient shard panicked")),
+            );
+            out
+        });
+        tch::no_grad(|| {
+            for (rvs, _) in replicas.iter().take(used) {
+                let theirs = rvs.variables();
+                for (name, v) in &main {
+                    let mut g = v.grad();
+                    let _sum = g
+                        .f_add_(&theirs[name].grad())
+                        .expect("a replica's gradient has its variable's shape");
+                }
+            }
+        });
+        losses.iter().sum()
+    }
+}
+
 fn set_threads() {
     tch::set_num_threads(1);
 }
@@ -195,10 +299,20 @@ impl TrainedLstm {
             .reshape([1, QUANTILES.len() as i64])
             .to(device);
         let vs = nn::VarStore::new(device);
-        let net = {
+        let shards = cfg.gradient_shards.max(1);
+        let (net, mut replicas) = {
             let _guard = INIT.lock().unwrap_or_else(|e| e.into_inner());
             tch::manual_seed(cfg.seed as i64);
-            Net::new(&vs, cfg)
+            let net = Net::new(&vs, cfg);
+            // The other shards' networks: their weights are the main one's at every batch.
+            let replicas: Vec<(nn::VarStore, Net)> = (1..shards)
+                .map(|_| {
+                    let rvs = nn::VarStore::new(device);
+                    let rnet = Net::new(&rvs, cfg);
+                    (rvs, rnet)
+                })
+                .collect();
+            (net, replicas)
         };
         let mut opt = nn::Adam::default()
             .build(&vs, cfg.learning_rate)
@@ -219,14 +333,16 @@ impl TrainedLstm {
             order.shuffle(&mut rng);
             let mut total = 0.0;
             for chunk in order.chunks(cfg.batch.max(1)) {
-                let idx = Tensor::from_slice(chunk).to(device);
-                let l = loss(
-                    &net.forward(&x_train.index_select(0, &idx)),
-                    &t_train.index_select(0, &idx),
-                    &levels,
-                );
-                opt.backward_step(&l);
-                total += l.double_value(&[]) * chunk.len() as f64;
+                let batch = Batch {
+                    x: &x_train,
+                    target: &t_train,
+                    levels: &levels,
+                    device,
+                };
+                opt.zero_grad();
+                let l = batch.sharded_backward(&vs, &net, &mut replicas, chunk);
+                opt.step();
+                total += l * chunk.len() as f64;
             }
             let val =
                 tch::no_grad(|| loss(&net.forward(&x_val), &t_val, &levels).double_value(&[]));
@@ -441,6 +557,50 @@ mod tests {
             .sum::<f64>()
             / 10.0;
         assert!(mae < 4.0, "{mae}");
+    }
+
+    #[test]
+    fn gradient_shards_give_the_same_weights_whatever_the_thread_count() {
+        let y = series(3000);
+        let cfg = LstmConfig {
+            epochs: 2,
+            patience: 4,
+            gradient_shards: 2,
+            ..LstmConfig::default()
+        };
+        // Trained inside rayon pools of 1 and 2 threads (as sweeps run it).
+        let train = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| TrainedLstm::train(&y, &cfg).unwrap())
+        };
+        let (a, b) = (train(1), train(2));
+        assert_eq!(a.report.train_loss, b.report.train_loss);
+        let (pa, qa) = a.predict_windows(&y, 2500..2510);
+        let (pb, qb) = b.predict_windows(&y, 2500..2510);
+        assert_eq!((pa.clone(), qa), (pb, qb));
+        // One shard is the plain batch: close to two shards (the same sums, in another
+        // order), not equal.
+        let one = TrainedLstm::train(
+            &y,
+            &LstmConfig {
+                gradient_shards: 1,
+                ..cfg.clone()
+            },
+        )
+        .unwrap();
+        let (p1, _) = one.predict_windows(&y, 2500..2510);
+        let gap = p1
+            .iter()
+            .zip(&pa)
+            .map(|(x, y)| (x - y).abs())
+            .fold(0.0, f64::max);
+        assert!(gap < 2.0, "{gap}");
+        let l1 = one.report.train_loss[0];
+        let l2 = a.report.train_loss[0];
+        assert!((l1 - l2).abs() / l1 < 0.05, "{l1} vs {l2}");
     }
 
     #[test]
