@@ -16,6 +16,9 @@ use tch::{Device, Kind, Reduction, Tensor};
 use super::{tidy_quantiles, FittedModel, ForecastBuf, Forecaster, History, QUANTILES};
 use crate::error::{Error, Result};
 
+mod shards;
+use shards::Batch;
+
 /// LSTM settings; defaults are the prototype's (plus early stopping and quantiles).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -130,105 +133,6 @@ fn loss(out: &Tensor, target: &Tensor, levels: &Tensor) -> Tensor {
 
 /// One intra-op thread for libtorch: rayon already spreads forecasters and cells over the
 /// cores, and a fixed thread count keeps results identical whatever `--threads` is.
-/// One batch's data, shared by its gradient shards.
-struct Batch<'a> {
-    x: &'a Tensor,
-    target: &'a Tensor,
-    levels: &'a Tensor,
-    device: Device,
-}
-
-/// One shard's data: shallow copies of the batch's tensors (a tensor may move to another
-/// thread but not be shared with one).
-struct ShardData {
-    x: Tensor,
-    target: Tensor,
-    levels: Tensor,
-    device: Device,
-}
-
-impl ShardData {
-    /// The loss of the rows `idx`, weighted by their share `w` of the batch; its gradients
-    /// accumulated into `net`'s variables.
-    fn backward(&self, net: &Net, idx: &[i64], w: f64) -> f64 {
-        let i = Tensor::from_slice(idx).to(self.device);
-        let l = loss(
-            &net.forward(&self.x.index_select(0, &i)),
-            &self.target.index_select(0, &i),
-            &self.levels,
-        ) * w;
-        l.backward();
-        l.double_value(&[])
-    }
-}
-
-impl Batch<'_> {
-    fn shard(&self) -> ShardData {
-        ShardData {
-            x: self.x.shallow_clone(),
-            target: self.target.shallow_clone(),
-            levels: self.levels.shallow_clone(),
-            device: self.device,
-        }
-    }
-
-    /// The batch `chunk`'s mean loss, its gradients in `vs` (zeroed before): shard 0 on
-    /// this thread with `net`, shard k on its own thread with replica k − 1 (weights copied
-    /// from `vs` first), and the replicas' gradients added into `vs` in shard order.
-    fn sharded_backward(
-        &self,
-        vs: &nn::VarStore,
-        net: &Net,
-        replicas: &mut [(nn::VarStore, Net)],
-        chunk: &[i64],
-    ) -> f64 {
-        let n = chunk.len();
-        let size = n.div_ceil(replicas.len() + 1).max(1);
-        let parts: Vec<&[i64]> = chunk.chunks(size).collect();
-        let used = parts.len() - 1;
-        let main = vs.variables();
-        tch::no_grad(|| {
-            for (rvs, _) in replicas.iter().take(used) {
-                for (name, mut v) in rvs.variables() {
-                    v.copy_(&main[&name]);
-                    v.zero_grad();
-                }
-            }
-        });
-        let share = |p: &[i64]| p.len() as f64 / n as f64;
-        let losses: Vec<f64> = std::thread::scope(|s| {
-            let others: Vec<_> = replicas
-                .iter_mut()
-                .zip(parts.iter().skip(1))
-                .map(|((_, rnet), &part)| {
-                    let data = self.shard();
-                    let rnet: &mut Net = rnet;
-                    s.spawn(move || data.backward(rnet, part, share(part)))
-                })
-                .collect();
-            let mut out = vec![self.shard().backward(net, parts[0], share(parts[0]))];
-            out.extend(
-                others
-                    .into_iter()
-                    .map(|h| h.join().expect("a gradient shard panicked")),
-            );
-            out
-        });
-        tch::no_grad(|| {
-            for (rvs, _) in replicas.iter().take(used) {
-                let theirs = rvs.variables();
-                for (name, v) in &main {
-                    let mut g = v.grad();
-                    let _sum = g
-                        .f_add_(&theirs[name].grad())
-                        .expect("a replica's gradient has its variable's shape");
-                }
-            }
-        });
-        losses.iter().sum()
-    }
-}
-
 fn set_threads() {
     tch::set_num_threads(1);
 }
