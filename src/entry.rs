@@ -6,6 +6,14 @@
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+/// The name a unit enum variant has in configuration files (`simple_ceiling`).
+pub(crate) fn serde_name<T: Serialize>(v: &T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
 /// The keys `T` declares (every field of its default, serialized).
 pub(crate) fn keys_of<T: Serialize + Default>() -> Vec<String> {
     match serde_json::to_value(T::default()) {
@@ -71,7 +79,7 @@ where
             "key(s) {} do not apply to {} kind '{}' (it takes: {})",
             stray.join(", "),
             kind.what,
-            name(&common).unwrap_or_else(|| crate::policy::spec::serde_name(&k)),
+            name(&common).unwrap_or_else(|| serde_name(&k)),
             all.join(", ")
         ));
     }

@@ -169,7 +169,7 @@ pub fn load(path: &Path) -> Result<Scenario> {
     let sims = sim_variants(top.simulation.clone().unwrap_or_default()).map_err(err)?;
     let forecasters: Vec<(Assignment, ForecasterSpec)> = entries(
         &top.forecasters,
-        "forecaster",
+        ("forecasters", "forecaster"),
         ForecasterSpec::validate,
         ForecasterSpec::display_name,
     )
@@ -180,7 +180,7 @@ pub fn load(path: &Path) -> Result<Scenario> {
     }
     let policies: Vec<(Assignment, PolicySpec)> = entries(
         &policy_tables,
-        "policy",
+        ("policies", "policy"),
         PolicySpec::validate,
         PolicySpec::display_name,
     )
@@ -299,19 +299,14 @@ fn sim_variants(sim_table: Table) -> std::result::Result<Vec<SimVariant>, String
     Ok(sims)
 }
 
-/// `[[forecasters]]` or `[[policies]]` (`what`: one of them, singular): every entry
-/// expanded over its sweep axes, read, checked, and its name checked to be distinct.
+/// `[[forecasters]]` or `[[policies]]` (`plural`: the section, `what`: one entry): every
+/// entry expanded over its sweep axes, read, checked, and its name checked to be distinct.
 fn entries<T: serde::de::DeserializeOwned>(
     tables: &[Table],
-    what: &str,
+    (plural, what): (&str, &str),
     validate: fn(&T) -> std::result::Result<(), String>,
     display_name: fn(&T) -> String,
 ) -> std::result::Result<Vec<(Assignment, T)>, String> {
-    let plural = if what == "policy" {
-        "policies"
-    } else {
-        "forecasters"
-    };
     let mut out = Vec::new();
     let mut names: Vec<String> = Vec::new();
     for (i, t) in tables.iter().enumerate() {

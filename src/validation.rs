@@ -148,7 +148,7 @@ pub fn mmc_config(servers: u32, service_ms: f64) -> SimConfig {
 
 /// Runs M/M/c in request mode: `servers` replicas (one slot each, mean service
 /// `service_ms`) at `utilization` for about `arrivals` arrivals; the request figures and
-/// the arrival rate per step.
+/// the arrival rate λ (per ms).
 pub fn run_mmc(
     servers: u32,
     utilization: f64,
@@ -180,7 +180,10 @@ pub fn run_mmc(
         },
         policy.as_mut(),
     );
-    (out.requests.expect("request mode"), per_step)
+    (
+        out.requests.expect("request mode"),
+        per_step / cfg.step_ms as f64,
+    )
 }
 
 /// Simulates M/M/c with `servers` replicas (one slot each, mean service `service_ms`)
@@ -192,9 +195,7 @@ pub fn erlang_check(
     arrivals: u64,
     seed: u64,
 ) -> ErlangCheck {
-    let (r, per_step) = run_mmc(servers, utilization, service_ms, arrivals, seed);
-    let step_ms = mmc_config(servers, service_ms).step_ms;
-    let lambda = per_step / step_ms as f64; // per ms
+    let (r, lambda) = run_mmc(servers, utilization, service_ms, arrivals, seed);
     let mu = 1.0 / service_ms;
     let pw_t = erlang_c(servers, lambda / mu);
     let w_t = mmc_mean_wait(servers, lambda, mu);

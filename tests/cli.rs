@@ -654,50 +654,6 @@ max_replicas = 4
     assert!(w.iter().any(|m| m.contains("not clamped")), "{w:?}");
 }
 
-/// `sim forecast` of a naive model on the seed trace, `horizon` steps into `out`.
-fn naive_forecast(horizon: &str, out: &std::path::Path) -> assert_cmd::assert::Assert {
-    sim()
-        .args([
-            "forecast",
-            "--model",
-            "naive",
-            "--value-column",
-            "req_per_min",
-            "--train-until",
-            "2025-01-08 00:00:00",
-            "--horizon",
-            horizon,
-            "--input",
-            "data/seed/run.csv",
-            "--out",
-        ])
-        .arg(out)
-        .assert()
-}
-
-#[test]
-fn an_oversized_forecast_horizon_is_refused_before_allocating() {
-    // Regression (#13): `sim forecast --horizon 100000000000` asked for 800 GB.
-    naive_forecast(
-        "100000000000",
-        std::path::Path::new("/tmp/never-written.csv"),
-    )
-    .failure()
-    .code(1)
-    .stderr(predicate::str::contains("over the limit of 10000000"));
-}
-
-#[test]
-fn a_forecast_output_of_another_format_is_refused_before_fitting() {
-    let d = tempfile::tempdir().unwrap();
-    let out = d.path().join("f.json");
-    naive_forecast("10", &out)
-        .failure()
-        .code(1)
-        .stderr(predicate::str::contains("must end in .csv or .parquet"));
-    assert!(!out.exists());
-}
-
 #[test]
 fn scenario_name_prints_the_folder_a_sweep_writes() {
     // The recipes ask for the name instead of parsing the file: it is `name`, not the stem.

@@ -217,22 +217,7 @@ fn hostile_input_stays_under_200_mb_and_fails_cleanly() {
         record(case, code, mb);
     }
     // An oversized forecast horizon.
-    let mut c = Command::new(assert_cmd::cargo::cargo_bin("sim"));
-    c.args([
-        "forecast",
-        "--model",
-        "naive",
-        "--value-column",
-        "req_per_min",
-        "--train-until",
-        "2025-01-08 00:00:00",
-        "--horizon",
-        "100000000000",
-        "--out",
-    ])
-    .arg(d.path().join("f.csv"))
-    .arg("--input")
-    .arg(root().join("data/seed/run.csv"));
+    let c = common::naive_forecast("100000000000", &d.path().join("f.csv"));
     let (code, mb, err) = run_measured(c);
     assert_eq!(code, 1, "horizon: {err}");
     record("forecast --horizon 1e11", code, mb);

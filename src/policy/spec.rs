@@ -10,21 +10,13 @@ mod prototype;
 
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::entry::{self, keys_of, EntryKind};
+use crate::entry::{self, keys_of, serde_name, EntryKind};
 
 pub use hpa::{HpaMetric, HpaParams, PredictiveOwn, PredictiveParams};
 pub use prototype::{CeilingParams, PolicyAwareParams, QuantileCeilingParams, StaticParams};
 
 use super::hpa::HpaConfig;
 use super::{Bounds, ScalingPolicy};
-
-/// The name a unit enum variant has in configuration files (`simple_ceiling`).
-pub(crate) fn serde_name<T: Serialize>(v: &T) -> String {
-    serde_json::to_value(v)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
-}
 
 /// Policy kinds (the `kind` key).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]

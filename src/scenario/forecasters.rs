@@ -93,7 +93,7 @@ impl ForecasterSpec {
     pub fn display_name(&self) -> String {
         self.name
             .clone()
-            .unwrap_or_else(|| crate::policy::spec::serde_name(&self.kind()))
+            .unwrap_or_else(|| crate::entry::serde_name(&self.kind()))
     }
 
     /// The extra regressors (Prophet and the regressions; none for the others).

@@ -112,3 +112,25 @@ pub fn assert_same_tree(a: &Path, b: &Path) {
         );
     }
 }
+
+/// `sim forecast` of a naive model on the seed trace (run.csv, trained to 2025-01-08),
+/// `horizon` steps into `out`, not yet run.
+pub fn naive_forecast(horizon: &str, out: &Path) -> std::process::Command {
+    let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("sim"));
+    c.args([
+        "forecast",
+        "--model",
+        "naive",
+        "--value-column",
+        "req_per_min",
+        "--train-until",
+        "2025-01-08 00:00:00",
+        "--horizon",
+        horizon,
+        "--out",
+    ])
+    .arg(out)
+    .arg("--input")
+    .arg(root().join("data/seed/run.csv"));
+    c
+}
