@@ -8,6 +8,7 @@ pub mod engine;
 pub mod fluid;
 pub mod load_model;
 pub mod requests;
+pub mod service_time;
 pub mod theory;
 
 use serde::{Deserialize, Serialize};
@@ -16,6 +17,7 @@ use crate::forecast::ForecastTable;
 pub use crate::policy::control::SafetyNet;
 use crate::policy::ScalingPolicy;
 pub use load_model::LoadModel;
+pub use service_time::{Empirical, ServiceTime};
 
 /// Simulation fidelity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -28,41 +30,34 @@ pub enum Fidelity {
     Requests,
 }
 
-/// Service-time distributions for request mode.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "snake_case")]
-pub enum ServiceTime {
-    #[default]
-    Exponential,
-    Deterministic,
-    /// Log-normal with the given coefficient of variation.
-    Lognormal {
-        cv: f64,
-    },
-    /// Each replayed request's own service time, from its sizes (see [`Replay`]).
-    Sizes,
-}
-
-/// Request-mode parameters.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// Request-mode parameters: `service`, `mean_ms` and `concurrency` describe the replica;
+/// the policies size with `capacity_per_replica`, which need not be what the replica serves.
+#[derive(Debug, Clone, PartialEq)]
 pub struct RequestConfig {
     pub service: ServiceTime,
-    /// Requests one replica serves at once; a replica's capacity C is shared by them,
-    /// so each request takes `concurrency · step / C` on average.
+    /// Mean service time (ms) of `exponential`, `deterministic` and `lognormal`; `None`:
+    /// the one the policies' capacity implies (see [`SimConfig::mean_service_ms`]).
+    pub mean_ms: Option<f64>,
+    /// Requests one replica serves at once.
     pub concurrency: u32,
     /// Requests waiting in the load balancer's FIFO queue before arrivals are dropped.
     pub queue_limit: usize,
     /// Latency objective (ms) for the SLO-violation share.
     pub slo_ms: f64,
+    /// Warn when `capacity_per_replica` and what the replica serves differ by more than
+    /// this factor either way.
+    pub mismatch_factor: f64,
 }
 
 impl Default for RequestConfig {
     fn default() -> Self {
         RequestConfig {
             service: ServiceTime::Exponential,
+            mean_ms: None,
             concurrency: 1,
             queue_limit: 10_000,
             slo_ms: 500.0,
+            mismatch_factor: 1.25,
         }
     }
 }
@@ -114,6 +109,19 @@ impl SimConfig {
     pub fn decision_steps(&self) -> usize {
         (self.decision_interval_ms / self.step_ms.max(1)).max(1) as usize
     }
+    /// The replica's mean service time (ms): the distribution's own, else `mean_ms`, else
+    /// the one the policies' capacity implies, `concurrency · step / capacity_per_replica`
+    /// (a replica then serves exactly the capacity it is sized with).
+    pub fn mean_service_ms(&self) -> f64 {
+        let r = &self.requests;
+        r.service.own_mean_ms().or(r.mean_ms).unwrap_or_else(|| {
+            r.concurrency as f64 * self.step_ms as f64 / self.capacity_per_replica
+        })
+    }
+    /// Requests per step one replica serves at a service-time mean of `mean_ms`.
+    pub fn served_per_step(&self, mean_ms: f64) -> f64 {
+        self.requests.concurrency as f64 * self.step_ms as f64 / mean_ms
+    }
     /// Checks the configuration, naming the offending key.
     pub fn validate(&self) -> Result<(), String> {
         if self.step_ms == 0 {
@@ -142,10 +150,17 @@ impl SimConfig {
         if self.requests.concurrency == 0 {
             return Err("concurrency must be at least 1".into());
         }
-        if let ServiceTime::Lognormal { cv } = self.requests.service {
-            if !(cv > 0.0) {
-                return Err(format!("lognormal cv must be positive, got {cv}"));
+        self.requests.service.validate()?;
+        if let Some(m) = self.requests.mean_ms {
+            if !(m > 0.0 && m.is_finite()) {
+                return Err(format!("mean_ms must be a positive number of ms, got {m}"));
             }
+        }
+        if !(self.requests.mismatch_factor >= 1.0) {
+            return Err(format!(
+                "capacity_mismatch_factor must be at least 1, got {}",
+                self.requests.mismatch_factor
+            ));
         }
         Ok(())
     }

@@ -141,6 +141,7 @@ pub fn mmc_config(servers: u32, service_ms: f64) -> SimConfig {
             concurrency: 1,
             queue_limit: usize::MAX,
             slo_ms: f64::INFINITY,
+            ..RequestConfig::default()
         },
         ..SimConfig::default()
     }

@@ -154,7 +154,7 @@ proptest! {
             fidelity: Fidelity::Requests,
             startup_delay_ms: delay_s * 1000,
             capacity_per_replica: 60.0,
-            requests: RequestConfig { service: ServiceTime::Lognormal { cv: 2.0 }, concurrency, queue_limit, slo_ms: 1000.0 },
+            requests: RequestConfig { service: ServiceTime::Lognormal { cv: 2.0 }, concurrency, queue_limit, slo_ms: 1000.0, ..RequestConfig::default() },
             ..SimConfig::default()
         };
         let mut p = policy(KINDS[kind_index], 1, 8).build();

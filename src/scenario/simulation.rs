@@ -1,10 +1,14 @@
 //! The `[simulation]` section of a scenario: the cluster, its service, the safety net
 //! and the scoring settings, resolved into a [`SimConfig`] and a [`ScoreConfig`].
 
+use std::path::Path;
+
 use serde::Deserialize;
 
 use crate::metrics::ScoreConfig;
-use crate::sim::{Fidelity, LoadModel, RequestConfig, SafetyNet, ServiceTime, SimConfig};
+use crate::sim::{
+    Empirical, Fidelity, LoadModel, RequestConfig, SafetyNet, ServiceTime, SimConfig,
+};
 
 /// The `[simulation]` section (scalars, after axis expansion).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -86,7 +90,7 @@ impl Default for LatencyToml {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ServiceKind {
     Exponential,
@@ -95,6 +99,10 @@ pub enum ServiceKind {
     /// Each request's own service time, `base_ms + Σ ms_per[column] × size`, from the size
     /// columns of a request log.
     Sizes,
+    /// Uniform between `min_ms` and `max_ms`.
+    Uniform,
+    /// Resampled from `samples` (a file of service times) or `histogram` (`[ms, count]` pairs).
+    Empirical,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -103,6 +111,20 @@ pub struct RequestsToml {
     pub service_time: ServiceKind,
     /// Coefficient of variation for `lognormal`.
     pub cv: f64,
+    /// The replica's mean service time (ms) for `exponential`, `deterministic` and
+    /// `lognormal`; absent: `concurrency · step / capacity_per_replica`.
+    pub mean_ms: Option<f64>,
+    /// `uniform`: its bounds (ms).
+    pub min_ms: Option<f64>,
+    pub max_ms: Option<f64>,
+    /// `empirical`: a CSV of service times in ms (its `service_ms` column, or its only
+    /// one), relative to the scenario's folder.
+    pub samples: Option<std::path::PathBuf>,
+    /// `empirical`: `[[ms, count], …]`.
+    pub histogram: Option<Vec<[f64; 2]>>,
+    /// Warn when `capacity_per_replica` and what a replica serves (concurrency / mean
+    /// service time) differ by more than this factor.
+    pub capacity_mismatch_factor: f64,
     pub concurrency: u32,
     pub queue_limit: usize,
     /// `sizes`: the service time of a request of size 0 (ms).
@@ -116,6 +138,12 @@ impl Default for RequestsToml {
         RequestsToml {
             service_time: ServiceKind::Exponential,
             cv: 1.0,
+            mean_ms: None,
+            min_ms: None,
+            max_ms: None,
+            samples: None,
+            histogram: None,
+            capacity_mismatch_factor: 1.25,
             concurrency: 1,
             queue_limit: 10_000,
             base_ms: 0.0,
@@ -125,6 +153,48 @@ impl Default for RequestsToml {
 }
 
 impl RequestsToml {
+    /// The service-time distribution, its sample file read against `base_dir` (`None`:
+    /// not read; only the keys are checked). A key of another kind is refused.
+    pub fn service(&self, base_dir: Option<&Path>) -> std::result::Result<ServiceTime, String> {
+        let kind = self.service_time;
+        let given = [
+            ("mean_ms", self.mean_ms.is_some(), matches!(kind, ServiceKind::Exponential | ServiceKind::Deterministic | ServiceKind::Lognormal)),
+            ("min_ms", self.min_ms.is_some(), kind == ServiceKind::Uniform),
+            ("max_ms", self.max_ms.is_some(), kind == ServiceKind::Uniform),
+            ("samples", self.samples.is_some(), kind == ServiceKind::Empirical),
+            ("histogram", self.histogram.is_some(), kind == ServiceKind::Empirical),
+        ];
+        if let Some((key, ..)) = given.iter().find(|(_, set, applies)| *set && !applies) {
+            return Err(format!(
+                "`{key}` does not apply to service_time = \"{}\"",
+                crate::entry::serde_name(&kind)
+            ));
+        }
+        Ok(match kind {
+            ServiceKind::Exponential => ServiceTime::Exponential,
+            ServiceKind::Deterministic => ServiceTime::Deterministic,
+            ServiceKind::Lognormal => ServiceTime::Lognormal { cv: self.cv },
+            ServiceKind::Sizes => ServiceTime::Sizes,
+            ServiceKind::Uniform => match (self.min_ms, self.max_ms) {
+                (Some(min_ms), Some(max_ms)) => ServiceTime::Uniform { min_ms, max_ms },
+                _ => return Err("service_time = \"uniform\" needs `min_ms` and `max_ms`".into()),
+            },
+            ServiceKind::Empirical => ServiceTime::Empirical(std::sync::Arc::new(
+                match (&self.samples, &self.histogram) {
+                    (Some(_), Some(_)) | (None, None) => {
+                        return Err("service_time = \"empirical\" needs one of `samples = \"FILE\"` or `histogram = [[ms, count], …]`".into())
+                    }
+                    (None, Some(h)) => Empirical::new(h.iter().map(|p| (p[0], p[1])))?,
+                    (Some(f), None) => match base_dir {
+                        Some(dir) => read_samples(&dir.join(f))?,
+                        // Checked for real once the scenario's folder is known.
+                        None => Empirical::from_samples(&[1.0])?,
+                    },
+                },
+            )),
+        })
+    }
+
     /// Each request's service time (ms) under `service_time = "sizes"`, from `log`'s size
     /// columns; `None` for the other kinds.
     pub fn service_times(
@@ -170,16 +240,14 @@ impl RequestsToml {
 
 impl SimToml {
     /// The simulator configuration for a trace of step `step_ms`.
-    pub fn to_config(&self, step_ms: u64) -> std::result::Result<(SimConfig, ScoreConfig), String> {
+    /// `base_dir`: the scenario's folder, for the files it names (`None`: not read).
+    pub fn to_config(
+        &self,
+        step_ms: u64,
+        base_dir: Option<&Path>,
+    ) -> std::result::Result<(SimConfig, ScoreConfig), String> {
         let ms = crate::time::ms_from_secs;
-        let service = match self.requests.service_time {
-            ServiceKind::Exponential => ServiceTime::Exponential,
-            ServiceKind::Deterministic => ServiceTime::Deterministic,
-            ServiceKind::Lognormal => ServiceTime::Lognormal {
-                cv: self.requests.cv,
-            },
-            ServiceKind::Sizes => ServiceTime::Sizes,
-        };
+        let service = self.requests.service(base_dir)?;
         let l = &self.latency_model;
         let cfg = SimConfig {
             fidelity: self.fidelity,
@@ -206,9 +274,11 @@ impl SimToml {
             },
             requests: RequestConfig {
                 service,
+                mean_ms: self.requests.mean_ms,
                 concurrency: self.requests.concurrency,
                 queue_limit: self.requests.queue_limit,
                 slo_ms: self.slo_ms,
+                mismatch_factor: self.requests.capacity_mismatch_factor,
             },
         };
         cfg.validate()?;
@@ -224,5 +294,91 @@ impl SimToml {
             slo_ms: self.slo_ms,
         };
         Ok((cfg, sc))
+    }
+}
+
+/// A file of service times (ms): the `service_ms` column of a CSV or Parquet table, or
+/// its only column.
+fn read_samples(path: &Path) -> std::result::Result<Empirical, String> {
+    let df = crate::trace::read_table(path).map_err(|e| format!("samples: {e}"))?;
+    let names: Vec<String> = df.get_column_names().iter().map(|c| c.to_string()).collect();
+    let col = if names.iter().any(|c| c == "service_ms") {
+        "service_ms".to_string()
+    } else if names.len() == 1 {
+        names[0].clone()
+    } else {
+        return Err(format!(
+            "samples {}: no `service_ms` column (columns: {}); name the column of service times in ms `service_ms`",
+            path.display(),
+            names.join(", ")
+        ));
+    };
+    let v = crate::report::data::f64_column(&df, path, &col).map_err(|e| e.to_string())?;
+    if let Some(i) = v.iter().position(|x| !(x.is_finite() && *x >= 0.0)) {
+        return Err(format!(
+            "samples {}: row {} of `{col}` is not a non-negative number of ms",
+            path.display(),
+            i + 1
+        ));
+    }
+    Empirical::from_samples(&v).map_err(|e| format!("samples {}: {e}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn requests(text: &str) -> RequestsToml {
+        toml::from_str(text).unwrap()
+    }
+
+    #[test]
+    fn service_time_kinds_and_their_keys() {
+        let u = requests("service_time = 'uniform'\nmin_ms = 50\nmax_ms = 200");
+        assert_eq!(
+            u.service(None).unwrap(),
+            ServiceTime::Uniform {
+                min_ms: 50.0,
+                max_ms: 200.0
+            }
+        );
+        let e = requests("service_time = 'uniform'\nmin_ms = 50").service(None);
+        assert!(e.unwrap_err().contains("needs `min_ms` and `max_ms`"));
+        let e = requests("service_time = 'exponential'\nmin_ms = 50").service(None);
+        assert_eq!(
+            e.unwrap_err(),
+            "`min_ms` does not apply to service_time = \"exponential\""
+        );
+        let e = requests("service_time = 'uniform'\nmin_ms = 1\nmax_ms = 2\nmean_ms = 3")
+            .service(None);
+        assert!(e.unwrap_err().contains("`mean_ms` does not apply"));
+        let h = requests("service_time = 'empirical'\nhistogram = [[100, 3], [400, 1]]")
+            .service(None)
+            .unwrap();
+        assert_eq!(h.own_mean_ms(), Some(175.0));
+        let e = requests("service_time = 'empirical'").service(None);
+        assert!(e.unwrap_err().contains("needs one of `samples"));
+    }
+
+    #[test]
+    fn samples_file_is_read_by_column() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("one.csv"), "ms\n100\n200\n300\n").unwrap();
+        std::fs::write(
+            dir.path().join("log.csv"),
+            "at_ms,service_ms\n0,10\n5,30\n",
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("two.csv"), "a,b\n1,2\n").unwrap();
+        std::fs::write(dir.path().join("bad.csv"), "ms\n100\n-3\n").unwrap();
+        let read = |f: &str| {
+            requests(&format!("service_time = 'empirical'\nsamples = '{f}'"))
+                .service(Some(dir.path()))
+        };
+        assert_eq!(read("one.csv").unwrap().own_mean_ms(), Some(200.0));
+        assert_eq!(read("log.csv").unwrap().own_mean_ms(), Some(20.0));
+        assert!(read("two.csv").unwrap_err().contains("no `service_ms` column (columns: a, b)"));
+        assert!(read("bad.csv").unwrap_err().contains("row 2 of `ms`"));
+        assert!(read("none.csv").unwrap_err().contains("file not found"));
     }
 }

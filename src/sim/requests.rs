@@ -318,8 +318,7 @@ struct StepStart {
 impl<'a> Sim<'a> {
     /// A cluster at time 0 with the initial replicas ready.
     fn new(cfg: &'a SimConfig, input: &RunInput<'a>) -> Sim<'a> {
-        let k = cfg.requests.concurrency;
-        let mean_service = k as f64 * cfg.step_ms as f64 / cfg.capacity_per_replica;
+        let mean_service = cfg.mean_service_ms();
         let mut sim = Sim {
             cfg,
             missing: input.missing,
@@ -331,7 +330,7 @@ impl<'a> Sim<'a> {
             free: Vec::new(),
             waiting: VecDeque::new(),
             service: Service::new(
-                cfg.requests.service,
+                cfg.requests.service.clone(),
                 mean_service,
                 stream_rng(input.seed, 0, Stream::Service),
             ),

@@ -73,10 +73,18 @@ pub fn prepare(sc: &Scenario) -> Result<Prepared> {
         .iter()
         .map(|v| {
             v.sim
-                .to_config(step)
+                .to_config(step, Some(&sc.base_dir))
                 .map_err(|m| err(format!("[simulation]: {m}")))
         })
         .collect::<Result<Vec<_>>>()?;
+    for v in &sc.sims {
+        if let Some(f) = &v.sim.requests.samples {
+            let p = sc.base_dir.join(f);
+            if !inputs.contains(&p) {
+                inputs.push(p);
+            }
+        }
+    }
     let services = sc
         .sims
         .iter()

@@ -10,9 +10,7 @@ use crate::sim::{Fidelity, ServiceTime, SimConfig};
 /// the load model's base latency in fluid mode.
 fn implied_latency_ms(c: &SimConfig) -> f64 {
     match c.fidelity {
-        Fidelity::Requests => {
-            c.requests.concurrency as f64 * c.step_ms as f64 / c.capacity_per_replica
-        }
+        Fidelity::Requests => c.mean_service_ms(),
         Fidelity::Fluid => c.load.base_latency_ms,
     }
 }
@@ -39,16 +37,24 @@ pub fn check_sizes(
         };
         let mean = svc.iter().sum::<u64>() as f64 / svc.len() as f64;
         slo_below_service(&mut out, score.slo_ms, mean);
-        let implied = c.requests.concurrency as f64 * c.step_ms as f64 / mean;
-        let ratio = c.capacity_per_replica / implied;
-        if !(0.8..=1.25).contains(&ratio) {
-            push(&mut out, format!(
-                "capacity_per_replica ({}) is not what the requests' service times give: a mean of {mean:.0} ms with concurrency {} serves {implied:.3} requests per step per replica; the policies size replicas with capacity_per_replica",
-                c.capacity_per_replica, c.requests.concurrency
-            ));
-        }
+        capacity_mismatch(&mut out, c, mean, "the requests' service times give");
     }
     out
+}
+
+/// The capacity the policies size with against what a replica serves at a mean service
+/// time of `mean_ms`, beyond the configured factor either way.
+fn capacity_mismatch(out: &mut Vec<String>, c: &SimConfig, mean_ms: f64, source: &str) {
+    let served = c.served_per_step(mean_ms);
+    let ratio = served / c.capacity_per_replica;
+    let f = c.requests.mismatch_factor;
+    if !(1.0 / f..=f).contains(&ratio) {
+        let apart = ratio.max(1.0 / ratio);
+        push(out, format!(
+            "capacity_per_replica ({}) is not what {source}: a mean of {mean_ms:.0} ms with concurrency {} serves {served:.3} requests per step per replica, {ratio:.2}x the capacity the policies size replicas with; if that is meant (e.g. replicas kept lightly loaded), raise requests.capacity_mismatch_factor (now {f}) above {apart:.2}",
+            c.capacity_per_replica, c.requests.concurrency,
+        ));
+    }
 }
 
 fn push(out: &mut Vec<String>, w: String) {
@@ -76,6 +82,10 @@ pub fn check(
         let need = crate::policy::replicas_for(peak, c.capacity_per_replica);
         if c.fidelity == Fidelity::Requests && c.requests.service != ServiceTime::Sizes {
             slo_below_service(&mut out, score.slo_ms, latency);
+            let own = c.requests.service.own_mean_ms().is_some() || c.requests.mean_ms.is_some();
+            if own {
+                capacity_mismatch(&mut out, c, latency, "the replica's service time gives");
+            }
         }
         let runaway = c.safety.enabled && c.safety.latency_ms < latency;
         for (p, policy) in &built {
@@ -205,6 +215,35 @@ mod tests {
             1000,
         );
         assert!(w.is_empty(), "{w:?}");
+    }
+
+    #[test]
+    fn sizing_capacity_far_from_the_replicas_service_rate_is_warned() {
+        // The live demo: 4 slots of uniform 50–200 ms serve 32 requests/s, the policies
+        // size with 8.
+        let (mut c, score) = requests(8.0, 10_000.0);
+        c.requests.concurrency = 4;
+        c.requests.service = ServiceTime::Uniform {
+            min_ms: 50.0,
+            max_ms: 200.0,
+        };
+        let w = check(&[(c.clone(), score)], &[spec("kind = 'hpa'")], &[0.5; 10], 1000);
+        assert!(
+            w.iter().any(|m| m.contains("serves 32.000 requests per step per replica, 4.00x")
+                && m.contains("capacity_mismatch_factor (now 1.25)")),
+            "{w:?}"
+        );
+        // A factor above the ratio silences it; so does a capacity that matches.
+        c.requests.mismatch_factor = 5.0;
+        let w = check(&[(c.clone(), score)], &[spec("kind = 'hpa'")], &[0.5; 10], 1000);
+        assert!(!w.iter().any(|m| m.contains("capacity_mismatch_factor")), "{w:?}");
+        c.requests.mismatch_factor = 1.25;
+        c.capacity_per_replica = 30.0;
+        let w = check(&[(c, score)], &[spec("kind = 'hpa'")], &[0.5; 10], 1000);
+        assert!(!w.iter().any(|m| m.contains("capacity_mismatch_factor")), "{w:?}");
+        // With the mean derived from the capacity there is nothing to disagree with.
+        let w = check(&[requests(8.0, 10_000.0)], &[spec("kind = 'hpa'")], &[0.5; 10], 1000);
+        assert!(!w.iter().any(|m| m.contains("capacity_mismatch_factor")), "{w:?}");
     }
 
     #[test]

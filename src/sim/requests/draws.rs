@@ -2,9 +2,11 @@
 //! arrivals (piecewise-constant-rate Poisson over the trace's steps, or a request log's
 //! own, replayed).
 
+use rand::distr::weighted::WeightedIndex;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Exp1, StandardNormal};
 
+use crate::service::service_time::ServiceTimeDist;
 use crate::sim::ServiceTime;
 
 /// Draws service times (ms).
@@ -13,6 +15,8 @@ pub(super) struct Service {
     mean: f64,
     mu: f64,
     sigma: f64,
+    /// `Empirical`: an index drawn by weight.
+    weighted: Option<WeightedIndex<f64>>,
     rng: ChaCha8Rng,
 }
 
@@ -25,16 +29,22 @@ impl Service {
             }
             _ => (0.0, 0.0),
         };
+        let weighted = match &kind {
+            // Weights were checked (non-negative, positive sum) when the table was built.
+            ServiceTime::Empirical(e) => WeightedIndex::new(e.weights()).ok(),
+            _ => None,
+        };
         Service {
             kind,
             mean,
             mu,
             sigma,
+            weighted,
             rng,
         }
     }
     pub(super) fn draw(&mut self) -> u64 {
-        let x = match self.kind {
+        let x = match &self.kind {
             // Only replayed requests, which carry their own service time, reach a `Sizes`
             // run (the sweep refuses it otherwise); the mean stands in for safety.
             ServiceTime::Sizes => self.mean,
@@ -47,6 +57,14 @@ impl Service {
                 let z: f64 = StandardNormal.sample(&mut self.rng);
                 (self.mu + self.sigma * z).exp()
             }
+            // The live replica's rule (`sim serve`), so both draw alike.
+            &ServiceTime::Uniform { min_ms, max_ms } => {
+                ServiceTimeDist::Uniform { min_ms, max_ms }.sample_ms(&mut self.rng)
+            }
+            ServiceTime::Empirical(e) => match &self.weighted {
+                Some(w) => e.values()[w.sample(&mut self.rng)],
+                None => self.mean,
+            },
         };
         x.round() as u64
     }

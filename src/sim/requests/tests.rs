@@ -16,6 +16,7 @@ fn cfg(queue_limit: usize, service: ServiceTime) -> SimConfig {
             concurrency: 1,
             queue_limit,
             slo_ms: 5_000.0,
+            ..RequestConfig::default()
         },
         ..SimConfig::default()
     }
@@ -101,4 +102,59 @@ fn same_seed_same_run_other_seed_differs() {
     // Debug text compares NaN forecasts as equal, unlike `==`.
     assert_eq!(format!("{a:?}"), format!("{b:?}"));
     assert_ne!(a.1.arrived, other.1.arrived);
+}
+
+fn light(c: &SimConfig, seed: u64) -> RequestStats {
+    // One request a minute: no queueing, so latency is the service time.
+    let demand = vec![1.0; 3000];
+    run(
+        c,
+        RunInput {
+            missing: &[],
+            replay: None,
+            demand: &demand,
+            first_step: 0,
+            forecast: None,
+            seed,
+        },
+        static1().as_mut(),
+    )
+    .1
+}
+
+#[test]
+fn uniform_service_is_the_replicas_own_whatever_the_sizing_capacity() {
+    // The policies size with 60 requests a minute (1 s each); the replica takes 50–200 ms.
+    let mut c = cfg(100, ServiceTime::Uniform {
+        min_ms: 50.0,
+        max_ms: 200.0,
+    });
+    let r = light(&c, 6);
+    assert!(r.arrived > 2500);
+    // Uniform(50, 200): p50 125, p99 198.5 (histogram resolution 1 ms).
+    assert!((r.latency_p50_ms - 125.0).abs() <= 4.0, "{}", r.latency_p50_ms);
+    assert!((r.latency_p99_ms - 198.5).abs() <= 2.0, "{}", r.latency_p99_ms);
+    assert!((r.latency_mean_ms - 125.0).abs() < 3.0, "{}", r.latency_mean_ms);
+    // A mean_ms set for exponential service is the replica's too, not 1 s.
+    c.requests.service = ServiceTime::Exponential;
+    c.requests.mean_ms = Some(100.0);
+    let r = light(&c, 6);
+    assert!((r.latency_mean_ms / 100.0 - 1.0).abs() < 0.06, "{}", r.latency_mean_ms);
+    // Without it, the sizing capacity sets the mean: 60 per minute, 1 s.
+    c.requests.mean_ms = None;
+    let r = light(&c, 6);
+    assert!((r.latency_mean_ms / 1000.0 - 1.0).abs() < 0.06, "{}", r.latency_mean_ms);
+}
+
+#[test]
+fn empirical_service_resamples_its_table() {
+    // 3 : 1 of 100 ms and 400 ms.
+    let e = crate::sim::Empirical::new([(100.0, 3.0), (400.0, 1.0)]).unwrap();
+    let c = cfg(100, ServiceTime::Empirical(std::sync::Arc::new(e)));
+    let r = light(&c, 7);
+    assert_eq!(r.latency_p50_ms, 100.0);
+    assert_eq!(r.latency_p99_ms, 400.0);
+    // Mean 175: 3/4 · 100 + 1/4 · 400, within sampling error of ~3,000 draws.
+    assert!((r.latency_mean_ms - 175.0).abs() < 10.0, "{}", r.latency_mean_ms);
+    assert_eq!(c.mean_service_ms(), 175.0);
 }
