@@ -19,6 +19,7 @@ fn request_mode(c: &mut Criterion) {
         simulate(
             &cfg,
             RunInput {
+                history: &[],
                 missing: &[],
                 replay: None,
                 demand: &demand,
@@ -49,6 +50,7 @@ fn fluid_mode(c: &mut Criterion) {
             simulate(
                 &cfg,
                 RunInput {
+                    history: &[],
                     missing: &[],
                     replay: None,
                     demand,

@@ -290,7 +290,8 @@ fn sim_variants(sim_table: Table) -> std::result::Result<Vec<SimVariant>, String
         })?;
         // The trace's step is known only once it is loaded (prepare checks the settings
         // against it); a 1 ms step checks everything that does not depend on it.
-        sim.to_config(1, None).map_err(|m| format!("[simulation]: {m}"))?;
+        sim.to_config(1, None)
+            .map_err(|m| format!("[simulation]: {m}"))?;
         sims.push(SimVariant {
             params: prefixed("sim", params),
             sim,

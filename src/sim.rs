@@ -7,6 +7,7 @@ pub mod cluster;
 pub mod engine;
 pub mod fluid;
 pub mod load_model;
+pub mod measure;
 pub mod requests;
 pub mod service_time;
 pub mod theory;
@@ -17,6 +18,7 @@ use crate::forecast::ForecastTable;
 pub use crate::policy::control::SafetyNet;
 use crate::policy::ScalingPolicy;
 pub use load_model::LoadModel;
+pub use measure::Measurement;
 pub use service_time::{Empirical, ServiceTime};
 
 /// Simulation fidelity.
@@ -85,6 +87,8 @@ pub struct SimConfig {
     pub load: LoadModel,
     pub safety: SafetyNet,
     pub requests: RequestConfig,
+    /// How the controller reads demand; `None`: exactly, the interval's own.
+    pub measurement: Option<Measurement>,
 }
 
 impl Default for SimConfig {
@@ -100,6 +104,7 @@ impl Default for SimConfig {
             load: LoadModel::default(),
             safety: SafetyNet::default(),
             requests: RequestConfig::default(),
+            measurement: None,
         }
     }
 }
@@ -151,6 +156,9 @@ impl SimConfig {
             return Err("concurrency must be at least 1".into());
         }
         self.requests.service.validate()?;
+        if let Some(m) = &self.measurement {
+            m.validate()?;
+        }
         if let Some(m) = self.requests.mean_ms {
             if !(m > 0.0 && m.is_finite()) {
                 return Err(format!("mean_ms must be a positive number of ms, got {m}"));
@@ -183,6 +191,10 @@ pub struct RunInput<'a> {
     pub missing: &'a [bool],
     /// A request log's own arrivals, replayed exactly in request mode (no Poisson draw).
     pub replay: Option<Replay<'a>>,
+    /// Demand per step just before the window (the trace's earlier steps), which a
+    /// measured reading near the start counts ([`SimConfig::measurement`]); empty: none,
+    /// the request counter starts at 0 with the window.
+    pub history: &'a [f64],
 }
 
 /// Arrivals to replay: `t_ms[i] - offset_ms` ms into the window, all inside it.

@@ -70,6 +70,7 @@ pub fn seed_parity(policy_name: &str, rows: &[LogRow]) -> Option<Parity> {
     let out = simulate(
         &cfg,
         RunInput {
+            history: &[],
             missing: &[],
             replay: None,
             demand: &demand,
@@ -172,6 +173,7 @@ pub fn run_mmc(
     let out = simulate(
         &cfg,
         RunInput {
+            history: &[],
             missing: &[],
             replay: None,
             demand: &demand,

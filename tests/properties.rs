@@ -130,8 +130,7 @@ proptest! {
             let spec = PolicySpec { safety_net: Some(false), ..policy(kind, min, max) };
             let cfg = SimConfig { startup_delay_ms: delay_steps * 60_000, initial_replicas: min, ..SimConfig::default() };
             let mut p = spec.build();
-            let out = simulate(&cfg, RunInput {
- missing: &[],
+            let out = simulate(&cfg, RunInput { history: &[], missing: &[],
  replay: None, demand: &demand, first_step: 0, forecast: Some(&table), seed: 1 }, p.as_mut());
             for (i, &d) in out.timeline.desired.iter().enumerate() {
                 prop_assert!(d >= min && d <= max, "{:?} step {}: desired {} outside [{}, {}]", kind, i, d, min, max);
@@ -162,8 +161,7 @@ proptest! {
             forecaster: "flat".into(), first_step: 0, horizon: 2,
             point: vec![100.0; demand.len() * 2], quantiles: vec![120.0; demand.len() * 2 * 11],
         };
-        let out = simulate(&cfg, RunInput {
- missing: &[],
+        let out = simulate(&cfg, RunInput { history: &[], missing: &[],
  replay: None, demand: &demand, first_step: 0, forecast: Some(&table), seed: 9 }, p.as_mut());
         let r = out.requests.unwrap();
         prop_assert_eq!(r.served + r.dropped, r.arrived);

@@ -72,6 +72,7 @@ pub fn simulate_live(
     let out = simulate(
         &sc,
         RunInput {
+            history: &[],
             missing: &[],
             replay: None,
             demand,

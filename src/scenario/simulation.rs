@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use crate::metrics::ScoreConfig;
 use crate::sim::{
-    Empirical, Fidelity, LoadModel, RequestConfig, SafetyNet, ServiceTime, SimConfig,
+    Empirical, Fidelity, LoadModel, Measurement, RequestConfig, SafetyNet, ServiceTime, SimConfig,
 };
 
 /// The `[simulation]` section (scalars, after axis expansion).
@@ -27,6 +27,39 @@ pub struct SimToml {
     pub safety_net: SafetyToml,
     pub latency_model: LatencyToml,
     pub requests: RequestsToml,
+    /// The metrics pipeline the controller reads demand through; absent: exact readings.
+    pub measurement: Option<MeasurementToml>,
+}
+
+/// `[simulation.measurement]`: a request counter scraped every `scrape_interval_s` (the
+/// first scrape `scrape_offset_s` in), its increase over `window_s` (default: the decision
+/// interval) read `delay_s` before each decision. See [`crate::sim::measure`].
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MeasurementToml {
+    pub scrape_interval_s: f64,
+    #[serde(default)]
+    pub scrape_offset_s: f64,
+    pub window_s: Option<f64>,
+    #[serde(default)]
+    pub delay_s: f64,
+}
+
+impl MeasurementToml {
+    pub fn to_measurement(&self) -> std::result::Result<Measurement, String> {
+        let ms = crate::time::ms_from_secs;
+        let m = Measurement {
+            scrape_ms: ms(self.scrape_interval_s, "measurement.scrape_interval_s")?,
+            offset_ms: ms(self.scrape_offset_s, "measurement.scrape_offset_s")?,
+            window_ms: self
+                .window_s
+                .map(|w| ms(w, "measurement.window_s"))
+                .transpose()?,
+            delay_ms: ms(self.delay_s, "measurement.delay_s")?,
+        };
+        m.validate()?;
+        Ok(m)
+    }
 }
 
 impl Default for SimToml {
@@ -44,6 +77,7 @@ impl Default for SimToml {
             safety_net: SafetyToml::default(),
             latency_model: LatencyToml::default(),
             requests: RequestsToml::default(),
+            measurement: None,
         }
     }
 }
@@ -158,11 +192,34 @@ impl RequestsToml {
     pub fn service(&self, base_dir: Option<&Path>) -> std::result::Result<ServiceTime, String> {
         let kind = self.service_time;
         let given = [
-            ("mean_ms", self.mean_ms.is_some(), matches!(kind, ServiceKind::Exponential | ServiceKind::Deterministic | ServiceKind::Lognormal)),
-            ("min_ms", self.min_ms.is_some(), kind == ServiceKind::Uniform),
-            ("max_ms", self.max_ms.is_some(), kind == ServiceKind::Uniform),
-            ("samples", self.samples.is_some(), kind == ServiceKind::Empirical),
-            ("histogram", self.histogram.is_some(), kind == ServiceKind::Empirical),
+            (
+                "mean_ms",
+                self.mean_ms.is_some(),
+                matches!(
+                    kind,
+                    ServiceKind::Exponential | ServiceKind::Deterministic | ServiceKind::Lognormal
+                ),
+            ),
+            (
+                "min_ms",
+                self.min_ms.is_some(),
+                kind == ServiceKind::Uniform,
+            ),
+            (
+                "max_ms",
+                self.max_ms.is_some(),
+                kind == ServiceKind::Uniform,
+            ),
+            (
+                "samples",
+                self.samples.is_some(),
+                kind == ServiceKind::Empirical,
+            ),
+            (
+                "histogram",
+                self.histogram.is_some(),
+                kind == ServiceKind::Empirical,
+            ),
         ];
         if let Some((key, ..)) = given.iter().find(|(_, set, applies)| *set && !applies) {
             return Err(format!(
@@ -280,6 +337,11 @@ impl SimToml {
                 slo_ms: self.slo_ms,
                 mismatch_factor: self.requests.capacity_mismatch_factor,
             },
+            measurement: self
+                .measurement
+                .as_ref()
+                .map(MeasurementToml::to_measurement)
+                .transpose()?,
         };
         cfg.validate()?;
         if !(self.over_factor > 0.0) || self.price_per_replica_hour < 0.0 || !(self.slo_ms > 0.0) {
@@ -301,7 +363,11 @@ impl SimToml {
 /// its only column.
 fn read_samples(path: &Path) -> std::result::Result<Empirical, String> {
     let df = crate::trace::read_table(path).map_err(|e| format!("samples: {e}"))?;
-    let names: Vec<String> = df.get_column_names().iter().map(|c| c.to_string()).collect();
+    let names: Vec<String> = df
+        .get_column_names()
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
     let col = if names.iter().any(|c| c == "service_ms") {
         "service_ms".to_string()
     } else if names.len() == 1 {
@@ -349,8 +415,8 @@ mod tests {
             e.unwrap_err(),
             "`min_ms` does not apply to service_time = \"exponential\""
         );
-        let e = requests("service_time = 'uniform'\nmin_ms = 1\nmax_ms = 2\nmean_ms = 3")
-            .service(None);
+        let e =
+            requests("service_time = 'uniform'\nmin_ms = 1\nmax_ms = 2\nmean_ms = 3").service(None);
         assert!(e.unwrap_err().contains("`mean_ms` does not apply"));
         let h = requests("service_time = 'empirical'\nhistogram = [[100, 3], [400, 1]]")
             .service(None)
@@ -364,11 +430,7 @@ mod tests {
     fn samples_file_is_read_by_column() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("one.csv"), "ms\n100\n200\n300\n").unwrap();
-        std::fs::write(
-            dir.path().join("log.csv"),
-            "at_ms,service_ms\n0,10\n5,30\n",
-        )
-        .unwrap();
+        std::fs::write(dir.path().join("log.csv"), "at_ms,service_ms\n0,10\n5,30\n").unwrap();
         std::fs::write(dir.path().join("two.csv"), "a,b\n1,2\n").unwrap();
         std::fs::write(dir.path().join("bad.csv"), "ms\n100\n-3\n").unwrap();
         let read = |f: &str| {
@@ -377,7 +439,9 @@ mod tests {
         };
         assert_eq!(read("one.csv").unwrap().own_mean_ms(), Some(200.0));
         assert_eq!(read("log.csv").unwrap().own_mean_ms(), Some(20.0));
-        assert!(read("two.csv").unwrap_err().contains("no `service_ms` column (columns: a, b)"));
+        assert!(read("two.csv")
+            .unwrap_err()
+            .contains("no `service_ms` column (columns: a, b)"));
         assert!(read("bad.csv").unwrap_err().contains("row 2 of `ms`"));
         assert!(read("none.csv").unwrap_err().contains("file not found"));
     }

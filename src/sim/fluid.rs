@@ -4,6 +4,7 @@
 
 use super::cluster::{PoolEvent, ReplicaPool};
 use super::engine::EventQueue;
+use super::measure::Meter;
 use super::{RunInput, SimConfig, StepRecord, Timeline};
 use crate::policy::control::{ControlSettings, ControlStep, Reading};
 use crate::policy::{ForecastView, Observed, PodTimes, ScalingPolicy};
@@ -89,16 +90,19 @@ pub(crate) fn forecast_view<'a>(
 
 /// When a policy decides: every `interval_ms` from time 0 (its own interval, such as the
 /// HPA's sync period, else the simulation's), and the steps one decision governs.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) struct Schedule {
     pub interval_ms: u64,
     pub next_ms: u64,
     pub window_steps: usize,
     pub tick: u64,
+    /// How the decisions read demand, when it is measured ([`SimConfig::measurement`]).
+    pub meter: Option<Meter>,
 }
 
 impl Schedule {
-    pub fn new(cfg: &SimConfig, policy: &dyn ScalingPolicy) -> Schedule {
+    /// The schedule of a run over `input`'s demand.
+    pub fn new(cfg: &SimConfig, policy: &dyn ScalingPolicy, input: &RunInput<'_>) -> Schedule {
         let interval_ms = policy
             .decision_interval_ms()
             .unwrap_or(cfg.decision_interval_ms)
@@ -108,6 +112,9 @@ impl Schedule {
             next_ms: 0,
             window_steps: (interval_ms / cfg.step_ms.max(1)).max(1) as usize,
             tick: 0,
+            meter: cfg
+                .measurement
+                .map(|m| Meter::new(m, input.history, input.demand, cfg.step_ms, interval_ms)),
         }
     }
     /// Whether a decision falls at `t_ms`; if so it is counted.
@@ -150,7 +157,12 @@ pub(crate) fn reading<'a>(
         ready: pool.ready(),
         pending: pool.starting(),
         pods,
-        observed: since.observed(),
+        observed: since.observed().map(|mut o| {
+            if let Some(m) = &sched.meter {
+                o.demand_per_step = m.observe(t.ms());
+            }
+            o
+        }),
         metrics_missing: holds_for_missing_data(input.missing, s, since),
         forecast: forecast_view(input, s, sched.window_steps),
     }
@@ -279,7 +291,7 @@ fn decide(
 pub fn run(cfg: &SimConfig, input: RunInput<'_>, policy: &mut dyn ScalingPolicy) -> Timeline {
     let n = input.demand.len();
     let step = cfg.step_ms;
-    let mut sched = Schedule::new(cfg, policy);
+    let mut sched = Schedule::new(cfg, policy, &input);
     let mut control = ControlStep::new(policy, control_settings(cfg));
     let mut c = FluidCluster::new(cfg);
     let mut tl = Timeline::default();
@@ -371,6 +383,7 @@ mod tests {
         run(
             &cfg,
             RunInput {
+                history: &[],
                 missing: &[],
                 replay: None,
                 demand,
@@ -418,6 +431,7 @@ mod tests {
         let tl = run(
             &cfg,
             RunInput {
+                history: &[],
                 missing: &[],
                 replay: None,
                 demand: &demand,

@@ -472,7 +472,7 @@ pub fn run(
     let mut arrivals = arrivals(&input, step);
     let mut next_arrival = arrivals.next();
     let mut tl = Timeline::default();
-    let mut sched = Schedule::new(cfg, policy);
+    let mut sched = Schedule::new(cfg, policy, &input);
     let mut control = ControlStep::new(policy, control_settings(cfg));
     let mut interval = IntervalStats::default();
     let mut start = StepStart::default();

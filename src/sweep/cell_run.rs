@@ -29,6 +29,7 @@ pub fn run_cell(
             .expect("forecast computed for this cell")
     });
     let input = RunInput {
+        history: &p.workload.demand[..p.train],
         demand: &p.workload.demand[p.train..p.train + p.test],
         first_step: p.train,
         forecast,

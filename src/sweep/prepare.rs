@@ -19,6 +19,9 @@ use crate::workload::{generator, Workload};
 /// The scenario bound to its data.
 pub struct Prepared {
     pub workload: Workload,
+    /// What the forecasters fit and forecast when demand is measured
+    /// (`[simulation.measurement]`): the measured series; `None`: `workload` itself.
+    pub forecast_workload: Option<Workload>,
     pub gaps: Vec<Gap>,
     pub train: usize,
     pub test: usize,
@@ -85,6 +88,18 @@ pub fn prepare(sc: &Scenario) -> Result<Prepared> {
             }
         }
     }
+    // The forecasters are given what the controller would have recorded: one measured
+    // series, so the measurement cannot differ between variants.
+    let measurement = sims.first().and_then(|(c, _)| c.measurement);
+    if sims.iter().any(|(c, _)| c.measurement != measurement) {
+        return Err(err(
+            "[simulation.measurement] cannot be a sweep axis (the forecasters are given the one measured series): write one scenario file per setting and run them together".into(),
+        ));
+    }
+    let forecast_workload = measurement.map(|m| Workload {
+        demand: crate::sim::measure::measured_series(m, &workload.demand, step),
+        ..workload.clone()
+    });
     let services = sc
         .sims
         .iter()
@@ -109,7 +124,11 @@ pub fn prepare(sc: &Scenario) -> Result<Prepared> {
     let horizon = max_lead + max_window;
     let mut models = Vec::new();
     for (_, spec) in &sc.forecasters {
-        let f = spec.build(&workload, &sc.base_dir, train..train + test)?;
+        let f = spec.build(
+            forecast_workload.as_ref().unwrap_or(&workload),
+            &sc.base_dir,
+            train..train + test,
+        )?;
         if let Some(p) = spec.input_path(&sc.base_dir) {
             inputs.push(p);
         }
@@ -133,6 +152,7 @@ pub fn prepare(sc: &Scenario) -> Result<Prepared> {
         scale,
         horizons,
         workload,
+        forecast_workload,
         gaps,
         train,
         test,
@@ -150,7 +170,11 @@ pub fn prepare(sc: &Scenario) -> Result<Prepared> {
 impl Prepared {
     /// Computes, in parallel, the forecasts and accuracy of the forecasters marked in `needed`.
     pub fn forecast(&mut self, needed: &[bool]) -> Result<()> {
-        let observed = self.workload.observed();
+        let observed = self
+            .forecast_workload
+            .as_ref()
+            .unwrap_or(&self.workload)
+            .observed();
         let (y, step, train, test, scale, at) = (
             &observed,
             self.workload.step_ms,

@@ -227,23 +227,49 @@ mod tests {
             min_ms: 50.0,
             max_ms: 200.0,
         };
-        let w = check(&[(c.clone(), score)], &[spec("kind = 'hpa'")], &[0.5; 10], 1000);
+        let w = check(
+            &[(c.clone(), score)],
+            &[spec("kind = 'hpa'")],
+            &[0.5; 10],
+            1000,
+        );
         assert!(
-            w.iter().any(|m| m.contains("serves 32.000 requests per step per replica, 4.00x")
-                && m.contains("capacity_mismatch_factor (now 1.25)")),
+            w.iter().any(
+                |m| m.contains("serves 32.000 requests per step per replica, 4.00x")
+                    && m.contains("capacity_mismatch_factor (now 1.25)")
+            ),
             "{w:?}"
         );
         // A factor above the ratio silences it; so does a capacity that matches.
         c.requests.mismatch_factor = 5.0;
-        let w = check(&[(c.clone(), score)], &[spec("kind = 'hpa'")], &[0.5; 10], 1000);
-        assert!(!w.iter().any(|m| m.contains("capacity_mismatch_factor")), "{w:?}");
+        let w = check(
+            &[(c.clone(), score)],
+            &[spec("kind = 'hpa'")],
+            &[0.5; 10],
+            1000,
+        );
+        assert!(
+            !w.iter().any(|m| m.contains("capacity_mismatch_factor")),
+            "{w:?}"
+        );
         c.requests.mismatch_factor = 1.25;
         c.capacity_per_replica = 30.0;
         let w = check(&[(c, score)], &[spec("kind = 'hpa'")], &[0.5; 10], 1000);
-        assert!(!w.iter().any(|m| m.contains("capacity_mismatch_factor")), "{w:?}");
+        assert!(
+            !w.iter().any(|m| m.contains("capacity_mismatch_factor")),
+            "{w:?}"
+        );
         // With the mean derived from the capacity there is nothing to disagree with.
-        let w = check(&[requests(8.0, 10_000.0)], &[spec("kind = 'hpa'")], &[0.5; 10], 1000);
-        assert!(!w.iter().any(|m| m.contains("capacity_mismatch_factor")), "{w:?}");
+        let w = check(
+            &[requests(8.0, 10_000.0)],
+            &[spec("kind = 'hpa'")],
+            &[0.5; 10],
+            1000,
+        );
+        assert!(
+            !w.iter().any(|m| m.contains("capacity_mismatch_factor")),
+            "{w:?}"
+        );
     }
 
     #[test]

@@ -193,6 +193,7 @@ fn deviation_8_fifteen_second_syncs_inside_minute_steps() {
     let tl = fluid::run(
         &cfg,
         RunInput {
+            history: &[],
             missing: &[],
             replay: None,
             demand: &demand,

@@ -36,6 +36,7 @@ fn overload_fills_the_queue_and_drops_the_rest() {
     let (tl, r) = run(
         &cfg(10, ServiceTime::Deterministic),
         RunInput {
+            history: &[],
             missing: &[],
             replay: None,
             demand: &demand,
@@ -65,6 +66,7 @@ fn light_load_has_no_queueing_with_deterministic_service() {
     let (_, r) = run(
         &cfg(100, ServiceTime::Deterministic),
         RunInput {
+            history: &[],
             missing: &[],
             replay: None,
             demand: &demand,
@@ -88,6 +90,7 @@ fn same_seed_same_run_other_seed_differs() {
         run(
             &c,
             RunInput {
+                history: &[],
                 missing: &[],
                 replay: None,
                 demand: &demand,
@@ -110,6 +113,7 @@ fn light(c: &SimConfig, seed: u64) -> RequestStats {
     run(
         c,
         RunInput {
+            history: &[],
             missing: &[],
             replay: None,
             demand: &demand,
@@ -125,25 +129,48 @@ fn light(c: &SimConfig, seed: u64) -> RequestStats {
 #[test]
 fn uniform_service_is_the_replicas_own_whatever_the_sizing_capacity() {
     // The policies size with 60 requests a minute (1 s each); the replica takes 50–200 ms.
-    let mut c = cfg(100, ServiceTime::Uniform {
-        min_ms: 50.0,
-        max_ms: 200.0,
-    });
+    let mut c = cfg(
+        100,
+        ServiceTime::Uniform {
+            min_ms: 50.0,
+            max_ms: 200.0,
+        },
+    );
     let r = light(&c, 6);
     assert!(r.arrived > 2500);
     // Uniform(50, 200): p50 125, p99 198.5 (histogram resolution 1 ms).
-    assert!((r.latency_p50_ms - 125.0).abs() <= 4.0, "{}", r.latency_p50_ms);
-    assert!((r.latency_p99_ms - 198.5).abs() <= 2.0, "{}", r.latency_p99_ms);
-    assert!((r.latency_mean_ms - 125.0).abs() < 3.0, "{}", r.latency_mean_ms);
+    assert!(
+        (r.latency_p50_ms - 125.0).abs() <= 4.0,
+        "{}",
+        r.latency_p50_ms
+    );
+    assert!(
+        (r.latency_p99_ms - 198.5).abs() <= 2.0,
+        "{}",
+        r.latency_p99_ms
+    );
+    assert!(
+        (r.latency_mean_ms - 125.0).abs() < 3.0,
+        "{}",
+        r.latency_mean_ms
+    );
     // A mean_ms set for exponential service is the replica's too, not 1 s.
     c.requests.service = ServiceTime::Exponential;
     c.requests.mean_ms = Some(100.0);
     let r = light(&c, 6);
-    assert!((r.latency_mean_ms / 100.0 - 1.0).abs() < 0.06, "{}", r.latency_mean_ms);
+    assert!(
+        (r.latency_mean_ms / 100.0 - 1.0).abs() < 0.06,
+        "{}",
+        r.latency_mean_ms
+    );
     // Without it, the sizing capacity sets the mean: 60 per minute, 1 s.
     c.requests.mean_ms = None;
     let r = light(&c, 6);
-    assert!((r.latency_mean_ms / 1000.0 - 1.0).abs() < 0.06, "{}", r.latency_mean_ms);
+    assert!(
+        (r.latency_mean_ms / 1000.0 - 1.0).abs() < 0.06,
+        "{}",
+        r.latency_mean_ms
+    );
 }
 
 #[test]
@@ -155,6 +182,10 @@ fn empirical_service_resamples_its_table() {
     assert_eq!(r.latency_p50_ms, 100.0);
     assert_eq!(r.latency_p99_ms, 400.0);
     // Mean 175: 3/4 · 100 + 1/4 · 400, within sampling error of ~3,000 draws.
-    assert!((r.latency_mean_ms - 175.0).abs() < 10.0, "{}", r.latency_mean_ms);
+    assert!(
+        (r.latency_mean_ms - 175.0).abs() < 10.0,
+        "{}",
+        r.latency_mean_ms
+    );
     assert_eq!(c.mean_service_ms(), 175.0);
 }
