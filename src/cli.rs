@@ -1,5 +1,6 @@
 //! Command-line interface: argument definitions and the subcommands' glue.
 
+mod compare;
 mod forecast;
 mod gen_data;
 mod live;
@@ -57,8 +58,10 @@ pub enum Command {
     Image(live::ImageArgs),
     /// Write the Prometheus configuration that discovers a live configuration's replicas.
     PrometheusConfig(live::PromConfigArgs),
-    /// Simulate the trace a live run replayed and compare the replica timelines.
-    CompareLive(live::CompareArgs),
+    /// Simulate the trace a live run replayed and compare replicas, latency and errors.
+    CompareLive(compare::CompareArgs),
+    /// Fit the simulator's service time and measurement delay to a live run's logs.
+    Calibrate(compare::CalibrateArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -178,7 +181,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Load(a) => live::load(a),
         Command::Image(a) => live::image(a),
         Command::PrometheusConfig(a) => live::prometheus_config(a),
-        Command::CompareLive(a) => live::compare_live(a),
+        Command::CompareLive(a) => compare::compare_live(a),
+        Command::Calibrate(a) => compare::calibrate(a),
     }
 }
 

@@ -6,6 +6,7 @@
 //! the decisions themselves are the pure `policy` objects `sim sweep` uses.
 
 pub mod backend;
+pub mod calibrate;
 pub mod compare;
 pub mod config;
 pub mod controller;
@@ -14,6 +15,7 @@ pub mod exporter;
 pub mod forecast;
 pub mod prom;
 pub mod reconcile;
+pub mod request_log;
 
 use std::path::PathBuf;
 

@@ -49,6 +49,8 @@ pub struct RequestConfig {
     /// Warn when `capacity_per_replica` and what the replica serves differ by more than
     /// this factor either way.
     pub mismatch_factor: f64,
+    /// Keep every request's record in [`RequestStats::log`] (for `sim compare-live`).
+    pub record: bool,
 }
 
 impl Default for RequestConfig {
@@ -60,6 +62,7 @@ impl Default for RequestConfig {
             queue_limit: 10_000,
             slo_ms: 500.0,
             mismatch_factor: 1.25,
+            record: false,
         }
     }
 }
@@ -312,6 +315,20 @@ pub struct RequestStats {
     pub in_system_ms: f64,
     /// Simulated time until the last request left (ms).
     pub duration_ms: f64,
+    /// Every request in arrival order, when [`RequestConfig::record`] is set.
+    pub log: Vec<RequestRecord>,
+}
+
+/// One simulated request, as a live load generator would log it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RequestRecord {
+    pub at_ms: u64,
+    /// Arrival to departure; 0 when dropped.
+    pub latency_ms: u64,
+    /// Time it held a slot; 0 when dropped.
+    pub service_ms: u64,
+    /// False: dropped at a full queue (a live replica's 503).
+    pub served: bool,
 }
 
 /// The outcome of one run.

@@ -1,5 +1,5 @@
-//! `sim serve`, `sim live`, `sim load`, `sim image`, `sim prometheus-config` and
-//! `sim compare-live`: the live mode's commands.
+//! `sim serve`, `sim live`, `sim load`, `sim image` and `sim prometheus-config`: the
+//! live mode's commands (`sim compare-live` and `sim calibrate` are in `compare`).
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -11,7 +11,7 @@ use crate::live::config::LiveConfig;
 use crate::service::service_time::ServiceTimeDist;
 use crate::trace::write::atomic_write;
 
-fn runtime() -> Result<tokio::runtime::Runtime> {
+pub(super) fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -151,7 +151,7 @@ pub struct LoadArgs {
     pub timeout_s: f64,
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Per-request record (CSV: at_ms, latency_ms, status, port, attempts).
+    /// Per-request record (CSV: at_ms, latency_ms, status, port, attempts, service_ms).
     #[arg(long)]
     pub out: Option<PathBuf>,
 }
@@ -187,17 +187,7 @@ pub fn load(a: LoadArgs) -> Result<()> {
         Duration::from_secs_f64(a.timeout_s),
     ))?;
     if let Some(path) = &a.out {
-        atomic_write(path, |f| {
-            writeln!(f, "at_ms,latency_ms,status,port,attempts")?;
-            for o in &outcomes {
-                writeln!(
-                    f,
-                    "{:.3},{:.3},{},{},{}",
-                    o.at_ms, o.latency_ms, o.status, o.port, o.attempts
-                )?;
-            }
-            Ok(())
-        })?;
+        crate::live::request_log::write(path, &outcomes)?;
     }
     let s = crate::service::load::summarize(&outcomes);
     println!(
@@ -249,76 +239,4 @@ pub fn prometheus_config(a: PromConfigArgs) -> Result<()> {
         None => print!("{text}"),
     }
     Ok(())
-}
-
-#[derive(Debug, clap::Args)]
-pub struct CompareArgs {
-    /// The live configuration of the run.
-    #[arg(long)]
-    pub config: PathBuf,
-    /// Its decision log (CSV or Parquet).
-    #[arg(long)]
-    pub decisions: PathBuf,
-    /// The trace `sim load` replayed, with the same --speedup and --scale.
-    #[arg(long)]
-    pub trace: PathBuf,
-    #[arg(long, default_value_t = 1.0)]
-    pub speedup: f64,
-    #[arg(long, default_value_t = 1.0)]
-    pub scale: f64,
-    /// Start-up delay of a replica, seconds (measured: about 1 s here).
-    #[arg(long, default_value_t = 1.0)]
-    pub startup_delay_s: f64,
-    /// Folder for comparison.json and comparison.csv.
-    #[arg(long)]
-    pub out: PathBuf,
-}
-
-pub fn compare_live(a: CompareArgs) -> Result<()> {
-    let cfg = LiveConfig::load(&a.config)?;
-    let w = crate::trace::load(&crate::trace::TraceSpec::for_path(&a.trace), "trace")?.workload;
-    let step_s = w.step_ms as f64 / 1000.0 / a.speedup;
-    if (step_s - cfg.controller.interval_s).abs() > 1e-6 {
-        bail!(
-            "the trace's step / speedup is {step_s} s but controller.interval_s is {} s: they must match to compare decision by decision",
-            cfg.controller.interval_s
-        );
-    }
-    let demand: Vec<f64> = w.demand.iter().map(|d| d * a.scale).collect();
-    let sim =
-        crate::live::compare::simulate_live(&cfg, &demand, (a.startup_delay_s * 1000.0) as u64)?;
-    let live = read_desired(&a.decisions)?;
-    let c = crate::live::compare::compare(
-        &live.0,
-        &sim.desired,
-        cfg.initial_replicas(),
-        cfg.controller.interval_s,
-    );
-    std::fs::create_dir_all(&a.out)
-        .with_context(|| format!("cannot create {}", a.out.display()))?;
-    let json = serde_json::to_string_pretty(&c)?;
-    atomic_write(&a.out.join("comparison.json"), |f| {
-        f.write_all(json.as_bytes())
-    })?;
-    atomic_write(&a.out.join("comparison.csv"), |f| {
-        writeln!(
-            f,
-            "decision,trace_demand,live_demand,sim_desired,live_desired"
-        )?;
-        let rows = demand.iter().zip(&live.1).zip(&sim.desired).zip(&live.0);
-        for (i, (((d, ld), sd), lr)) in rows.take(c.decisions_compared).enumerate() {
-            writeln!(f, "{i},{d},{ld},{sd},{lr}")?;
-        }
-        Ok(())
-    })?;
-    println!("{json}");
-    Ok(())
-}
-
-/// `desired` and `demand` columns of a decision log.
-fn read_desired(path: &std::path::Path) -> Result<(Vec<u32>, Vec<f64>)> {
-    let df = crate::trace::read_table(path)?;
-    let col = |name: &str| crate::report::data::f64_column(&df, path, name);
-    let desired = col("desired")?.iter().map(|&d| d as u32).collect();
-    Ok((desired, col("demand")?))
 }

@@ -336,6 +336,7 @@ impl SimToml {
                 queue_limit: self.requests.queue_limit,
                 slo_ms: self.slo_ms,
                 mismatch_factor: self.requests.capacity_mismatch_factor,
+                record: false,
             },
             measurement: self
                 .measurement

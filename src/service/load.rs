@@ -46,6 +46,8 @@ pub struct Outcome {
     pub status: u16,
     pub port: u16,
     pub attempts: u8,
+    /// The replica's own service time (its reply's `service_ms`); NaN when it gave none.
+    pub service_ms: f64,
 }
 
 /// Where requests go.
@@ -164,13 +166,15 @@ async fn send(http: &reqwest::Client, pool: &Pool, at: f64) -> Outcome {
         match resp {
             Ok(r) => {
                 let status = r.status().as_u16();
-                let _ = r.bytes().await;
+                let body = r.bytes().await.unwrap_or_default();
+                let latency_ms = t0.elapsed().as_secs_f64() * 1000.0;
                 return Outcome {
                     at_ms: at,
-                    latency_ms: t0.elapsed().as_secs_f64() * 1000.0,
+                    latency_ms,
                     status,
                     port,
                     attempts: attempt + 1,
+                    service_ms: service_ms(&body),
                 };
             }
             Err(e) if e.is_connect() || e.is_request() => last_port = port,
@@ -186,11 +190,20 @@ async fn send(http: &reqwest::Client, pool: &Pool, at: f64) -> Outcome {
         status: 0,
         port: last_port,
         attempts: 3,
+        service_ms: f64::NAN,
     }
 }
 
+/// The `service_ms` a `sim serve` reply carries (NaN for any other body).
+fn service_ms(body: &[u8]) -> f64 {
+    serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| v.get("service_ms")?.as_f64())
+        .unwrap_or(f64::NAN)
+}
+
 /// Counts and latency percentiles of a run.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct LoadSummary {
     pub requests: usize,
     pub ok: usize,
@@ -305,6 +318,7 @@ mod tests {
             status,
             port: 1,
             attempts: 1,
+            service_ms: f64::NAN,
         };
         let s = summarize(&[o(200, 10.0), o(200, 20.0), o(503, 1.0), o(0, 1.0)]);
         assert_eq!((s.requests, s.ok, s.rejected, s.failed), (4, 2, 1, 1));

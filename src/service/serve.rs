@@ -302,7 +302,11 @@ async fn predict(State(st): State<Arc<AppState>>, headers: HeaderMap, body: Body
         let mut rng = st.rng.lock().unwrap_or_else(|e| e.into_inner());
         st.cfg.service_time.sample_ms(&mut *rng)
     };
+    let served_from = Instant::now();
     tokio::time::sleep(Duration::from_secs_f64(service / 1000.0)).await;
+    // What the request really held its slot for (the timer may overshoot the draw):
+    // what `sim calibrate` fits.
+    let held_ms = served_from.elapsed().as_secs_f64() * 1000.0;
     drop(permit);
     let elapsed = start.elapsed().as_secs_f64();
     st.metrics.duration.observe(elapsed);
@@ -317,7 +321,7 @@ async fn predict(State(st): State<Arc<AppState>>, headers: HeaderMap, body: Body
         serde_json::json!({
             "prediction": rand::rng().random::<f64>(),
             "inputs": n,
-            "service_ms": service,
+            "service_ms": held_ms,
             "port": st.cfg.addr.port(),
         }),
     )

@@ -15,7 +15,7 @@ use draws::{Arrivals, Service, Source, DRAW};
 use super::cluster::{PoolEvent, ReplicaPool, ScaleChange};
 use super::engine::EventQueue;
 use super::fluid::{control_settings, forecast_point, reading, IntervalStats, Part, Schedule};
-use super::{RequestStats, RunInput, SimConfig, StepRecord, Timeline};
+use super::{RequestRecord, RequestStats, RunInput, SimConfig, StepRecord, Timeline};
 use crate::policy::control::ControlStep;
 use crate::policy::{PodTimes, ScalingPolicy};
 use crate::rng::{stream_rng, Stream};
@@ -24,7 +24,12 @@ use crate::time::SimTime;
 #[derive(Debug, Clone, Copy)]
 enum Ev {
     Pool(PoolEvent),
-    Departure { replica: u32, arrived: u64 },
+    /// `service`: ms it holds the slot (u32 keeps the event as small as before).
+    Departure {
+        replica: u32,
+        service: u32,
+        arrived: u64,
+    },
 }
 
 const READY: u8 = 1;
@@ -118,16 +123,16 @@ impl Sim<'_> {
         }
         self.busy[id as usize] += 1;
         self.busy_total += 1;
-        let done = now
-            + if svc == DRAW {
-                self.service.draw()
-            } else {
-                svc
-            };
+        let svc = if svc == DRAW {
+            self.service.draw()
+        } else {
+            svc
+        };
         self.q.push(
-            SimTime(done),
+            SimTime(now + svc),
             Ev::Departure {
                 replica: id,
+                service: svc.min(u32::MAX as u64) as u32,
                 arrived,
             },
         );
@@ -160,14 +165,34 @@ impl Sim<'_> {
         } else {
             self.stats.dropped += scored as u64;
             self.step_dropped += 1;
+            if self.cfg.requests.record {
+                self.stats.log.push(RequestRecord {
+                    at_ms: now,
+                    latency_ms: 0,
+                    service_ms: 0,
+                    served: false,
+                });
+            }
         }
     }
 
     fn handle(&mut self, now: u64, ev: Ev) {
         self.stats.events += 1;
         match ev {
-            Ev::Departure { replica, arrived } => {
+            Ev::Departure {
+                replica,
+                service,
+                arrived,
+            } => {
                 let lat = now - arrived;
+                if self.cfg.requests.record {
+                    self.stats.log.push(RequestRecord {
+                        at_ms: arrived,
+                        latency_ms: lat,
+                        service_ms: service as u64,
+                        served: true,
+                    });
+                }
                 self.busy[replica as usize] -= 1;
                 self.busy_total -= 1;
                 self.step_served += 1;
@@ -432,6 +457,8 @@ impl<'a> Sim<'a> {
             *last += self.step_served as f64;
         }
         self.stats.duration_ms = self.last as f64;
+        // Pushed as they left; ties of one millisecond stay in that order.
+        self.stats.log.sort_by_key(|r| r.at_ms);
         let st = &mut self.stats;
         if st.served > 0 {
             st.latency_mean_ms = self.latency_sum / st.served as f64;
