@@ -50,6 +50,24 @@ fn bursty() -> String {
     csv
 }
 
+const TRACE: [&str; 6] = ["--trace", "trace.csv", "--speedup", "4", "--seed", "7"];
+
+/// `sim compare-live` of the truth's logs with `extra` settings, into `out`: its comparison.
+fn against_truth(p: &Path, extra: &[&str], out: &str) -> serde_json::Value {
+    let mut a = vec!["compare-live", "--config", "live.toml", "--out", out];
+    a.extend([
+        "--decisions",
+        "truth/sim_decisions.parquet",
+        "--requests",
+        "truth/sim_requests.csv",
+    ]);
+    a.extend(extra);
+    a.extend(TRACE);
+    run(&a, p);
+    let text = std::fs::read_to_string(p.join(out).join("comparison.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
 #[test]
 fn calibrating_from_a_simulated_run_recovers_its_settings() {
     let d = tempfile::tempdir().unwrap();
@@ -62,7 +80,6 @@ fn calibrating_from_a_simulated_run_recovers_its_settings() {
         "truth.toml",
         "[simulation]\n[simulation.requests]\nservice_time = \"uniform\"\nmin_ms = 70\nmax_ms = 160\nconcurrency = 4\nqueue_limit = 256\n[simulation.measurement]\nscrape_interval_s = 5\nscrape_offset_s = 2\ndelay_s = 3\n",
     );
-    let trace = ["--trace", "trace.csv", "--speedup", "4", "--seed", "7"];
     let mut a = vec![
         "compare-live",
         "--config",
@@ -72,7 +89,7 @@ fn calibrating_from_a_simulated_run_recovers_its_settings() {
         "--out",
         "truth",
     ];
-    a.extend(trace);
+    a.extend(TRACE);
     run(&a, p);
     run(
         &[
@@ -109,24 +126,7 @@ fn calibrating_from_a_simulated_run_recovers_its_settings() {
     assert!(m["rmse_exact"].as_f64().unwrap() > 10.0, "{cal:#}");
     // The fitted settings make the same decisions on the same requests, with latency
     // within a few per cent ...
-    let mut a = vec![
-        "compare-live",
-        "--config",
-        "live.toml",
-        "--calibration",
-        "fitted.toml",
-        "--decisions",
-        "truth/sim_decisions.parquet",
-        "--requests",
-        "truth/sim_requests.csv",
-        "--out",
-        "check",
-    ];
-    a.extend(trace);
-    run(&a, p);
-    let c: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(p.join("check/comparison.json")).unwrap())
-            .unwrap();
+    let c = against_truth(p, &["--calibration", "fitted.toml"], "check");
     assert_eq!(c["identical_decisions"], c["decisions_compared"], "{c:#}");
     assert_eq!(c["decisions_compared"], 40);
     for q in ["p50_ratio", "p95_ratio", "p99_ratio"] {
@@ -134,23 +134,7 @@ fn calibrating_from_a_simulated_run_recovers_its_settings() {
         assert!((r - 1.0).abs() < 0.05, "{q} {r}: {c:#}");
     }
     // ... which the live file's own settings, read exactly, do not.
-    let mut a = vec![
-        "compare-live",
-        "--config",
-        "live.toml",
-        "--exact-readings",
-        "--decisions",
-        "truth/sim_decisions.parquet",
-        "--requests",
-        "truth/sim_requests.csv",
-        "--out",
-        "naive",
-    ];
-    a.extend(trace);
-    run(&a, p);
-    let c: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(p.join("naive/comparison.json")).unwrap())
-            .unwrap();
+    let c = against_truth(p, &["--exact-readings"], "naive");
     assert!(
         c["identical_decisions"].as_u64() < c["decisions_compared"].as_u64(),
         "{c:#}"

@@ -33,10 +33,14 @@ fn a_measured_reading_lags_the_trace_and_a_sweep_axis_of_it_is_refused() {
     // One-minute steps: 10 quiet, then a step to 100, 300, 100, 100 ...
     let mut csv = String::from("timestamp,requests\n");
     let demand: Vec<f64> = (0..30)
-        .map(|i| match i {
-            0..10 => 10.0,
-            11 => 300.0,
-            _ => 100.0,
+        .map(|i| {
+            if i < 10 {
+                10.0
+            } else if i == 11 {
+                300.0
+            } else {
+                100.0
+            }
         })
         .collect();
     for (i, v) in demand.iter().enumerate() {

@@ -217,11 +217,11 @@ pub fn compare_live(a: CompareArgs) -> Result<()> {
             write!(f, ",live_requests,live_p50_ms,live_p95_ms,live_p99_ms,live_errors,sim_requests,sim_p50_ms,sim_p95_ms,sim_p99_ms,sim_dropped")?;
         }
         writeln!(f)?;
-        for i in 0..c.decisions_compared {
+        for (i, d) in trace_demand.iter().take(c.decisions_compared).enumerate() {
             write!(
                 f,
-                "{i},{},{},{},{},{}",
-                trace_demand[i], live.1[i], sim.readings[i], sim.timeline.desired[i], live.0[i]
+                "{i},{d},{},{},{},{}",
+                live.1[i], sim.readings[i], sim.timeline.desired[i], live.0[i]
             )?;
             if let Some(l) = &lat {
                 let (lv, sv) = &l.per_interval[i];
@@ -324,9 +324,24 @@ fn calibration_toml(
     m: &MeasurementFit,
     requests: usize,
 ) -> String {
+    let closest = s.fits.iter().min_by(|p, q| p.ks.total_cmp(&q.ks));
+    let verdict = match (s.chosen, closest) {
+        ("empirical", Some(c)) => format!(
+            "empirical, the samples themselves (the closest family, {}, is {:.4} away; the 5 % critical distance is {:.4})",
+            c.family, c.ks, s.ks_critical
+        ),
+        (family, _) => format!(
+            "{family} (KS distance {:.4}; the 5 % critical distance is {:.4})",
+            s.fits
+                .iter()
+                .find(|f| f.family == family)
+                .map_or(0.0, |f| f.ks),
+            s.ks_critical
+        ),
+    };
     let mut t = format!(
         "# Written by `sim calibrate` from {} ({requests} requests, {} {} samples) and {}\n\
-         # ({} decisions). Service time: {} (KS distance {:.4}; 5 % critical {:.4}).\n\
+         # ({} decisions). Service time: {verdict}.\n\
          # Measurement: RMSE {:.2} requests per interval, {:.2} reading each interval exactly.\n\
          # `sim compare-live --calibration` reads it; paste it into a scenario to sweep with it.\n\
          [simulation]\nfidelity = \"requests\"\n\n[simulation.requests]\nservice_time = \"{}\"\n",
@@ -335,12 +350,6 @@ fn calibration_toml(
         s.source,
         a.decisions.display(),
         m.decisions,
-        s.chosen,
-        s.fits
-            .iter()
-            .find(|f| f.family == s.chosen)
-            .map_or(0.0, |f| f.ks),
-        s.ks_critical,
         m.rmse,
         m.rmse_exact,
         s.chosen,

@@ -22,6 +22,23 @@ fn cfg(queue_limit: usize, service: ServiceTime) -> SimConfig {
     }
 }
 
+/// Runs `demand` with one static replica.
+fn on_one_replica(c: &SimConfig, demand: &[f64], seed: u64) -> (Timeline, RequestStats) {
+    run(
+        c,
+        RunInput {
+            history: &[],
+            missing: &[],
+            replay: None,
+            demand,
+            first_step: 0,
+            forecast: None,
+            seed,
+        },
+        static1().as_mut(),
+    )
+}
+
 fn static1() -> Box<dyn ScalingPolicy> {
     PolicySpec::of(crate::policy::spec::PolicyParams::Static(
         crate::policy::spec::StaticParams { replicas: Some(1) },
@@ -33,19 +50,7 @@ fn static1() -> Box<dyn ScalingPolicy> {
 fn overload_fills_the_queue_and_drops_the_rest() {
     // Twice the capacity for 30 minutes with room for 10 waiting requests.
     let demand = vec![120.0; 30];
-    let (tl, r) = run(
-        &cfg(10, ServiceTime::Deterministic),
-        RunInput {
-            history: &[],
-            missing: &[],
-            replay: None,
-            demand: &demand,
-            first_step: 0,
-            forecast: None,
-            seed: 4,
-        },
-        static1().as_mut(),
-    );
+    let (tl, r) = on_one_replica(&cfg(10, ServiceTime::Deterministic), &demand, 4);
     assert_eq!(r.served + r.dropped, r.arrived);
     let drop_share = r.dropped as f64 / r.arrived as f64;
     assert!((drop_share - 0.5).abs() < 0.05, "{drop_share}");
@@ -63,19 +68,7 @@ fn overload_fills_the_queue_and_drops_the_rest() {
 fn light_load_has_no_queueing_with_deterministic_service() {
     // One request per minute on a 1 s service: queueing is rare.
     let demand = vec![1.0; 600];
-    let (_, r) = run(
-        &cfg(100, ServiceTime::Deterministic),
-        RunInput {
-            history: &[],
-            missing: &[],
-            replay: None,
-            demand: &demand,
-            first_step: 0,
-            forecast: None,
-            seed: 5,
-        },
-        static1().as_mut(),
-    );
+    let (_, r) = on_one_replica(&cfg(100, ServiceTime::Deterministic), &demand, 5);
     assert!(r.arrived > 500);
     // With Poisson arrivals a request waits with probability ρ = 1/60 (M/D/1).
     assert!(r.waited < r.arrived / 25, "{} of {}", r.waited, r.arrived);
@@ -86,21 +79,7 @@ fn light_load_has_no_queueing_with_deterministic_service() {
 fn same_seed_same_run_other_seed_differs() {
     let demand = vec![50.0; 60];
     let c = cfg(100, ServiceTime::Lognormal { cv: 1.0 });
-    let go = |seed| {
-        run(
-            &c,
-            RunInput {
-                history: &[],
-                missing: &[],
-                replay: None,
-                demand: &demand,
-                first_step: 0,
-                forecast: None,
-                seed,
-            },
-            static1().as_mut(),
-        )
-    };
+    let go = |seed| on_one_replica(&c, &demand, seed);
     let (a, b, other) = (go(1), go(1), go(2));
     // Debug text compares NaN forecasts as equal, unlike `==`.
     assert_eq!(format!("{a:?}"), format!("{b:?}"));
@@ -110,20 +89,7 @@ fn same_seed_same_run_other_seed_differs() {
 fn light(c: &SimConfig, seed: u64) -> RequestStats {
     // One request a minute: no queueing, so latency is the service time.
     let demand = vec![1.0; 3000];
-    run(
-        c,
-        RunInput {
-            history: &[],
-            missing: &[],
-            replay: None,
-            demand: &demand,
-            first_step: 0,
-            forecast: None,
-            seed,
-        },
-        static1().as_mut(),
-    )
-    .1
+    on_one_replica(c, &demand, seed).1
 }
 
 #[test]
