@@ -2,6 +2,7 @@
 //! (rayon), rows checkpointed in chunks so that `--resume` finishes an interrupted run,
 //! and the finished folder swapped into `reports/<scenario>/` only when complete.
 
+pub mod attribution;
 pub mod cell_run;
 pub mod cells;
 pub mod manifest;
@@ -363,6 +364,10 @@ fn finish(
         let _ = std::fs::remove_dir(work.join("timelines"));
     }
     outputs::csv_to_parquet(&csv_path, &work.join("metrics_summary.parquet"))?;
+    // A shard holds only some cells: the merge attributes the whole sweep.
+    if opts.shard.is_none() {
+        attribution::write(work)?;
+    }
     let acc_params = outputs::accuracy_params(sc);
     let acc_rows: Vec<_> = sc
         .forecasters

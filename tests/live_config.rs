@@ -159,6 +159,10 @@ fn bad_configurations_name_the_problem() {
         "{ok_service}{ctl}{ok_policy}[forecaster]\nkind = \"file\"\npath = \"f.csv\"\n"
     ));
     assert!(e.contains("cannot run live"), "{e}");
+    let e = refused(&format!(
+        "{ok_service}{ctl}{ok_policy}[forecaster]\nkind = \"oracle\"\n"
+    ));
+    assert!(e.contains("kind 'oracle' knows the future"), "{e}");
     let e = refused(&format!("{ok_service}{ctl}{ok_policy}[typo]\n"));
     assert!(e.contains("malformed live configuration"), "{e}");
     let e = refused(&format!(

@@ -359,6 +359,9 @@ impl LiveConfig {
             if f.kind() == ForecasterKind::File {
                 bail!("forecaster: kind 'file' reads a fixed forecast and cannot run live; use a model kind");
             }
+            if f.kind() == ForecasterKind::Oracle {
+                bail!("forecaster: kind 'oracle' knows the future, which a live run does not; it is a bound for sweeps: use a model kind");
+            }
         }
         Ok(())
     }

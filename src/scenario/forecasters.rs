@@ -29,6 +29,8 @@ pub enum ForecasterKind {
     RandomForest,
     /// Needs the `lstm` build feature (libtorch).
     Lstm,
+    /// Perfect foresight (a bound; refused live).
+    Oracle,
 }
 
 /// The keys every forecaster takes.
@@ -131,6 +133,14 @@ impl ForecasterSpec {
     /// Checks values against their ranges (keys were checked against the kind when read).
     /// A Prophet `model_file` is refused here: sweeps fit Prophet; `sim live` reads it.
     pub fn validate(&self) -> std::result::Result<(), String> {
+        let label = self.display_name();
+        if self.kind() == ForecasterKind::Oracle
+            && !label.starts_with(crate::sweep::attribution::ORACLE)
+        {
+            return Err(format!(
+                "forecaster '{label}' of kind oracle must have a name starting with 'oracle', so that its rows read as the perfect-foresight bound they are"
+            ));
+        }
         match &self.params {
             ForecasterParams::File(f) => {
                 if f.path.is_none() {
@@ -227,6 +237,19 @@ impl ForecasterSpec {
             }
             ForecasterParams::Lstm(_) => lstm_forecaster(self, &name, w, base, window.start)?,
             ForecasterParams::Prophet(_) => Arc::new(self.prophet_forecaster(w, name)?),
+            // The trace's future as a forecast file, with no spread.
+            ForecasterParams::Oracle(_) => Arc::new(FileForecaster {
+                name,
+                data: Arc::new(crate::forecast::file::ExternalForecast {
+                    yhat: w.demand.clone(),
+                    quantiles: Some(
+                        w.demand
+                            .iter()
+                            .flat_map(|&d| [d; crate::forecast::QUANTILES.len()])
+                            .collect(),
+                    ),
+                }),
+            }),
             ForecasterParams::File(f) => {
                 let path = base.join(f.path.as_ref().expect("validated"));
                 let data = crate::trace::forecast_file::load(

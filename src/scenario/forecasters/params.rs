@@ -20,7 +20,15 @@ pub enum ForecasterParams {
     Ridge(RidgeParams),
     RandomForest(RandomForestParams),
     Lstm(LstmParams),
+    Oracle(OracleParams),
 }
+
+/// `oracle`: perfect foresight — every forecast is the trace's own future, every quantile
+/// equal to it. A bound to measure forecasters against, not a forecaster: `sim live`
+/// refuses it. Under `[simulation.measurement]` it foresees the recorded series.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct OracleParams {}
 
 /// `naive`: the last observation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -146,6 +154,7 @@ impl ForecasterParams {
             ForecasterKind::Ridge => P::Ridge(RidgeParams::default()),
             ForecasterKind::RandomForest => P::RandomForest(RandomForestParams::default()),
             ForecasterKind::Lstm => P::Lstm(LstmParams::default()),
+            ForecasterKind::Oracle => P::Oracle(OracleParams::default()),
         }
     }
 
@@ -161,6 +170,7 @@ impl ForecasterParams {
             P::Ridge(_) => ForecasterKind::Ridge,
             P::RandomForest(_) => ForecasterKind::RandomForest,
             P::Lstm(_) => ForecasterKind::Lstm,
+            P::Oracle(_) => ForecasterKind::Oracle,
         }
     }
 
@@ -177,6 +187,7 @@ impl ForecasterParams {
             ForecasterKind::Ridge => keys_of::<RidgeParams>(),
             ForecasterKind::RandomForest => keys_of::<RandomForestParams>(),
             ForecasterKind::Lstm => keys_of::<LstmParams>(),
+            ForecasterKind::Oracle => keys_of::<OracleParams>(),
         }
     }
 }
