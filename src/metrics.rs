@@ -31,6 +31,9 @@ pub struct RunMetrics {
     pub cost_replica_hours: f64,
     /// `cost_replica_hours` × price per replica-hour.
     pub cost_money: f64,
+    /// Cost above the optimal schedule's ([`crate::sim::optimal`]), % of it; empty when
+    /// the sweep did not compute the bound.
+    pub regret_cost_pct: f64,
     pub mean_replicas: f64,
     pub peak_replicas: u32,
     /// Requests not served (fluid: demand above capacity; requests: dropped at the queue limit).
@@ -156,6 +159,7 @@ pub fn score(out: &RunOutput, sim: &SimConfig, sc: &ScoreConfig) -> RunMetrics {
         cost_index: tl.ready.iter().map(|&r| r as f64).sum(),
         cost_replica_hours: hours,
         cost_money: hours * sc.price_per_replica_hour,
+        regret_cost_pct: f64::NAN,
         mean_replicas: tl.ready.iter().map(|&r| r as f64).sum::<f64>() / n.max(1) as f64,
         peak_replicas: tl.ready.iter().copied().max().unwrap_or(0),
         unserved_requests: unserved,

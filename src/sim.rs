@@ -8,6 +8,7 @@ pub mod engine;
 pub mod fluid;
 pub mod load_model;
 pub mod measure;
+pub mod optimal;
 pub mod requests;
 pub mod service_time;
 pub mod theory;

@@ -472,7 +472,7 @@ mod cli {
                     "--horizon",
                     "10",
                 ],
-                "unknown variant `oracle`",
+                "`oracle` knows the future",
             ),
             (
                 vec![

@@ -13,7 +13,8 @@ use crate::workload::Workload;
 #[derive(Debug, clap::Args)]
 pub struct ForecastArgs {
     /// Forecaster kind: naive, seasonal_naive, moving_average, holt_winters, prophet, ridge,
-    /// random_forest, lstm (a build with the `lstm` feature) or file.
+    /// random_forest, lstm (a build with the `lstm` feature); file and oracle are for
+    /// scenarios only.
     #[arg(long)]
     pub model: String,
     /// Trace file (CSV or Parquet).
@@ -184,6 +185,9 @@ fn forecaster_spec(a: &ForecastArgs) -> Result<ForecasterSpec> {
         .map_err(|m| anyhow::anyhow!("forecaster settings: {m}"))?;
     if fspec.kind() == ForecasterKind::File {
         bail!("`file` forecasts are read, not fitted: use them in a scenario");
+    }
+    if fspec.kind() == ForecasterKind::Oracle {
+        bail!("`oracle` knows the future (it is a perfect-foresight bound for sweeps): it cannot forecast beyond the trace; use a model kind");
     }
     Ok(fspec)
 }

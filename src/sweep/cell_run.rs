@@ -43,7 +43,9 @@ pub fn run_cell(
         replay: replay(p, cell.sim, sim),
     };
     let out = simulate(sim, input, policy.as_mut());
-    let m = metrics::score(&out, sim, score_cfg);
+    let mut m = metrics::score(&out, sim, score_cfg);
+    let best = p.optimal[cell.sim].replica_hours();
+    m.regret_cost_pct = 100.0 * (m.cost_replica_hours / best - 1.0);
     if let Some(dir) = tl_dir {
         outputs::write_timeline(
             &dir.join(timeline_name(cell.index)),

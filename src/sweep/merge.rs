@@ -154,7 +154,7 @@ fn assemble(dirs: &[PathBuf], infos: &[ShardInfo], tmp: &Path) -> Result<()> {
         b.flush()
     })?;
     outputs::csv_to_parquet(&csv, &tmp.join("metrics_summary.parquet"))?;
-    super::attribution::write(&tmp)?;
+    super::attribution::write(tmp)?;
     atomic_write(&tmp.join("forecast_accuracy.csv"), |f| {
         if let Some(h) = &acc_header {
             writeln!(f, "{h}")?;

@@ -27,6 +27,8 @@ pub struct Prepared {
     pub test: usize,
     pub horizon: usize,
     pub sims: Vec<(SimConfig, ScoreConfig)>,
+    /// Per simulation variant: the optimal schedule's bound over the test window.
+    pub optimal: Vec<crate::sim::optimal::OptimalBound>,
     /// Per simulation variant: each logged request's service time, when its sizes set it.
     pub services: Vec<Option<Vec<u64>>>,
     /// Forecasts per forecaster variant; `None` where this run does not need one.
@@ -144,6 +146,10 @@ pub fn prepare(sc: &Scenario) -> Result<Prepared> {
         tracing::warn!("{}: {w}", sc.path.display());
     }
     let scale = Scale::from_training(&workload.demand[..train]);
+    let optimal = sims
+        .iter()
+        .map(|(c, _)| crate::sim::optimal::optimal_bound(c, &workload.demand[train..train + test]))
+        .collect();
     let horizons = Horizons {
         lead: max_lead,
         window: max_window,
@@ -157,6 +163,7 @@ pub fn prepare(sc: &Scenario) -> Result<Prepared> {
         train,
         test,
         horizon,
+        optimal,
         sims,
         services,
         forecasts: vec![None; n],
