@@ -1,8 +1,9 @@
 //! The Slurm recipe (deploy/slurm) on a real one-node Slurm cluster (#17): a job array and
 //! its merge give the folder one `sim sweep` gives, byte for byte; a cancelled task cancels
 //! the merge instead of leaving it pending forever, and re-running the task with
-//! `submit.sh --tasks` completes the same output; a missing shard fails the merge naming
-//! it. The cluster is started by scripts/slurm-cluster.sh and stopped again. Skipped (with
+//! `submit.sh --tasks` completes the same output; a task requeued while it runs resumes
+//! and the merge waits for it, with the same output; a missing shard fails the merge
+//! naming it. The cluster is started by scripts/slurm-cluster.sh and stopped again. Skipped (with
 //! a message) where Slurm is not installed or the test is not root, unless
 //! SCALESIM_REQUIRE_SLURM=1 (CI), where that is a failure.
 
@@ -220,6 +221,57 @@ fn the_slurm_recipe_shards_merges_recovers_and_refuses_like_one_run() {
         logs.contains("shard 3 of 3 (array task 2)"),
         "the merge's log does not name the shard: {logs}"
     );
+
+    // 4. A task requeued while it runs (`scontrol requeue`, as a node failure or a
+    //    preemption does): it starts again, resumes from its checkpoints, and the merge
+    //    waits for it and gives the same folder. A heavier sweep, so that the task is
+    //    caught running.
+    let heavy = write(
+        d.path(),
+        "heavy.toml",
+        &SCENARIO
+            .replace("slurm_grid", "slurm_heavy")
+            .replace("days = 3", "days = 20")
+            .replace("[simulation]\n", "[simulation]\nfidelity = \"requests\"\n"),
+    );
+    sweep(&heavy, d.path().join("single")).success();
+    let out3 = d.path().join("out3");
+    let ids = cluster.submit(&[], &heavy, 3, &out3);
+    let task = format!("{}_1", ids[0]);
+    let t0 = Instant::now();
+    while !cluster.state(&task).starts_with("RUNNING") {
+        assert!(t0.elapsed() < Duration::from_secs(120), "task 1 never ran");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(1500));
+    let requeued = cluster
+        .cmd("scontrol")
+        .args(["requeue", &task])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&requeued.stderr).to_string();
+    if requeued.status.success() {
+        assert_eq!(cluster.wait(&ids[1]), "COMPLETED", "{}", log_text(&out3));
+        assert_same_tree(
+            &d.path().join("single/slurm_heavy"),
+            &out3.join("slurm_heavy"),
+        );
+        // It really ran twice.
+        let o = cluster
+            .cmd("scontrol")
+            .args(["-o", "show", "job", &task])
+            .output()
+            .unwrap();
+        let show = String::from_utf8_lossy(&o.stdout).to_string();
+        assert!(show.contains("Restarts=1"), "{show}");
+    } else {
+        // It finished in the meantime: nothing was requeued, and the merge is whole.
+        assert!(
+            text.contains("completed") || text.contains("finished"),
+            "{text}"
+        );
+        eprintln!("slurm: task 1 finished before it could be requeued: {text}");
+    }
 
     // 0 shards and a bad count are refused before anything is submitted.
     let o = cluster
