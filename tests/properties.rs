@@ -84,6 +84,19 @@ const KINDS: [PolicyKind; 7] = [
     PolicyKind::Predictive,
 ];
 
+/// Perfect forecasts of `demand`, 6 steps ahead: every point and quantile the demand itself.
+fn oracle(demand: &[f64]) -> scalesim::forecast::ForecastTable {
+    let at = |k: usize| demand.get(k / 6 + k % 6).copied().unwrap_or(0.0);
+    let n = demand.len() * 6;
+    scalesim::forecast::ForecastTable {
+        forecaster: "oracle".into(),
+        first_step: 0,
+        horizon: 6,
+        point: (0..n).map(at).collect(),
+        quantiles: (0..n).flat_map(|k| [at(k); 11]).collect(),
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 24, .. ProptestConfig::default() })]
 
@@ -119,13 +132,7 @@ proptest! {
         delay_steps in 0u64..3,
     ) {
         let max = min + extra;
-        let table = scalesim::forecast::ForecastTable {
-            forecaster: "oracle".into(),
-            first_step: 0,
-            horizon: 6,
-            point: (0..demand.len()).flat_map(|i| (0..6).map(move |h| (i, h))).map(|(i, h)| demand.get(i + h).copied().unwrap_or(0.0)).collect(),
-            quantiles: (0..demand.len() * 6).flat_map(|k| [demand.get(k / 6).copied().unwrap_or(0.0); 11]).collect(),
-        };
+        let table = oracle(&demand);
         for kind in KINDS {
             let spec = PolicySpec { safety_net: Some(false), ..policy(kind, min, max) };
             let cfg = SimConfig { startup_delay_ms: delay_steps * 60_000, initial_replicas: min, ..SimConfig::default() };
@@ -179,13 +186,7 @@ proptest! {
         initial in 1u32..4,
     ) {
         // A perfect forecast, so that the forecasting policies can serve everything.
-        let table = scalesim::forecast::ForecastTable {
-            forecaster: "oracle".into(),
-            first_step: 0,
-            horizon: 6,
-            point: (0..demand.len()).flat_map(|i| (0..6).map(move |h| (i, h))).map(|(i, h)| demand.get(i + h).copied().unwrap_or(0.0)).collect(),
-            quantiles: (0..demand.len() * 6).flat_map(|k| [demand.get(k / 6 + k % 6).copied().unwrap_or(0.0); 11]).collect(),
-        };
+        let table = oracle(&demand);
         let cfg = SimConfig {
             startup_delay_ms: delay_steps * 60_000,
             drain_ms: drain_steps * 60_000,

@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 
 use crate::live::calibrate::{fit_measurement, fit_service, MeasurementFit, ServiceFit};
-use crate::live::compare::{compare, compare_latency, counts, simulate_live, TwinSettings};
+use crate::live::compare::{
+    compare, compare_latency, counts, interval_of, simulate_live, TwinSettings,
+};
 use crate::live::config::LiveConfig;
 use crate::service::load::LoadSummary;
 use crate::sim::{Fidelity, Timeline};
@@ -120,7 +122,8 @@ fn apply_calibration(twin: &mut TwinSettings, path: &Path) -> Result<()> {
         .try_into()
         .map_err(|e: toml::de::Error| bad(format!("[simulation]: {}", e.message())))?;
     let dir = path.parent().unwrap_or(Path::new("."));
-    twin.service = sim.requests.service(Some(dir)).map_err(&bad)?;
+    let samples = sim.requests.read_samples(dir).map_err(&bad)?;
+    twin.service = sim.requests.service(samples.as_ref()).map_err(&bad)?;
     twin.mean_ms = sim.requests.mean_ms;
     twin.concurrency = sim.requests.concurrency;
     twin.queue_limit = sim.requests.queue_limit;
@@ -137,7 +140,7 @@ fn apply_calibration(twin: &mut TwinSettings, path: &Path) -> Result<()> {
 fn arrivals(at_ms: impl Iterator<Item = f64>, interval_ms: u64, n: usize) -> Vec<u64> {
     let end = interval_ms * n as u64;
     let mut t: Vec<u64> = at_ms
-        .filter(|&a| a >= 0.0 && a < end as f64)
+        .filter(|&a| interval_of(a, interval_ms, n).is_some())
         .map(|a| (a.round() as u64).min(end - 1))
         .collect();
     t.sort_unstable();
@@ -284,13 +287,13 @@ pub fn calibrate(a: CalibrateArgs) -> Result<()> {
     let interval_ms = cfg.interval_ms();
     let service = fit_service(&log)
         .with_context(|| format!("cannot fit a service time to {}", a.requests.display()))?;
-    let span = log
+    // The decisions the request log spans.
+    let n = log
         .iter()
-        .map(|o| (o.at_ms / interval_ms as f64).floor() as usize + 1)
+        .filter_map(|o| interval_of(o.at_ms, interval_ms, readings.len()))
         .max()
-        .unwrap_or(0);
-    let n = span.min(readings.len());
-    let scrape_ms = (cfg.prometheus.scrape_interval_s * 1000.0).round().max(1.0) as u64;
+        .map_or(0, |k| k + 1);
+    let scrape_ms = cfg.prometheus.scrape_ms();
     let meas = fit_measurement(
         &counts(log.iter().map(|o| o.at_ms), interval_ms, n),
         &readings[..n],
@@ -332,10 +335,7 @@ fn calibration_toml(
         ),
         (family, _) => format!(
             "{family} (KS distance {:.4}; the 5 % critical distance is {:.4})",
-            s.fits
-                .iter()
-                .find(|f| f.family == family)
-                .map_or(0.0, |f| f.ks),
+            s.chosen_fit().map_or(0.0, |f| f.ks),
             s.ks_critical
         ),
     };
@@ -369,10 +369,11 @@ fn calibration_toml(
     let served_rps = cfg.service.concurrency as f64 * 1000.0 / s.mean_ms;
     let apart = (served_rps / cfg.controller.capacity_per_replica_rps)
         .max(cfg.controller.capacity_per_replica_rps / served_rps);
+    let twin = TwinSettings::from_config(cfg, 0);
     t.push_str(&format!(
         "concurrency = {}\nqueue_limit = {}\n# A replica serves {served_rps:.1} requests/s; the policies size with {}.\ncapacity_mismatch_factor = {}\n",
-        cfg.service.concurrency,
-        cfg.service.queue * cfg.policy.bounds().max.max(1) as usize,
+        twin.concurrency,
+        twin.queue_limit,
         cfg.controller.capacity_per_replica_rps,
         ((apart * 1.05).max(1.25) * 100.0).ceil() / 100.0,
     ));

@@ -53,12 +53,13 @@ pub struct ServiceFit {
 }
 
 impl ServiceFit {
+    /// The kept family's fit (`None`: `empirical`).
+    pub fn chosen_fit(&self) -> Option<&FamilyFit> {
+        self.fits.iter().find(|f| f.family == self.chosen)
+    }
     /// The kept family's keys (`empirical`: none; see `histogram`).
     pub fn chosen_keys(&self) -> &[(&'static str, f64)] {
-        self.fits
-            .iter()
-            .find(|f| f.family == self.chosen)
-            .map_or(&[], |f| &f.keys)
+        self.chosen_fit().map_or(&[], |f| &f.keys)
     }
 }
 

@@ -87,7 +87,7 @@ impl TwinSettings {
             // Each live replica queues its own; the simulator has one queue in front.
             queue_limit: cfg.service.queue * cfg.policy.bounds().max.max(1) as usize,
             measurement: Some(Measurement {
-                scrape_ms: (cfg.prometheus.scrape_interval_s * 1000.0).round().max(1.0) as u64,
+                scrape_ms: cfg.prometheus.scrape_ms(),
                 offset_ms: 0,
                 window_ms: None,
                 delay_ms: 0,
@@ -233,14 +233,21 @@ pub fn readings(sc: &SimConfig, demand: &[f64]) -> Vec<f64> {
     }
 }
 
+/// The decision interval (of `interval_ms`, `n` of them from 0) a request arriving at
+/// `at_ms` falls in.
+pub fn interval_of(at_ms: f64, interval_ms: u64, n: usize) -> Option<usize> {
+    let k = (at_ms / interval_ms as f64).floor();
+    (k >= 0.0 && (k as usize) < n).then_some(k as usize)
+}
+
 /// Requests per interval of `interval_ms` over `n` intervals, counted from arrival times (ms).
 pub fn counts(at_ms: impl IntoIterator<Item = f64>, interval_ms: u64, n: usize) -> Vec<f64> {
     let mut c = vec![0.0; n];
-    for at in at_ms {
-        let k = (at / interval_ms as f64).floor();
-        if k >= 0.0 && (k as usize) < n {
-            c[k as usize] += 1.0;
-        }
+    for k in at_ms
+        .into_iter()
+        .filter_map(|at| interval_of(at, interval_ms, n))
+    {
+        c[k] += 1.0;
     }
     c
 }
@@ -269,9 +276,8 @@ pub fn compare_latency(
     let buckets = |log: &[Outcome]| {
         let mut b: Vec<Vec<Outcome>> = vec![Vec::new(); n];
         for o in log {
-            let k = (o.at_ms / interval_ms as f64).floor();
-            if k >= 0.0 && (k as usize) < n {
-                b[k as usize].push(*o);
+            if let Some(k) = interval_of(o.at_ms, interval_ms, n) {
+                b[k].push(*o);
             }
         }
         b

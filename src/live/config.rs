@@ -107,6 +107,10 @@ impl Default for PrometheusSection {
 }
 
 impl PrometheusSection {
+    /// The scrape interval in whole ms (at least 1).
+    pub fn scrape_ms(&self) -> u64 {
+        (self.scrape_interval_s * 1000.0).round().max(1.0) as u64
+    }
     pub fn rate_window_s(&self) -> f64 {
         self.rate_window_s.unwrap_or(4.0 * self.scrape_interval_s)
     }

@@ -2,6 +2,7 @@
 //! and the scoring settings, resolved into a [`SimConfig`] and a [`ScoreConfig`].
 
 use std::path::Path;
+use std::sync::Arc;
 
 use serde::Deserialize;
 
@@ -187,9 +188,27 @@ impl Default for RequestsToml {
 }
 
 impl RequestsToml {
-    /// The service-time distribution, its sample file read against `base_dir` (`None`:
-    /// not read; only the keys are checked). A key of another kind is refused.
-    pub fn service(&self, base_dir: Option<&Path>) -> std::result::Result<ServiceTime, String> {
+    /// The `empirical` kind's sample file, read against `base_dir` (`None` for the other
+    /// kinds and for a histogram). Read once per sweep: strings are not sweep axes, so
+    /// every variant names the same file.
+    pub fn read_samples(
+        &self,
+        base_dir: &Path,
+    ) -> std::result::Result<Option<Arc<Empirical>>, String> {
+        match (&self.samples, self.service_time) {
+            (Some(f), ServiceKind::Empirical) => {
+                Ok(Some(Arc::new(read_samples(&base_dir.join(f))?)))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// The service-time distribution, with the sample file [`Self::read_samples`] read
+    /// (`None`: not read; only the keys are checked). A key of another kind is refused.
+    pub fn service(
+        &self,
+        samples: Option<&Arc<Empirical>>,
+    ) -> std::result::Result<ServiceTime, String> {
         let kind = self.service_time;
         let given = [
             (
@@ -236,19 +255,17 @@ impl RequestsToml {
                 (Some(min_ms), Some(max_ms)) => ServiceTime::Uniform { min_ms, max_ms },
                 _ => return Err("service_time = \"uniform\" needs `min_ms` and `max_ms`".into()),
             },
-            ServiceKind::Empirical => ServiceTime::Empirical(std::sync::Arc::new(
-                match (&self.samples, &self.histogram) {
-                    (Some(_), Some(_)) | (None, None) => {
-                        return Err("service_time = \"empirical\" needs one of `samples = \"FILE\"` or `histogram = [[ms, count], …]`".into())
-                    }
-                    (None, Some(h)) => Empirical::new(h.iter().map(|p| (p[0], p[1])))?,
-                    (Some(f), None) => match base_dir {
-                        Some(dir) => read_samples(&dir.join(f))?,
-                        // Checked for real once the scenario's folder is known.
-                        None => Empirical::from_samples(&[1.0])?,
-                    },
+            ServiceKind::Empirical => ServiceTime::Empirical(match (&self.samples, &self.histogram) {
+                (Some(_), Some(_)) | (None, None) => {
+                    return Err("service_time = \"empirical\" needs one of `samples = \"FILE\"` or `histogram = [[ms, count], …]`".into())
+                }
+                (None, Some(h)) => Arc::new(Empirical::new(h.iter().map(|p| (p[0], p[1])))?),
+                (Some(_), None) => match samples {
+                    Some(e) => e.clone(),
+                    // Checked for real once the scenario's folder is known.
+                    None => Arc::new(Empirical::from_samples(&[1.0])?),
                 },
-            )),
+            }),
         })
     }
 
@@ -297,14 +314,14 @@ impl RequestsToml {
 
 impl SimToml {
     /// The simulator configuration for a trace of step `step_ms`.
-    /// `base_dir`: the scenario's folder, for the files it names (`None`: not read).
+    /// `samples`: the sample file [`RequestsToml::read_samples`] read (`None`: not read).
     pub fn to_config(
         &self,
         step_ms: u64,
-        base_dir: Option<&Path>,
+        samples: Option<&Arc<Empirical>>,
     ) -> std::result::Result<(SimConfig, ScoreConfig), String> {
         let ms = crate::time::ms_from_secs;
-        let service = self.requests.service(base_dir)?;
+        let service = self.requests.service(samples)?;
         let l = &self.latency_model;
         let cfg = SimConfig {
             fidelity: self.fidelity,
@@ -435,8 +452,9 @@ mod tests {
         std::fs::write(dir.path().join("two.csv"), "a,b\n1,2\n").unwrap();
         std::fs::write(dir.path().join("bad.csv"), "ms\n100\n-3\n").unwrap();
         let read = |f: &str| {
-            requests(&format!("service_time = 'empirical'\nsamples = '{f}'"))
-                .service(Some(dir.path()))
+            let r = requests(&format!("service_time = 'empirical'\nsamples = '{f}'"));
+            r.read_samples(dir.path())
+                .and_then(|e| r.service(e.as_ref()))
         };
         assert_eq!(read("one.csv").unwrap().own_mean_ms(), Some(200.0));
         assert_eq!(read("log.csv").unwrap().own_mean_ms(), Some(20.0));

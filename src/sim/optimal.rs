@@ -120,11 +120,11 @@ pub fn optimal_bound(cfg: &SimConfig, demand: &[f64]) -> OptimalBound {
                 let fresh = (cur - high) as f64;
                 match g.on_by(t) {
                     Some(on) => cost += fresh * (t - on),
+                    // t < start-up: these levels are missing until it ends.
                     None => {
                         cost += fresh * t;
-                        let ready_steps = (g.startup / step).ceil() as usize;
-                        late += (cur - high) as u64
-                            * (ready_steps.min(demand.len()) - s.min(ready_steps)) as u64;
+                        let ready_steps = ((g.startup / step).ceil() as usize).min(demand.len());
+                        late += (cur - high) as u64 * (ready_steps - s) as u64;
                     }
                 }
                 high = cur;

@@ -73,23 +73,31 @@ pub fn prepare(sc: &Scenario) -> Result<Prepared> {
             workload.len()
         )));
     }
+    // Strings are not sweep axes: every variant names the same sample file, read once.
+    let samples = match sc.sims.first() {
+        Some(v) => v
+            .sim
+            .requests
+            .read_samples(&sc.base_dir)
+            .map_err(|m| err(format!("[simulation] requests: {m}")))?,
+        None => None,
+    };
+    if let Some(f) = sc
+        .sims
+        .first()
+        .and_then(|v| v.sim.requests.samples.as_ref())
+    {
+        inputs.push(sc.base_dir.join(f));
+    }
     let sims = sc
         .sims
         .iter()
         .map(|v| {
             v.sim
-                .to_config(step, Some(&sc.base_dir))
+                .to_config(step, samples.as_ref())
                 .map_err(|m| err(format!("[simulation]: {m}")))
         })
         .collect::<Result<Vec<_>>>()?;
-    for v in &sc.sims {
-        if let Some(f) = &v.sim.requests.samples {
-            let p = sc.base_dir.join(f);
-            if !inputs.contains(&p) {
-                inputs.push(p);
-            }
-        }
-    }
     // The forecasters are given what the controller would have recorded: one measured
     // series, so the measurement cannot differ between variants.
     let measurement = sims.first().and_then(|(c, _)| c.measurement);
