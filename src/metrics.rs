@@ -43,6 +43,18 @@ pub struct RunMetrics {
     pub latency_p50_ms: f64,
     pub latency_p95_ms: f64,
     pub latency_p99_ms: f64,
+    /// Scale-from-zero events (a scale-up with no replica ready or starting).
+    pub cold_starts: u64,
+    /// Requests that arrived while no replica was ready: they waited for a cold start
+    /// (requests: counted; fluid: the demand of those times, all unserved).
+    pub cold_start_requests: f64,
+    /// Share of the window with no replica ready or starting (%).
+    pub time_at_zero_pct: f64,
+    /// Wait in the activator's buffer of the cold-start requests served (ms; requests
+    /// mode, empty when none waited).
+    pub activator_wait_p50_ms: f64,
+    pub activator_wait_p95_ms: f64,
+    pub activator_wait_p99_ms: f64,
     /// Steps not observed (collection outages): left out of every figure above except
     /// the cost, replica and switch counts, which run on the whole window.
     pub missing_steps: u64,
@@ -148,6 +160,25 @@ pub fn score(out: &RunOutput, sim: &SimConfig, sc: &ScoreConfig) -> RunMetrics {
         None => pick(&tl.dropped).iter().sum(),
     };
     let ready = observed(&tl.ready, &obs, all);
+    let step = sim.step_ms as f64;
+    let nan = f64::NAN;
+    let (cold_requests, waits) = match &out.requests {
+        Some(r) => (
+            r.cold_requests as f64,
+            [
+                r.activator_wait_p50_ms,
+                r.activator_wait_p95_ms,
+                r.activator_wait_p99_ms,
+            ],
+        ),
+        None => (
+            obs.iter()
+                .map(|&i| tl.demand[i] * tl.no_ready_ms.get(i).copied().unwrap_or(0.0) / step)
+                .sum(),
+            [nan; 3],
+        ),
+    };
+    let window_ms = n as f64 * step;
     RunMetrics {
         over_pct: 100.0 * over as f64 / m.max(1) as f64,
         under_events: under,
@@ -167,6 +198,16 @@ pub fn score(out: &RunOutput, sim: &SimConfig, sc: &ScoreConfig) -> RunMetrics {
         latency_p50_ms: p50,
         latency_p95_ms: p95,
         latency_p99_ms: p99,
+        cold_starts: tl.cold_starts.iter().map(|&c| c as u64).sum(),
+        cold_start_requests: cold_requests,
+        time_at_zero_pct: if n > 0 {
+            100.0 * tl.zero_ms.iter().sum::<f64>() / window_ms
+        } else {
+            0.0
+        },
+        activator_wait_p50_ms: waits[0],
+        activator_wait_p95_ms: waits[1],
+        activator_wait_p99_ms: waits[2],
         missing_steps: (n - m) as u64,
         elasticity: elasticity::compute(&pick(&tl.demand), &ready, cap, sim.step_ms),
     }

@@ -4,6 +4,7 @@
 
 pub mod control;
 pub mod hpa;
+pub mod kpa;
 pub mod predictive;
 pub mod prototype;
 pub mod spec;
@@ -28,6 +29,9 @@ pub struct Observed {
     pub cpu_pct: f64,
     /// Ready replicas averaged over the interval: the replicas that carried its load.
     pub ready_mean: f64,
+    /// Requests in the system (queued, in the activator's buffer or in service), averaged
+    /// over the interval: the concurrency Knative's queue-proxies and activator report.
+    pub concurrency: f64,
     /// Length of the interval these figures cover (the metric window).
     pub window_ms: u64,
 }
@@ -94,6 +98,9 @@ pub struct Observation<'a> {
     pub forecast: Option<ForecastView<'a>>,
     /// What happened over the last interval, for reactive policies.
     pub observed: Option<Observed>,
+    /// The metrics could not be read (a metric outage); `observed` is then `None`. Only
+    /// policies that [`ScalingPolicy::reads_failed_metrics`] are asked in that case.
+    pub metrics_failed: bool,
     /// Creation and readiness times of the replicas counted in `current`, for policies
     /// that treat young replicas specially (HPA); empty when the driver does not know
     /// them, which then reads as `ready` replicas ready long ago and `pending` starting.
@@ -125,6 +132,11 @@ pub trait ScalingPolicy: Send + Sync + Debug {
     /// driver's decision interval; `None` decides on the driver's interval.
     fn decision_interval_ms(&self) -> Option<u64> {
         None
+    }
+    /// Whether the policy is asked when the metrics cannot be read (KEDA counts the
+    /// failures for its fallback); otherwise the control step holds the count.
+    fn reads_failed_metrics(&self) -> bool {
+        false
     }
 }
 

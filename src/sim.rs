@@ -52,6 +52,29 @@ pub struct RequestConfig {
     pub mismatch_factor: f64,
     /// Keep every request's record in [`RequestStats::log`] (for `sim compare-live`).
     pub record: bool,
+    /// Requests that arrive while no replica is ready wait in the activator's buffer.
+    pub activator: Activator,
+}
+
+/// The buffer that holds requests while no replica is ready (Knative's activator, a
+/// serverless platform's front end): bounded, with a time-out. Overflow and time-outs
+/// count as dropped.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Activator {
+    /// Requests it holds at most (Knative's activator breaker: 10 000).
+    pub capacity: usize,
+    /// Longest a buffered request waits before it is dropped (Knative's revision
+    /// timeout: 300 s).
+    pub timeout_ms: u64,
+}
+
+impl Default for Activator {
+    fn default() -> Self {
+        Activator {
+            capacity: 10_000,
+            timeout_ms: 300_000,
+        }
+    }
 }
 
 impl Default for RequestConfig {
@@ -64,6 +87,7 @@ impl Default for RequestConfig {
             slo_ms: 500.0,
             mismatch_factor: 1.25,
             record: false,
+            activator: Activator::default(),
         }
     }
 }
@@ -93,6 +117,10 @@ pub struct SimConfig {
     pub requests: RequestConfig,
     /// How the controller reads demand; `None`: exactly, the interval's own.
     pub measurement: Option<Measurement>,
+    /// Windows `[start, end)` (ms from the start of the run) in which the controller's
+    /// metrics cannot be read: decisions inside see `metrics_missing`, the safety net
+    /// reads nothing.
+    pub metric_outages: Vec<(u64, u64)>,
 }
 
 impl Default for SimConfig {
@@ -109,6 +137,7 @@ impl Default for SimConfig {
             safety: SafetyNet::default(),
             requests: RequestConfig::default(),
             measurement: None,
+            metric_outages: Vec::new(),
         }
     }
 }
@@ -126,6 +155,12 @@ impl SimConfig {
         r.service.own_mean_ms().or(r.mean_ms).unwrap_or_else(|| {
             r.concurrency as f64 * self.step_ms as f64 / self.capacity_per_replica
         })
+    }
+    /// True when the controller's metrics cannot be read at `t_ms` (a metric outage).
+    pub fn metrics_out(&self, t_ms: u64) -> bool {
+        self.metric_outages
+            .iter()
+            .any(|&(a, b)| a <= t_ms && t_ms < b)
     }
     /// Requests per step one replica serves at a service-time mean of `mean_ms`.
     pub fn served_per_step(&self, mean_ms: f64) -> f64 {
@@ -167,6 +202,9 @@ impl SimConfig {
             if !(m > 0.0 && m.is_finite()) {
                 return Err(format!("mean_ms must be a positive number of ms, got {m}"));
             }
+        }
+        if self.requests.activator.capacity == 0 {
+            return Err("activator_capacity must be at least 1".into());
         }
         if !(self.requests.mismatch_factor >= 1.0) {
             return Err(format!(
@@ -240,6 +278,12 @@ pub struct Timeline {
     pub latency_ms: Vec<f64>,
     pub latency_p95_ms: Vec<f64>,
     pub cpu_pct: Vec<f64>,
+    /// Scale-from-zero events during the step.
+    pub cold_starts: Vec<u32>,
+    /// Time (ms) in the step with no replica ready (arrivals wait for a cold start).
+    pub no_ready_ms: Vec<f64>,
+    /// Time (ms) in the step with no replica ready or starting (scaled to zero).
+    pub zero_ms: Vec<f64>,
     /// Steps that were not observed (empty: none); metrics skip them.
     pub missing: Vec<bool>,
 }
@@ -260,6 +304,9 @@ pub struct StepRecord {
     pub latency_ms: f64,
     pub latency_p95_ms: f64,
     pub cpu_pct: f64,
+    pub cold_starts: u32,
+    pub no_ready_ms: f64,
+    pub zero_ms: f64,
     /// Not observed (an outage): metrics skip the step.
     pub missing: bool,
 }
@@ -286,6 +333,9 @@ impl Timeline {
         self.latency_ms.push(r.latency_ms);
         self.latency_p95_ms.push(r.latency_p95_ms);
         self.cpu_pct.push(r.cpu_pct);
+        self.cold_starts.push(r.cold_starts);
+        self.no_ready_ms.push(r.no_ready_ms);
+        self.zero_ms.push(r.zero_ms);
     }
     pub fn len(&self) -> usize {
         self.demand.len()
@@ -318,6 +368,15 @@ pub struct RequestStats {
     pub duration_ms: f64,
     /// Every request in arrival order, when [`RequestConfig::record`] is set.
     pub log: Vec<RequestRecord>,
+    /// Requests (scored) that arrived while no replica was ready: they waited for a
+    /// cold start in the activator's buffer, or were dropped there.
+    pub cold_requests: u64,
+    /// Buffered requests dropped at the activator's time-out (or left at the end).
+    pub activator_timeouts: u64,
+    /// Wait in the activator of the cold requests that were served (ms; NaN: none).
+    pub activator_wait_p50_ms: f64,
+    pub activator_wait_p95_ms: f64,
+    pub activator_wait_p99_ms: f64,
 }
 
 /// One simulated request, as a live load generator would log it.

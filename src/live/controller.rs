@@ -435,6 +435,10 @@ fn record(
     // A measured interval, and what the policy saw of it.
     let m = measured.and_then(|m| m.observed.map(|o| (m, o)));
     let nan = f64::NAN;
+    // Scale to zero at the interval's resolution: counted from the replica counts read.
+    let tl = &st.timeline;
+    let was_zero = tl.len() > 0 && tl.ready[tl.len() - 1] + tl.pending[tl.len() - 1] == 0;
+    let interval_ms = s.interval_ms as f64;
     st.timeline.push(StepRecord {
         demand,
         forecast: forecast_point,
@@ -449,6 +453,17 @@ fn record(
         latency_ms: m.map_or(nan, |(m, _)| m.latency_mean_ms),
         latency_p95_ms: m.map_or(nan, |(_, o)| o.latency_p95_ms),
         cpu_pct: m.map_or(nan, |(_, o)| o.cpu_pct),
+        cold_starts: (was_zero && replicas.running > 0) as u32,
+        no_ready_ms: if replicas.ready == 0 {
+            interval_ms
+        } else {
+            0.0
+        },
+        zero_ms: if replicas.running == 0 {
+            interval_ms
+        } else {
+            0.0
+        },
         missing: measured.is_none(),
     });
 }

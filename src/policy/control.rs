@@ -111,7 +111,7 @@ impl<'p> ControlStep<'p> {
     /// One decision: with metrics missing, hold at `current` (never scale down on no
     /// data); else the policy's count, clamped to the driver's limit.
     pub fn decide(&mut self, r: &Reading<'_>) -> Decision {
-        if r.metrics_missing {
+        if r.metrics_missing && !self.policy.reads_failed_metrics() {
             return Decision {
                 desired: r.current,
                 held: true,
@@ -126,7 +126,8 @@ impl<'p> ControlStep<'p> {
             capacity_per_replica: self.settings.capacity_per_replica,
             step_ms: self.settings.step_ms,
             forecast: r.forecast,
-            observed: r.observed,
+            observed: if r.metrics_missing { None } else { r.observed },
+            metrics_failed: r.metrics_missing,
             pods: r.pods,
         };
         let want = self.policy.decide(&obs);
@@ -182,6 +183,7 @@ mod tests {
                 latency_p95_ms: 40.0,
                 cpu_pct: 50.0,
                 ready_mean: current as f64,
+                concurrency: demand / 10.0,
                 window_ms: 60_000,
             }),
             metrics_missing: missing,

@@ -145,6 +145,7 @@ mod tests {
                 window: 1,
             }),
             observed: None,
+            metrics_failed: false,
             pods: &[],
         };
         p.decide(&obs)
@@ -214,6 +215,7 @@ mod tests {
                 window: 1,
             }),
             observed: None,
+            metrics_failed: false,
             pods: &[],
         };
         assert_eq!(p.decide(&obs), 3); // ceil(60 · 1.25 / 25)

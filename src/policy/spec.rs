@@ -7,6 +7,7 @@
 
 mod hpa;
 mod prototype;
+mod serverless;
 
 use serde::{Deserialize, Deserializer, Serialize};
 
@@ -14,6 +15,7 @@ use crate::entry::{self, keys_of, serde_name, EntryKind};
 
 pub use hpa::{HpaMetric, HpaParams, PredictiveOwn, PredictiveParams};
 pub use prototype::{CeilingParams, PolicyAwareParams, QuantileCeilingParams, StaticParams};
+pub use serverless::KpaParams;
 
 use super::hpa::HpaConfig;
 use super::{Bounds, ScalingPolicy};
@@ -30,6 +32,7 @@ pub enum PolicyKind {
     PolicyAware,
     Hpa,
     Predictive,
+    Kpa,
 }
 
 /// A kind and its settings.
@@ -43,6 +46,7 @@ pub enum PolicyParams {
     PolicyAware(PolicyAwareParams),
     Hpa(HpaParams),
     Predictive(PredictiveParams),
+    Kpa(KpaParams),
 }
 
 impl PolicyParams {
@@ -58,6 +62,7 @@ impl PolicyParams {
             PolicyKind::PolicyAware => PolicyParams::PolicyAware(PolicyAwareParams::default()),
             PolicyKind::Hpa => PolicyParams::Hpa(HpaParams::default()),
             PolicyKind::Predictive => PolicyParams::Predictive(PredictiveParams::default()),
+            PolicyKind::Kpa => PolicyParams::Kpa(KpaParams::default()),
         }
     }
 
@@ -70,6 +75,7 @@ impl PolicyParams {
             PolicyParams::PolicyAware(_) => PolicyKind::PolicyAware,
             PolicyParams::Hpa(_) => PolicyKind::Hpa,
             PolicyParams::Predictive(_) => PolicyKind::Predictive,
+            PolicyParams::Kpa(_) => PolicyKind::Kpa,
         }
     }
 
@@ -86,6 +92,7 @@ impl PolicyParams {
                 .into_iter()
                 .filter(|k| k != "sync_period_s")
                 .collect(),
+            PolicyKind::Kpa => keys_of::<KpaParams>(),
         }
     }
 
@@ -97,6 +104,7 @@ impl PolicyParams {
             PolicyParams::PolicyAware(p) => p.validate(),
             PolicyParams::Hpa(p) => p.validate(hpa::hpa_default_target()),
             PolicyParams::Predictive(p) => p.validate(),
+            PolicyParams::Kpa(p) => p.validate(),
         }
     }
 
@@ -109,6 +117,7 @@ impl PolicyParams {
             PolicyParams::PolicyAware(p) => p.build(name, bounds),
             PolicyParams::Hpa(p) => p.build(name, bounds),
             PolicyParams::Predictive(p) => p.build(name, bounds),
+            PolicyParams::Kpa(p) => p.build(name, bounds),
         }
     }
 }
@@ -219,7 +228,36 @@ impl PolicySpec {
                 crate::sim::MAX_REPLICAS
             ));
         }
+        if min == 0 {
+            self.zero_allowed()?;
+        }
         self.params.validate()
+    }
+
+    /// `min_replicas = 0` where the policy can come back from zero: an HPA only with an
+    /// Object or External metric (upstream's HPAScaleToZero rule), not `predictive`
+    /// (its HPA scales on a per-pod rate).
+    fn zero_allowed(&self) -> Result<(), String> {
+        let why = match &self.params {
+            PolicyParams::Hpa(_) => {
+                let cfg = self.hpa_config()?;
+                if cfg
+                    .metrics
+                    .iter()
+                    .any(|m| matches!(m, super::hpa::Metric::TotalRate { .. }))
+                {
+                    return Ok(());
+                }
+                "an HPA scales to zero only with an Object or External metric (Kubernetes' \
+                 HPAScaleToZero): add one under `metrics`, or set min_replicas = 1"
+            }
+            PolicyParams::Predictive(_) => {
+                "predictive's HPA scales on a per-pod rate and cannot leave zero: set \
+                 min_replicas = 1, or use kpa / keda for scale to zero"
+            }
+            _ => return Ok(()),
+        };
+        Err(format!("min_replicas = 0: {why}"))
     }
 
     fn default_max(&self) -> u32 {
@@ -240,10 +278,19 @@ impl PolicySpec {
         }
     }
 
+    /// The fewest replicas by default: zero for the autoscalers that scale to zero
+    /// (their upstream's default), one for the rest.
+    fn default_min(&self) -> u32 {
+        match self.kind() {
+            PolicyKind::Kpa => 0,
+            _ => 1,
+        }
+    }
+
     /// The replica bounds the policy clamps to.
     pub fn bounds(&self) -> Bounds {
         Bounds {
-            min: self.min_replicas.unwrap_or(1),
+            min: self.min_replicas.unwrap_or(self.default_min()),
             max: self.max_replicas.unwrap_or(self.default_max()),
         }
     }
@@ -286,5 +333,8 @@ impl ScalingPolicy for SafetyOverride {
     }
     fn decision_interval_ms(&self) -> Option<u64> {
         self.inner.decision_interval_ms()
+    }
+    fn reads_failed_metrics(&self) -> bool {
+        self.inner.reads_failed_metrics()
     }
 }

@@ -30,6 +30,9 @@ pub struct SimToml {
     pub requests: RequestsToml,
     /// The metrics pipeline the controller reads demand through; absent: exact readings.
     pub measurement: Option<MeasurementToml>,
+    /// Windows `[start_s, end_s)`, seconds from the start of the simulated window, in
+    /// which the controller's metrics cannot be read (a Prometheus or scaler outage).
+    pub metric_outages: Vec<[f64; 2]>,
 }
 
 /// `[simulation.measurement]`: a request counter scraped every `scrape_interval_s` (the
@@ -79,6 +82,7 @@ impl Default for SimToml {
             latency_model: LatencyToml::default(),
             requests: RequestsToml::default(),
             measurement: None,
+            metric_outages: Vec::new(),
         }
     }
 }
@@ -166,6 +170,10 @@ pub struct RequestsToml {
     pub base_ms: f64,
     /// `sizes`: ms of service per unit of each size column (e.g. per output token).
     pub ms_per: std::collections::BTreeMap<String, f64>,
+    /// Requests the activator buffers while no replica is ready (10 000).
+    pub activator_capacity: usize,
+    /// Seconds a buffered request waits before it is dropped (300).
+    pub activator_timeout_s: f64,
 }
 
 impl Default for RequestsToml {
@@ -183,6 +191,8 @@ impl Default for RequestsToml {
             queue_limit: 10_000,
             base_ms: 0.0,
             ms_per: Default::default(),
+            activator_capacity: 10_000,
+            activator_timeout_s: 300.0,
         }
     }
 }
@@ -354,7 +364,26 @@ impl SimToml {
                 slo_ms: self.slo_ms,
                 mismatch_factor: self.requests.capacity_mismatch_factor,
                 record: false,
+                activator: crate::sim::Activator {
+                    capacity: self.requests.activator_capacity,
+                    timeout_ms: ms(self.requests.activator_timeout_s, "activator_timeout_s")?,
+                },
             },
+            metric_outages: self
+                .metric_outages
+                .iter()
+                .map(|&[a, b]| {
+                    let (a, b) = (ms(a, "metric_outages")?, ms(b, "metric_outages")?);
+                    if b <= a {
+                        return Err(format!(
+                            "metric_outages: the window [{}, {}] ends before it starts: write                              [start_s, end_s] with end_s > start_s",
+                            a as f64 / 1000.0,
+                            b as f64 / 1000.0
+                        ));
+                    }
+                    Ok((a, b))
+                })
+                .collect::<std::result::Result<_, String>>()?,
             measurement: self
                 .measurement
                 .as_ref()

@@ -40,6 +40,25 @@ pub struct ScaleChange {
     pub draining: Vec<u32>,
 }
 
+/// The scale-to-zero counters of a pool at one time, to take differences of.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct ZeroFigures {
+    pub cold_starts: u64,
+    pub no_ready_ms: f64,
+    pub zero_ms: f64,
+}
+
+impl ZeroFigures {
+    /// (cold starts, ms without a ready replica, ms at zero) since `before`.
+    pub fn since(self, before: ZeroFigures) -> (u32, f64, f64) {
+        (
+            (self.cold_starts - before.cold_starts) as u32,
+            self.no_ready_ms - before.no_ready_ms,
+            self.zero_ms - before.zero_ms,
+        )
+    }
+}
+
 /// The replicas of one service, with time integrals for cost.
 #[derive(Debug, Clone)]
 pub struct ReplicaPool {
@@ -52,6 +71,12 @@ pub struct ReplicaPool {
     pub ready_ms: f64,
     /// ∫ provisioned (starting + ready + draining) replicas dt (ms).
     pub provisioned_ms: f64,
+    /// ∫ [no replica ready] dt (ms): requests arriving then wait for a cold start.
+    pub no_ready_ms: f64,
+    /// ∫ [no replica ready or starting] dt (ms): scaled to zero.
+    pub zero_ms: f64,
+    /// Scale-from-zero events: a scale-up from no replica ready or starting.
+    pub cold_starts: u64,
 }
 
 impl ReplicaPool {
@@ -72,6 +97,9 @@ impl ReplicaPool {
             last: SimTime::ZERO,
             ready_ms: 0.0,
             provisioned_ms: 0.0,
+            no_ready_ms: 0.0,
+            zero_ms: 0.0,
+            cold_starts: 0,
         }
     }
 
@@ -95,6 +123,15 @@ impl ReplicaPool {
         &self.replicas
     }
 
+    /// The scale-to-zero counters now.
+    pub fn zero_figures(&self) -> ZeroFigures {
+        ZeroFigures {
+            cold_starts: self.cold_starts,
+            no_ready_ms: self.no_ready_ms,
+            zero_ms: self.zero_ms,
+        }
+    }
+
     /// Creation and readiness times of the starting and ready replicas, into `out`.
     pub fn pod_times(&self, out: &mut Vec<PodTimes>) {
         out.clear();
@@ -113,8 +150,15 @@ impl ReplicaPool {
     pub fn advance(&mut self, now: SimTime) {
         let dt = (now - self.last) as f64;
         if dt > 0.0 {
-            self.ready_ms += dt * self.ready() as f64;
+            let ready = self.ready();
+            self.ready_ms += dt * ready as f64;
             self.provisioned_ms += dt * self.replicas.len() as f64;
+            if ready == 0 {
+                self.no_ready_ms += dt;
+                if self.starting() == 0 {
+                    self.zero_ms += dt;
+                }
+            }
             self.last = now;
         }
     }
@@ -130,6 +174,9 @@ impl ReplicaPool {
         let mut change = ScaleChange::default();
         let target = self.target();
         if n > target {
+            if target == 0 {
+                self.cold_starts += 1;
+            }
             for _ in target..n {
                 let id = self.next_id;
                 self.next_id += 1;

@@ -21,6 +21,7 @@ pub(crate) struct IntervalStats {
     pub latency_max: f64,
     pub cpu: f64,
     pub ready: f64,
+    pub concurrency: f64,
     pub window_ms: u64,
 }
 
@@ -35,6 +36,8 @@ pub(crate) struct Part {
     pub latency: f64,
     pub cpu: f64,
     pub ready: f64,
+    /// Requests in the system (queued, buffered or in service), time-averaged.
+    pub concurrency: f64,
 }
 
 impl IntervalStats {
@@ -45,6 +48,7 @@ impl IntervalStats {
         self.latency_max = self.latency_max.max(p.latency);
         self.cpu += p.weight * p.cpu;
         self.ready += p.weight * p.ready;
+        self.concurrency += p.weight * p.concurrency;
         self.window_ms += p.len_ms;
     }
     pub fn observed(&self) -> Option<Observed> {
@@ -56,6 +60,7 @@ impl IntervalStats {
                 latency_p95_ms: self.latency_max,
                 cpu_pct: self.cpu / n,
                 ready_mean: self.ready / n,
+                concurrency: self.concurrency / n,
                 window_ms: self.window_ms,
             }
         })
@@ -141,7 +146,9 @@ pub(crate) fn control_settings(cfg: &SimConfig) -> ControlSettings {
 
 /// The reading for a decision at `t` inside window step `s`, from the pool and the
 /// interval since the last decision.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn reading<'a>(
+    cfg: &SimConfig,
     input: &RunInput<'a>,
     pool: &ReplicaPool,
     pods: &'a [PodTimes],
@@ -163,7 +170,7 @@ pub(crate) fn reading<'a>(
             }
             o
         }),
-        metrics_missing: holds_for_missing_data(input.missing, s, since),
+        metrics_missing: holds_for_missing_data(input.missing, s, since) || cfg.metrics_out(t.ms()),
         forecast: forecast_view(input, s, sched.window_steps),
     }
 }
@@ -182,11 +189,13 @@ pub(crate) struct FluidCluster {
     /// Measurements since the last decision.
     pub interval: IntervalStats,
     pub pods: Vec<PodTimes>,
+    mean_service_ms: f64,
 }
 
 impl FluidCluster {
     pub fn new(cfg: &SimConfig) -> FluidCluster {
         FluidCluster {
+            mean_service_ms: cfg.mean_service_ms(),
             pool: ReplicaPool::new(
                 cfg.initial_replicas,
                 cfg.startup_delay_ms,
@@ -255,6 +264,9 @@ impl FluidCluster {
                 latency,
                 cpu,
                 ready: eff,
+                // Offered load in requests (Little's law): the arrival rate times the
+                // mean service time, what a queue-proxy would count in flight.
+                concurrency: d / step as f64 * self.mean_service_ms,
             });
         }
         (d * weight).min(eff * cap * weight)
@@ -280,7 +292,7 @@ fn decide(
     t: SimTime,
 ) {
     c.pool.pod_times(&mut c.pods);
-    let r = reading(input, &c.pool, &c.pods, sched, &c.interval, s, t);
+    let r = reading(&c.cfg, input, &c.pool, &c.pods, sched, &c.interval, s, t);
     let d = control.decide(&r);
     if !d.held {
         c.scale_to(t, d.desired);
@@ -304,11 +316,12 @@ pub fn run(cfg: &SimConfig, input: RunInput<'_>, policy: &mut dyn ScalingPolicy)
             decide(&mut c, &mut control, &input, &sched, s, t);
         }
         // The safety net reads the step's modelled latency and CPU: none in an outage.
-        let health = observed.then(|| c.health(d));
+        let health = (observed && !cfg.metrics_out(t.ms())).then(|| c.health(d));
         if let Some(n) = control.guard(sched.tick - 1, c.pool.target(), health) {
             c.scale_to(t, n);
         }
         let (ready_before, prov_before) = (c.pool.ready_ms, c.pool.provisioned_ms);
+        let zero_before = c.pool.zero_figures();
         let (ready, pending, desired) = (c.pool.ready(), c.pool.starting(), c.pool.target());
         // The step in parts, cut at the decisions that fall inside it.
         let end = t.ms() + step;
@@ -327,6 +340,7 @@ pub fn run(cfg: &SimConfig, input: RunInput<'_>, policy: &mut dyn ScalingPolicy)
             start = part_end;
         }
         let (eff, lat, cpu) = c.step_figures(d, ready_before);
+        let (cold_starts, no_ready_ms, zero_ms) = c.pool.zero_figures().since(zero_before);
         tl.push(StepRecord {
             demand: d,
             forecast: forecast_point(&input, s),
@@ -341,6 +355,9 @@ pub fn run(cfg: &SimConfig, input: RunInput<'_>, policy: &mut dyn ScalingPolicy)
             latency_ms: lat,
             latency_p95_ms: lat,
             cpu_pct: cpu,
+            cold_starts,
+            no_ready_ms,
+            zero_ms,
             missing: !observed,
         });
     }

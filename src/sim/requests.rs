@@ -32,6 +32,14 @@ enum Ev {
     },
 }
 
+/// A request waiting for a slot.
+#[derive(Debug, Clone, Copy)]
+struct Queued {
+    arrived: u64,
+    svc: u64,
+    cold: bool,
+}
+
 const READY: u8 = 1;
 const DRAINING: u8 = 2;
 
@@ -45,8 +53,11 @@ struct Sim<'a> {
     state: Vec<u8>,
     busy: Vec<u32>,
     free: Vec<u32>,
-    /// Queued requests: arrival time and service time ([`DRAW`]: drawn at the start).
-    waiting: VecDeque<(u64, u64)>,
+    /// Queued requests: arrival time, service time ([`DRAW`]: drawn at the start) and
+    /// whether it arrived with no replica ready (buffered in the activator).
+    waiting: VecDeque<Queued>,
+    /// Activator waits (ms) of the cold requests served.
+    cold_hist: Histogram<u64>,
     service: Service,
     busy_total: u64,
     ready_slots: u64,
@@ -116,10 +127,14 @@ impl Sim<'_> {
         None
     }
 
-    fn start(&mut self, now: u64, id: u32, arrived: u64, svc: u64) {
+    fn start(&mut self, now: u64, id: u32, q: Queued) {
+        let Queued { arrived, svc, cold } = q;
         if now > arrived {
             self.stats.waited += 1;
             self.stats.wait_sum_ms += (now - arrived) as f64;
+        }
+        if cold && self.scored(arrived) {
+            self.cold_hist.saturating_record((now - arrived).max(1));
         }
         self.busy[id as usize] += 1;
         self.busy_total += 1;
@@ -141,8 +156,39 @@ impl Sim<'_> {
     fn dispatch_waiting(&mut self, now: u64) {
         while !self.waiting.is_empty() {
             let Some(id) = self.take_slot() else { break };
-            let (arrived, svc) = self.waiting.pop_front().unwrap();
-            self.start(now, id, arrived, svc);
+            match self.next_waiting(now) {
+                Some(q) => self.start(now, id, q),
+                None => self.free.push(id),
+            }
+        }
+    }
+
+    /// The first queued request still wanted at `now`: buffered ones that waited past
+    /// the activator's time-out are dropped on the way.
+    fn next_waiting(&mut self, now: u64) -> Option<Queued> {
+        let timeout = self.cfg.requests.activator.timeout_ms;
+        while let Some(q) = self.waiting.pop_front() {
+            if q.cold && now - q.arrived > timeout {
+                self.drop_request(q.arrived);
+                self.stats.activator_timeouts += self.scored(q.arrived) as u64;
+                continue;
+            }
+            return Some(q);
+        }
+        None
+    }
+
+    /// Counts a request that arrived at `arrived` as dropped now.
+    fn drop_request(&mut self, arrived: u64) {
+        self.stats.dropped += self.scored(arrived) as u64;
+        self.step_dropped += 1;
+        if self.cfg.requests.record {
+            self.stats.log.push(RequestRecord {
+                at_ms: arrived,
+                latency_ms: 0,
+                service_ms: 0,
+                served: false,
+            });
         }
     }
 
@@ -158,21 +204,25 @@ impl Sim<'_> {
     fn arrive(&mut self, now: u64, svc: u64) {
         let scored = self.scored(now);
         self.stats.arrived += scored as u64;
-        if let Some(id) = self.take_slot() {
-            self.start(now, id, now, svc);
-        } else if self.waiting.len() < self.cfg.requests.queue_limit {
-            self.waiting.push_back((now, svc));
+        // No replica ready: the activator buffers it until one is (a cold start).
+        let cold = self.ready_slots == 0;
+        self.stats.cold_requests += (cold && scored) as u64;
+        let limit = if cold {
+            self.cfg.requests.activator.capacity
         } else {
-            self.stats.dropped += scored as u64;
-            self.step_dropped += 1;
-            if self.cfg.requests.record {
-                self.stats.log.push(RequestRecord {
-                    at_ms: now,
-                    latency_ms: 0,
-                    service_ms: 0,
-                    served: false,
-                });
-            }
+            self.cfg.requests.queue_limit
+        };
+        let q = Queued {
+            arrived: now,
+            svc,
+            cold,
+        };
+        if let Some(id) = self.take_slot() {
+            self.start(now, id, q);
+        } else if self.waiting.len() < limit {
+            self.waiting.push_back(q);
+        } else {
+            self.drop_request(now);
         }
     }
 
@@ -207,8 +257,8 @@ impl Sim<'_> {
                 self.step_latencies.push(lat);
                 match self.state[replica as usize] {
                     READY => {
-                        if let Some((arrived, svc)) = self.waiting.pop_front() {
-                            self.start(now, replica, arrived, svc);
+                        if let Some(q) = self.next_waiting(now) {
+                            self.start(now, replica, q);
                         } else {
                             self.free.push(replica);
                         }
@@ -245,6 +295,7 @@ struct Mark {
     t: u64,
     busy_ms: f64,
     slot_ms: f64,
+    in_system_ms: f64,
     latencies: usize,
 }
 
@@ -254,6 +305,7 @@ impl Sim<'_> {
             t,
             busy_ms: self.busy_ms,
             slot_ms: self.slot_ms,
+            in_system_ms: self.stats.in_system_ms,
             latencies: self.step_latencies.len(),
         }
     }
@@ -297,6 +349,7 @@ impl Sim<'_> {
             latency: p95(&mut self.step_latencies[m.latencies..]),
             cpu: 100.0 * util.min(1.0),
             ready: slots / self.cfg.requests.concurrency as f64 / len as f64,
+            concurrency: (self.stats.in_system_ms - m.in_system_ms) / len as f64,
         }
     }
 
@@ -312,7 +365,16 @@ impl Sim<'_> {
     ) {
         let mut pods = std::mem::take(&mut self.pods);
         self.pool.pod_times(&mut pods);
-        let r = reading(input, &self.pool, &pods, sched, interval, s, SimTime(now));
+        let r = reading(
+            self.cfg,
+            input,
+            &self.pool,
+            &pods,
+            sched,
+            interval,
+            s,
+            SimTime(now),
+        );
         let d = control.decide(&r);
         self.pods = pods;
         if !d.held {
@@ -334,6 +396,7 @@ struct StepStart {
     busy_ms: f64,
     slot_ms: f64,
     provisioned_ms: f64,
+    zero: super::cluster::ZeroFigures,
     /// Ready, starting and target replicas.
     ready: u32,
     starting: u32,
@@ -354,6 +417,7 @@ impl<'a> Sim<'a> {
             busy: Vec::new(),
             free: Vec::new(),
             waiting: VecDeque::new(),
+            cold_hist: Histogram::new_with_bounds(1, 8_640_000_000, 3).expect("histogram bounds"),
             service: Service::new(
                 cfg.requests.service.clone(),
                 mean_service,
@@ -384,6 +448,7 @@ impl<'a> Sim<'a> {
             busy_ms: self.busy_ms,
             slot_ms: self.slot_ms,
             provisioned_ms: self.pool.provisioned_ms,
+            zero: self.pool.zero_figures(),
             ready: self.pool.ready(),
             starting: self.pool.starting(),
             target: self.pool.target(),
@@ -423,6 +488,7 @@ impl<'a> Sim<'a> {
         } else {
             p95(&mut self.step_latencies)
         };
+        let (cold_starts, no_ready_ms, zero_ms) = self.pool.zero_figures().since(start.zero);
         let record = StepRecord {
             demand: d,
             forecast: forecast_point(input, s),
@@ -437,6 +503,9 @@ impl<'a> Sim<'a> {
             latency_ms: mean,
             latency_p95_ms: p,
             cpu_pct: cpu,
+            cold_starts,
+            no_ready_ms,
+            zero_ms,
             missing: input.is_missing(s),
         };
         self.step_latencies.clear();
@@ -453,8 +522,16 @@ impl<'a> Sim<'a> {
             self.integrate(t.ms());
             self.handle(t.ms(), ev);
         }
+        // Requests still buffered with no replica left to serve them: timed out.
+        while let Some(q) = self.waiting.pop_front() {
+            self.drop_request(q.arrived);
+            self.stats.activator_timeouts += (q.cold && self.scored(q.arrived)) as u64;
+        }
         if let Some(last) = tl.served.last_mut() {
             *last += self.step_served as f64;
+        }
+        if let Some(last) = tl.dropped.last_mut() {
+            *last += self.step_dropped as f64;
         }
         self.stats.duration_ms = self.last as f64;
         // Pushed as they left; ties of one millisecond stay in that order.
@@ -466,6 +543,17 @@ impl<'a> Sim<'a> {
             st.latency_p95_ms = self.hist.value_at_quantile(0.95) as f64;
             st.latency_p99_ms = self.hist.value_at_quantile(0.99) as f64;
         }
+        let cold = &self.cold_hist;
+        let q = |p: f64| {
+            if cold.is_empty() {
+                f64::NAN
+            } else {
+                cold.value_at_quantile(p) as f64
+            }
+        };
+        st.activator_wait_p50_ms = q(0.5);
+        st.activator_wait_p95_ms = q(0.95);
+        st.activator_wait_p99_ms = q(0.99);
         (tl, self.stats)
     }
 }
@@ -543,7 +631,8 @@ pub fn run(
         }
         // The safety net reads the last step's measured p95 and CPU: none when it was
         // not observed.
-        if let Some(n) = control.guard(sched.tick - 1, sim.pool.target(), last_step) {
+        let health = last_step.filter(|_| !cfg.metrics_out(boundary));
+        if let Some(n) = control.guard(sched.tick - 1, sim.pool.target(), health) {
             sim.scale_to(boundary, n);
         }
         start = sim.step_start();

@@ -103,6 +103,9 @@ pub fn timeline_frame(
             Column::new("latency_ms".into(), tl.latency_ms.clone()),
             Column::new("latency_p95_ms".into(), tl.latency_p95_ms.clone()),
             Column::new("cpu_pct".into(), tl.cpu_pct.clone()),
+            Column::new("cold_starts".into(), u(&tl.cold_starts)),
+            Column::new("no_ready_ms".into(), tl.no_ready_ms.clone()),
+            Column::new("zero_ms".into(), tl.zero_ms.clone()),
             Column::new(
                 "missing".into(),
                 (0..n)

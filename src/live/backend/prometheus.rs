@@ -54,6 +54,8 @@ impl MetricsSource for PrometheusSource<'_> {
                 latency_p95_ms: p95_ms,
                 cpu_pct,
                 ready_mean: ready as f64,
+                // Little's law: requests per second times the mean latency in seconds.
+                concurrency: demand / interval_s * mean_ms / 1000.0,
                 window_ms: (interval_s * 1000.0).round() as u64,
             }),
             served: (demand - error_rps * interval_s).max(0.0),

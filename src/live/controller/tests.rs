@@ -47,6 +47,9 @@ fn decision_log_has_the_timeline_schema() {
         latency_ms: vec![f64::NAN, 125.0],
         latency_p95_ms: vec![f64::NAN, 190.0],
         cpu_pct: vec![f64::NAN, 0.5],
+        cold_starts: vec![0, 0],
+        no_ready_ms: vec![0.0, 0.0],
+        zero_ms: vec![0.0, 0.0],
         missing: vec![],
     };
     let p = dir.path().join("d.parquet");
@@ -176,6 +179,7 @@ impl MetricsSource for Fake {
                     latency_p95_ms: 40.0,
                     cpu_pct: 20.0,
                     ready_mean: replicas.ready as f64,
+                    concurrency: d * 0.03,
                     window_ms: self.interval_ms,
                 }),
                 served: d,

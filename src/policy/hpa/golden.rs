@@ -29,6 +29,7 @@ fn reading(util: f64, demand: f64, ready_mean: f64) -> Option<Observed> {
         latency_p95_ms: 0.0,
         cpu_pct: 100.0 * util,
         ready_mean,
+        concurrency: 0.0,
         window_ms: 15_000,
     })
 }
@@ -50,6 +51,7 @@ fn at<'a>(
         step_ms: STEP_MS,
         forecast: None,
         observed,
+        metrics_failed: false,
         pods,
     }
 }

@@ -1,0 +1,170 @@
+//! The settings of the serverless autoscalers: `kind = "kpa"` (Knative's Pod Autoscaler;
+//! keys named after `config-autoscaler` and the `autoscaling.knative.dev` annotations).
+
+use serde::{Deserialize, Serialize};
+
+use super::{ms, positive};
+use crate::policy::kpa::{DeciderSpec, Kpa, KpaConfig, KpaMetric};
+use crate::policy::{Bounds, ScalingPolicy};
+
+/// `kind = "kpa"`: Knative Serving 1.16's KPA, with `config-autoscaler`'s defaults.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct KpaParams {
+    /// `concurrency` (default) or `rps`.
+    pub metric: Option<KpaMetric>,
+    /// Per-pod target (`autoscaling.knative.dev/target`; default 100 in flight, or
+    /// 200 requests per second).
+    pub target: Option<f64>,
+    /// `containerConcurrency`: the hard limit per pod (0: none); caps the target.
+    pub container_concurrency: Option<u32>,
+    /// Share of the target to aim for (`container-concurrency-target-percentage`, 70).
+    pub target_utilization_percentage: Option<f64>,
+    /// `stable-window` (60 s; 6 s – 1 h).
+    pub stable_window_s: Option<f64>,
+    /// `panic-window-percentage` (10; 1 – 100).
+    pub panic_window_percentage: Option<f64>,
+    /// `panic-threshold-percentage` (200; 110 – 1000).
+    pub panic_threshold_percentage: Option<f64>,
+    /// `max-scale-up-rate` (1000).
+    pub max_scale_up_rate: Option<f64>,
+    /// `max-scale-down-rate` (2).
+    pub max_scale_down_rate: Option<f64>,
+    /// `target-burst-capacity` (200; -1: activator always in the path).
+    pub target_burst_capacity: Option<f64>,
+    /// `scale-to-zero-grace-period` (30 s; at least 6 s).
+    pub scale_to_zero_grace_period_s: Option<f64>,
+    /// `scale-to-zero-pod-retention-period` (0 s).
+    pub scale_to_zero_pod_retention_period_s: Option<f64>,
+    /// `scale-down-delay` (0 s; at most 1 h).
+    pub scale_down_delay_s: Option<f64>,
+    /// `initial-scale` (1).
+    pub initial_scale: Option<u32>,
+    /// `activation-scale` (1): pods a scale from zero asks for at least.
+    pub activation_scale: Option<u32>,
+    /// The autoscaler's tick (2 s).
+    pub tick_interval_s: Option<f64>,
+    /// `enable-scale-to-zero` (true).
+    pub enable_scale_to_zero: Option<bool>,
+}
+
+fn in_range(v: Option<f64>, lo: f64, hi: f64, key: &str) -> Result<(), String> {
+    match v {
+        Some(x) if !(lo..=hi).contains(&x) => {
+            Err(format!("{key} must be between {lo} and {hi}, got {x}"))
+        }
+        _ => Ok(()),
+    }
+}
+
+impl KpaParams {
+    pub(super) fn validate(&self) -> Result<(), String> {
+        positive(self.target, "target")?;
+        in_range(
+            self.target_utilization_percentage,
+            1.0,
+            100.0,
+            "target_utilization_percentage",
+        )?;
+        in_range(self.stable_window_s, 6.0, 3600.0, "stable_window_s")?;
+        in_range(
+            self.panic_window_percentage,
+            1.0,
+            100.0,
+            "panic_window_percentage",
+        )?;
+        in_range(
+            self.panic_threshold_percentage,
+            110.0,
+            1000.0,
+            "panic_threshold_percentage",
+        )?;
+        for (v, key) in [
+            (self.max_scale_up_rate, "max_scale_up_rate"),
+            (self.max_scale_down_rate, "max_scale_down_rate"),
+        ] {
+            if let Some(r) = v {
+                if !(r > 1.0 && r.is_finite()) {
+                    return Err(format!("{key} must be above 1, got {r}"));
+                }
+            }
+        }
+        if let Some(t) = self.target_burst_capacity {
+            if !(t >= 0.0 || t == -1.0) || !t.is_finite() {
+                return Err(format!(
+                    "target_burst_capacity must be at least 0, or -1 (the activator always in \
+                     the path), got {t}"
+                ));
+            }
+        }
+        in_range(
+            self.scale_to_zero_grace_period_s,
+            6.0,
+            f64::MAX,
+            "scale_to_zero_grace_period_s",
+        )?;
+        in_range(
+            self.scale_to_zero_pod_retention_period_s,
+            0.0,
+            f64::MAX,
+            "scale_to_zero_pod_retention_period_s",
+        )?;
+        in_range(self.scale_down_delay_s, 0.0, 3600.0, "scale_down_delay_s")?;
+        positive(self.tick_interval_s, "tick_interval_s")?;
+        if self.activation_scale == Some(0) {
+            return Err("activation_scale must be at least 1".into());
+        }
+        let cfg = self.config();
+        if cfg.panic_window_ms < 1000 {
+            return Err(format!(
+                "the panic window ({} ms: panic_window_percentage of stable_window_s) must be \
+                 at least 1 s",
+                cfg.panic_window_ms
+            ));
+        }
+        Ok(())
+    }
+
+    /// The resolved configuration (`ResolveMetricTarget` for the target).
+    pub fn config(&self) -> KpaConfig {
+        let metric = self.metric.unwrap_or(KpaMetric::Concurrency);
+        let cc = self.container_concurrency.unwrap_or(0) as f64;
+        let total = match (metric, self.target) {
+            (KpaMetric::Rps, t) => t.unwrap_or(200.0),
+            (KpaMetric::Concurrency, Some(t)) if cc > 0.0 => t.min(cc),
+            (KpaMetric::Concurrency, Some(t)) => t,
+            (KpaMetric::Concurrency, None) if cc > 0.0 => cc,
+            (KpaMetric::Concurrency, None) => 100.0,
+        };
+        let tu = self.target_utilization_percentage.unwrap_or(70.0) / 100.0;
+        let stable = ms(self.stable_window_s, 60_000);
+        let panic_pct = self.panic_window_percentage.unwrap_or(10.0);
+        KpaConfig {
+            metric,
+            decider: DeciderSpec {
+                target: (total * tu).max(0.01),
+                total,
+                target_burst_capacity: self.target_burst_capacity.unwrap_or(200.0),
+                panic_threshold: self.panic_threshold_percentage.unwrap_or(200.0) / 100.0,
+                max_scale_up_rate: self.max_scale_up_rate.unwrap_or(1000.0),
+                max_scale_down_rate: self.max_scale_down_rate.unwrap_or(2.0),
+                stable_window_ms: stable,
+                scale_down_delay_ms: ms(self.scale_down_delay_s, 0),
+                activation_scale: self.activation_scale.unwrap_or(1),
+                reachable: true,
+            },
+            panic_window_ms: (stable as f64 * panic_pct / 100.0).round() as u64,
+            tick_ms: ms(self.tick_interval_s, 2_000),
+            enable_scale_to_zero: self.enable_scale_to_zero.unwrap_or(true),
+            scale_to_zero_grace_ms: ms(self.scale_to_zero_grace_period_s, 30_000),
+            pod_retention_ms: ms(self.scale_to_zero_pod_retention_period_s, 0),
+            initial_scale: self.initial_scale.unwrap_or(1),
+            // Knative's ProgressDeadlineSeconds (600) plus its 10 s buffer.
+            activation_timeout_ms: 610_000,
+        }
+    }
+
+    pub(super) fn build(&self, name: String, bounds: Bounds) -> Box<dyn ScalingPolicy> {
+        Box::new(Kpa::new(name, self.config(), bounds))
+    }
+}
