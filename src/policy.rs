@@ -4,6 +4,7 @@
 
 pub mod control;
 pub mod hpa;
+pub mod keda;
 pub mod kpa;
 pub mod predictive;
 pub mod prototype;

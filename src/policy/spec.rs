@@ -15,7 +15,7 @@ use crate::entry::{self, keys_of, serde_name, EntryKind};
 
 pub use hpa::{HpaMetric, HpaParams, PredictiveOwn, PredictiveParams};
 pub use prototype::{CeilingParams, PolicyAwareParams, QuantileCeilingParams, StaticParams};
-pub use serverless::KpaParams;
+pub use serverless::{KedaParams, KpaParams};
 
 use super::hpa::HpaConfig;
 use super::{Bounds, ScalingPolicy};
@@ -33,6 +33,7 @@ pub enum PolicyKind {
     Hpa,
     Predictive,
     Kpa,
+    Keda,
 }
 
 /// A kind and its settings.
@@ -47,6 +48,7 @@ pub enum PolicyParams {
     Hpa(HpaParams),
     Predictive(PredictiveParams),
     Kpa(KpaParams),
+    Keda(KedaParams),
 }
 
 impl PolicyParams {
@@ -63,6 +65,7 @@ impl PolicyParams {
             PolicyKind::Hpa => PolicyParams::Hpa(HpaParams::default()),
             PolicyKind::Predictive => PolicyParams::Predictive(PredictiveParams::default()),
             PolicyKind::Kpa => PolicyParams::Kpa(KpaParams::default()),
+            PolicyKind::Keda => PolicyParams::Keda(KedaParams::default()),
         }
     }
 
@@ -76,6 +79,7 @@ impl PolicyParams {
             PolicyParams::Hpa(_) => PolicyKind::Hpa,
             PolicyParams::Predictive(_) => PolicyKind::Predictive,
             PolicyParams::Kpa(_) => PolicyKind::Kpa,
+            PolicyParams::Keda(_) => PolicyKind::Keda,
         }
     }
 
@@ -93,10 +97,11 @@ impl PolicyParams {
                 .filter(|k| k != "sync_period_s")
                 .collect(),
             PolicyKind::Kpa => keys_of::<KpaParams>(),
+            PolicyKind::Keda => keys_of::<KedaParams>(),
         }
     }
 
-    fn validate(&self) -> Result<(), String> {
+    fn validate(&self, bounds: Bounds) -> Result<(), String> {
         match self {
             PolicyParams::Static(_) => Ok(()),
             PolicyParams::SimpleCeiling(p) | PolicyParams::Buffered(p) => p.validate(),
@@ -105,6 +110,7 @@ impl PolicyParams {
             PolicyParams::Hpa(p) => p.validate(hpa::hpa_default_target()),
             PolicyParams::Predictive(p) => p.validate(),
             PolicyParams::Kpa(p) => p.validate(),
+            PolicyParams::Keda(p) => p.validate(bounds),
         }
     }
 
@@ -118,6 +124,7 @@ impl PolicyParams {
             PolicyParams::Hpa(p) => p.build(name, bounds),
             PolicyParams::Predictive(p) => p.build(name, bounds),
             PolicyParams::Kpa(p) => p.build(name, bounds),
+            PolicyParams::Keda(p) => p.build(name, bounds),
         }
     }
 }
@@ -231,7 +238,7 @@ impl PolicySpec {
         if min == 0 {
             self.zero_allowed()?;
         }
-        self.params.validate()
+        self.params.validate(self.bounds())
     }
 
     /// `min_replicas = 0` where the policy can come back from zero: an HPA only with an
@@ -262,10 +269,11 @@ impl PolicySpec {
 
     fn default_max(&self) -> u32 {
         // The prototype capped policy_aware at 20 replicas and left the others unbounded.
-        if self.kind() == PolicyKind::PolicyAware {
-            20
-        } else {
-            10_000
+        match self.kind() {
+            PolicyKind::PolicyAware => 20,
+            // maxReplicaCount's default.
+            PolicyKind::Keda => 100,
+            _ => 10_000,
         }
     }
 
@@ -282,7 +290,7 @@ impl PolicySpec {
     /// (their upstream's default), one for the rest.
     fn default_min(&self) -> u32 {
         match self.kind() {
-            PolicyKind::Kpa => 0,
+            PolicyKind::Kpa | PolicyKind::Keda => 0,
             _ => 1,
         }
     }

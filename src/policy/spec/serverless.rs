@@ -1,9 +1,15 @@
 //! The settings of the serverless autoscalers: `kind = "kpa"` (Knative's Pod Autoscaler;
-//! keys named after `config-autoscaler` and the `autoscaling.knative.dev` annotations).
+//! keys named after `config-autoscaler` and the `autoscaling.knative.dev` annotations)
+//! and `kind = "keda"` (a KEDA ScaledObject; keys named after its spec).
 
 use serde::{Deserialize, Serialize};
 
-use super::{ms, positive};
+use super::{ms, positive, HpaParams};
+use crate::policy::hpa::config::{
+    BehaviorSpec, MetricIdentifier, MetricSpec, Quantity, TargetSpec, ValueSource,
+};
+use crate::policy::hpa::Hpa;
+use crate::policy::keda::{Fallback, FallbackBehavior, Keda, KedaConfig, TriggerMetric};
 use crate::policy::kpa::{DeciderSpec, Kpa, KpaConfig, KpaMetric};
 use crate::policy::{Bounds, ScalingPolicy};
 
@@ -166,5 +172,155 @@ impl KpaParams {
 
     pub(super) fn build(&self, name: String, bounds: Bounds) -> Box<dyn ScalingPolicy> {
         Box::new(Kpa::new(name, self.config(), bounds))
+    }
+}
+
+/// `fallback` of a `keda` entry, with KEDA's field names.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct FallbackSpec {
+    pub failure_threshold: u32,
+    pub replicas: u32,
+    /// `static` (default), `currentReplicas`, `currentReplicasIfHigher`, `currentReplicasIfLower`.
+    pub behavior: Option<FallbackBehavior>,
+}
+
+/// The trigger's `metricType`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MetricType {
+    AverageValue,
+    Value,
+}
+
+/// `kind = "keda"`: a KEDA 2.17 ScaledObject with one trigger, over the HPA it creates
+/// (`min_replicas` is `minReplicaCount`, default 0; `max_replicas` is
+/// `maxReplicaCount`, default 100).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct KedaParams {
+    /// `request_rate` (requests per second, default) or `concurrency` (in flight).
+    pub metric: Option<TriggerMetric>,
+    /// The trigger's target value (required): per replica for `AverageValue`.
+    pub threshold: Option<f64>,
+    /// The trigger is active above this value (strictly; 0).
+    pub activation_threshold: Option<f64>,
+    /// `AverageValue` (default) or `Value`.
+    pub metric_type: Option<MetricType>,
+    /// `pollingInterval` (30 s).
+    pub polling_interval_s: Option<f64>,
+    /// `cooldownPeriod` (300 s): from the last active poll to the scale to zero.
+    pub cooldown_period_s: Option<f64>,
+    /// `initialCooldownPeriod` (0 s): from creation, when never active.
+    pub initial_cooldown_period_s: Option<f64>,
+    /// `idleReplicaCount` (unset; KEDA supports only 0, below `minReplicaCount`).
+    pub idle_replica_count: Option<u32>,
+    pub fallback: Option<FallbackSpec>,
+    /// `advanced.horizontalPodAutoscalerConfig.behavior` of the HPA KEDA creates.
+    pub behavior: Option<BehaviorSpec>,
+    /// The HPA controller's tolerance (0.1) and sync period (15 s).
+    pub tolerance: Option<f64>,
+    pub sync_period_s: Option<f64>,
+}
+
+impl KedaParams {
+    fn hpa_params(&self) -> HpaParams {
+        let q = Quantity(self.threshold.unwrap_or(f64::NAN));
+        let target = match self.metric_type.unwrap_or(MetricType::AverageValue) {
+            MetricType::AverageValue => TargetSpec::AverageValue { average_value: q },
+            MetricType::Value => TargetSpec::Value { value: q },
+        };
+        HpaParams {
+            metrics: Some(vec![MetricSpec::External {
+                external: ValueSource {
+                    metric: MetricIdentifier {
+                        name: "keda-trigger".into(),
+                        selector: None,
+                    },
+                    described_object: None,
+                    target,
+                },
+            }]),
+            behavior: self.behavior.clone(),
+            tolerance: self.tolerance,
+            sync_period_s: self.sync_period_s,
+            ..HpaParams::default()
+        }
+    }
+
+    pub(super) fn validate(&self, bounds: Bounds) -> Result<(), String> {
+        match self.threshold {
+            None => return Err("keda needs `threshold`: the trigger's target value".into()),
+            Some(t) if !(t > 0.0 && t.is_finite()) => {
+                return Err(format!("threshold must be a positive number, got {t}"))
+            }
+            _ => {}
+        }
+        if let Some(a) = self.activation_threshold {
+            if !(a >= 0.0 && a.is_finite()) {
+                return Err(format!("activation_threshold must be at least 0, got {a}"));
+            }
+        }
+        positive(self.polling_interval_s, "polling_interval_s")?;
+        for (v, key) in [
+            (self.cooldown_period_s, "cooldown_period_s"),
+            (self.initial_cooldown_period_s, "initial_cooldown_period_s"),
+        ] {
+            if let Some(x) = v {
+                crate::time::ms_from_secs(x, key)?;
+            }
+        }
+        if let Some(i) = self.idle_replica_count {
+            if i != 0 || bounds.min == 0 {
+                return Err(format!(
+                    "idle_replica_count = {i}: KEDA supports only 0, with min_replicas above it \
+                     (min_replicas is {})",
+                    bounds.min
+                ));
+            }
+        }
+        if self.fallback.is_some() && self.metric_type == Some(MetricType::Value) {
+            return Err(
+                "fallback needs metric_type = \"AverageValue\" (KEDA ignores it for Value)".into(),
+            );
+        }
+        self.hpa_params().validate(1.0)
+    }
+
+    pub fn config(&self, bounds: Bounds) -> KedaConfig {
+        KedaConfig {
+            metric: self.metric.unwrap_or(TriggerMetric::RequestRate),
+            threshold: self.threshold.unwrap_or(f64::NAN),
+            activation_threshold: self.activation_threshold.unwrap_or(0.0),
+            polling_ms: ms(self.polling_interval_s, 30_000),
+            cooldown_ms: ms(self.cooldown_period_s, 300_000),
+            initial_cooldown_ms: ms(self.initial_cooldown_period_s, 0),
+            min: bounds.min,
+            max: bounds.max,
+            idle: self.idle_replica_count,
+            fallback: self.fallback.as_ref().map(|f| Fallback {
+                failure_threshold: f.failure_threshold,
+                replicas: f.replicas,
+                behavior: f.behavior.unwrap_or(FallbackBehavior::Static),
+            }),
+        }
+    }
+
+    /// The ScaledObject and its HPA (call `validate` first).
+    pub fn keda(&self, name: String, bounds: Bounds) -> Keda {
+        let hpa_cfg = self
+            .hpa_params()
+            .config(1.0)
+            .expect("validated before it is built");
+        // The HPA KEDA creates: minReplicas max(minReplicaCount, 1).
+        let hpa_bounds = Bounds {
+            min: bounds.min.max(1),
+            max: bounds.max,
+        };
+        let hpa = Hpa::new(name.clone(), hpa_cfg, hpa_bounds);
+        Keda::new(name, self.config(bounds), hpa)
+    }
+
+    pub(super) fn build(&self, name: String, bounds: Bounds) -> Box<dyn ScalingPolicy> {
+        Box::new(self.keda(name, bounds))
     }
 }
