@@ -5,6 +5,7 @@
 pub mod control;
 pub mod hpa;
 pub mod keda;
+pub mod keepalive;
 pub mod kpa;
 pub mod predictive;
 pub mod prototype;

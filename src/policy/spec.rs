@@ -15,7 +15,7 @@ use crate::entry::{self, keys_of, serde_name, EntryKind};
 
 pub use hpa::{HpaMetric, HpaParams, PredictiveOwn, PredictiveParams};
 pub use prototype::{CeilingParams, PolicyAwareParams, QuantileCeilingParams, StaticParams};
-pub use serverless::{KedaParams, KpaParams};
+pub use serverless::{KedaParams, KeepAliveParams, KpaParams};
 
 use super::hpa::HpaConfig;
 use super::{Bounds, ScalingPolicy};
@@ -34,6 +34,7 @@ pub enum PolicyKind {
     Predictive,
     Kpa,
     Keda,
+    KeepAlive,
 }
 
 /// A kind and its settings.
@@ -49,6 +50,7 @@ pub enum PolicyParams {
     Predictive(PredictiveParams),
     Kpa(KpaParams),
     Keda(KedaParams),
+    KeepAlive(KeepAliveParams),
 }
 
 impl PolicyParams {
@@ -66,6 +68,7 @@ impl PolicyParams {
             PolicyKind::Predictive => PolicyParams::Predictive(PredictiveParams::default()),
             PolicyKind::Kpa => PolicyParams::Kpa(KpaParams::default()),
             PolicyKind::Keda => PolicyParams::Keda(KedaParams::default()),
+            PolicyKind::KeepAlive => PolicyParams::KeepAlive(KeepAliveParams::default()),
         }
     }
 
@@ -80,6 +83,7 @@ impl PolicyParams {
             PolicyParams::Predictive(_) => PolicyKind::Predictive,
             PolicyParams::Kpa(_) => PolicyKind::Kpa,
             PolicyParams::Keda(_) => PolicyKind::Keda,
+            PolicyParams::KeepAlive(_) => PolicyKind::KeepAlive,
         }
     }
 
@@ -98,6 +102,7 @@ impl PolicyParams {
                 .collect(),
             PolicyKind::Kpa => keys_of::<KpaParams>(),
             PolicyKind::Keda => keys_of::<KedaParams>(),
+            PolicyKind::KeepAlive => keys_of::<KeepAliveParams>(),
         }
     }
 
@@ -111,6 +116,7 @@ impl PolicyParams {
             PolicyParams::Predictive(p) => p.validate(),
             PolicyParams::Kpa(p) => p.validate(),
             PolicyParams::Keda(p) => p.validate(bounds),
+            PolicyParams::KeepAlive(p) => p.validate(),
         }
     }
 
@@ -125,6 +131,7 @@ impl PolicyParams {
             PolicyParams::Predictive(p) => p.build(name, bounds),
             PolicyParams::Kpa(p) => p.build(name, bounds),
             PolicyParams::Keda(p) => p.build(name, bounds),
+            PolicyParams::KeepAlive(p) => p.build(name, bounds),
         }
     }
 }
@@ -290,7 +297,7 @@ impl PolicySpec {
     /// (their upstream's default), one for the rest.
     fn default_min(&self) -> u32 {
         match self.kind() {
-            PolicyKind::Kpa | PolicyKind::Keda => 0,
+            PolicyKind::Kpa | PolicyKind::Keda | PolicyKind::KeepAlive => 0,
             _ => 1,
         }
     }

@@ -10,6 +10,7 @@ use crate::policy::hpa::config::{
 };
 use crate::policy::hpa::Hpa;
 use crate::policy::keda::{Fallback, FallbackBehavior, Keda, KedaConfig, TriggerMetric};
+use crate::policy::keepalive::KeepAlive;
 use crate::policy::kpa::{DeciderSpec, Kpa, KpaConfig, KpaMetric};
 use crate::policy::{Bounds, ScalingPolicy};
 
@@ -322,5 +323,36 @@ impl KedaParams {
 
     pub(super) fn build(&self, name: String, bounds: Bounds) -> Box<dyn ScalingPolicy> {
         Box::new(self.keda(name, bounds))
+    }
+}
+
+/// `kind = "keep_alive"`: fixed keep-alive, the serverless platforms' policy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct KeepAliveParams {
+    /// How long an instance stays warm after its last request (600 s, Lambda-like;
+    /// Azure Functions: 1200).
+    pub keep_alive_s: Option<f64>,
+    /// Time between decisions (1 s).
+    pub tick_interval_s: Option<f64>,
+    /// Share of a replica's capacity an instance is sized for (1).
+    pub target: Option<f64>,
+}
+
+impl KeepAliveParams {
+    pub(super) fn validate(&self) -> Result<(), String> {
+        positive(self.keep_alive_s, "keep_alive_s")?;
+        positive(self.tick_interval_s, "tick_interval_s")?;
+        positive(self.target, "target")
+    }
+
+    pub(super) fn build(&self, name: String, bounds: Bounds) -> Box<dyn ScalingPolicy> {
+        Box::new(KeepAlive::new(
+            name,
+            bounds,
+            ms(self.keep_alive_s, 600_000),
+            ms(self.tick_interval_s, 1_000),
+            self.target.unwrap_or(1.0),
+        ))
     }
 }
