@@ -97,6 +97,15 @@ pub fn check(
                     c.safety.latency_ms
                 ));
             }
+            let to_zero = p.bounds().min == 0;
+            let timeout = c.requests.activator.timeout_ms;
+            if to_zero && c.fidelity == Fidelity::Requests && timeout <= c.startup_delay_ms {
+                push(&mut out, format!(
+                    "policy '{name}' scales to zero, but the activator drops a buffered request after {} s, no longer than a replica takes to start ({} s): every request of a cold start will time out; raise requests.activator_timeout_s",
+                    s(timeout as f64),
+                    s(c.startup_delay_ms as f64)
+                ));
+            }
             let max = p.bounds().max;
             if need > max {
                 push(&mut out, format!(
@@ -169,6 +178,25 @@ mod tests {
                 ..ScoreConfig::default()
             },
         )
+    }
+
+    #[test]
+    fn an_activator_timeout_shorter_than_a_cold_start_is_warned() {
+        let mut c = requests(10.0, 1000.0);
+        c.0.startup_delay_ms = 5_000;
+        c.0.requests.activator.timeout_ms = 5_000;
+        let warned = |c: &(SimConfig, ScoreConfig), p: &str| {
+            check(std::slice::from_ref(c), &[spec(p)], &[1.0; 10], 1000)
+                .iter()
+                .any(|m| m.contains("activator drops"))
+        };
+        assert!(warned(&c, "kind = 'kpa'"));
+        assert!(
+            !warned(&c, "kind = 'kpa'\nmin_replicas = 1"),
+            "never at zero"
+        );
+        c.0.requests.activator.timeout_ms = 5_001;
+        assert!(!warned(&c, "kind = 'kpa'"));
     }
 
     #[test]
