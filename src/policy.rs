@@ -2,6 +2,7 @@
 //! A policy sees an [`Observation`] and returns the replica count it wants; the
 //! driver (simulator or live) applies it. No I/O, no clocks: time comes in the observation.
 
+pub mod aws;
 pub mod control;
 pub mod hpa;
 pub mod keda;

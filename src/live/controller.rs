@@ -437,7 +437,7 @@ fn record(
     let nan = f64::NAN;
     // Scale to zero at the interval's resolution: counted from the replica counts read.
     let tl = &st.timeline;
-    let was_zero = tl.len() > 0 && tl.ready[tl.len() - 1] + tl.pending[tl.len() - 1] == 0;
+    let was_zero = tl.ready.last().zip(tl.pending.last()) == Some((&0, &0));
     let interval_ms = s.interval_ms as f64;
     st.timeline.push(StepRecord {
         demand,

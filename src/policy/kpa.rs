@@ -57,7 +57,7 @@ pub struct KpaConfig {
 
 /// The PodAutoscaler's `Active` condition, with when it last changed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Active {
+enum Condition {
     /// Active=True since.
     Active(SimTime),
     /// Active=False since: no traffic, the activator in the path.
@@ -121,7 +121,7 @@ pub struct Kpa {
     pub bounds: Bounds,
     decider: Option<Decider>,
     window: Window,
-    state: Option<Active>,
+    state: Option<Condition>,
     /// Since when the activator has been in the path (`None`: it is not).
     proxy_since: Option<SimTime>,
     /// The ready pods have reached the initial scale once.
@@ -179,14 +179,14 @@ impl Kpa {
         }
         let c = &self.cfg;
         match self.state {
-            Some(Active::Activating(since)) => {
+            Some(Condition::Activating(since)) => {
                 if now.ms() >= since.ms() + c.activation_timeout_ms {
                     (Some(0), 0)
                 } else {
                     (None, -1)
                 }
             }
-            Some(Active::Active(since)) => {
+            Some(Condition::Active(since)) => {
                 if now.ms() >= since.ms() + c.decider.stable_window_ms {
                     // Reported as 0: the PodAutoscaler turns inactive, the activator goes
                     // into the path, and the next decision may scale to zero.
@@ -196,7 +196,7 @@ impl Kpa {
                     (Some(1), 1)
                 }
             }
-            Some(Active::Inactive(since)) => {
+            Some(Condition::Inactive(since)) => {
                 let inactive = now.ms() - since.ms();
                 let grace = c.scale_to_zero_grace_ms;
                 if inactive >= grace.max(c.pod_retention_ms) {
@@ -224,26 +224,26 @@ impl Kpa {
         if ready >= min_ready && min_ready > 0 {
             self.initialized = true;
         }
-        let inactive = matches!(self.state, Some(Active::Inactive(_)));
+        let inactive = matches!(self.state, Some(Condition::Inactive(_)));
         let next = if want == 0 || min_ready == 0 {
-            Active::Inactive(now)
+            Condition::Inactive(now)
         } else if ready < min_ready {
             if want > 0 || !inactive {
-                Active::Activating(now)
+                Condition::Activating(now)
             } else {
-                Active::Inactive(now)
+                Condition::Inactive(now)
             }
         } else if want > 0 || !inactive {
-            Active::Active(now)
+            Condition::Active(now)
         } else {
-            Active::Inactive(now)
+            Condition::Inactive(now)
         };
         // A condition keeps its transition time while it holds.
         let same = matches!(
             (self.state, next),
-            (Some(Active::Active(_)), Active::Active(_))
-                | (Some(Active::Inactive(_)), Active::Inactive(_))
-                | (Some(Active::Activating(_)), Active::Activating(_))
+            (Some(Condition::Active(_)), Condition::Active(_))
+                | (Some(Condition::Inactive(_)), Condition::Inactive(_))
+                | (Some(Condition::Activating(_)), Condition::Activating(_))
         );
         if !same {
             self.state = Some(next);
@@ -265,9 +265,9 @@ impl ScalingPolicy for Kpa {
         }
         if self.state.is_none() && obs.current > 0 {
             self.state = Some(if obs.ready > 0 {
-                Active::Active(now)
+                Condition::Active(now)
             } else {
-                Active::Activating(now)
+                Condition::Activating(now)
             });
         }
         let (sw, pw) = (c.decider.stable_window_ms, c.panic_window_ms);
@@ -290,7 +290,7 @@ impl ScalingPolicy for Kpa {
         self.last = Some(r);
         // The activator is in the path while the burst capacity is short, or inactive.
         let in_path =
-            r.excess_burst_capacity < 0 || matches!(self.state, Some(Active::Inactive(_)));
+            r.excess_burst_capacity < 0 || matches!(self.state, Some(Condition::Inactive(_)));
         match (in_path, self.proxy_since) {
             (true, None) => self.proxy_since = Some(now),
             (false, Some(_)) => self.proxy_since = None,

@@ -15,7 +15,7 @@ use crate::entry::{self, keys_of, serde_name, EntryKind};
 
 pub use hpa::{HpaMetric, HpaParams, PredictiveOwn, PredictiveParams};
 pub use prototype::{CeilingParams, PolicyAwareParams, QuantileCeilingParams, StaticParams};
-pub use serverless::{KedaParams, KeepAliveParams, KpaParams};
+pub use serverless::{KedaParams, KeepAliveParams, KpaParams, StepParams, TargetTrackingParams};
 
 use super::hpa::HpaConfig;
 use super::{Bounds, ScalingPolicy};
@@ -35,6 +35,8 @@ pub enum PolicyKind {
     Kpa,
     Keda,
     KeepAlive,
+    AwsTargetTracking,
+    AwsStep,
 }
 
 /// A kind and its settings.
@@ -51,6 +53,8 @@ pub enum PolicyParams {
     Kpa(KpaParams),
     Keda(KedaParams),
     KeepAlive(KeepAliveParams),
+    AwsTargetTracking(TargetTrackingParams),
+    AwsStep(StepParams),
 }
 
 impl PolicyParams {
@@ -69,6 +73,10 @@ impl PolicyParams {
             PolicyKind::Kpa => PolicyParams::Kpa(KpaParams::default()),
             PolicyKind::Keda => PolicyParams::Keda(KedaParams::default()),
             PolicyKind::KeepAlive => PolicyParams::KeepAlive(KeepAliveParams::default()),
+            PolicyKind::AwsTargetTracking => {
+                PolicyParams::AwsTargetTracking(TargetTrackingParams::default())
+            }
+            PolicyKind::AwsStep => PolicyParams::AwsStep(StepParams::default()),
         }
     }
 
@@ -84,6 +92,8 @@ impl PolicyParams {
             PolicyParams::Kpa(_) => PolicyKind::Kpa,
             PolicyParams::Keda(_) => PolicyKind::Keda,
             PolicyParams::KeepAlive(_) => PolicyKind::KeepAlive,
+            PolicyParams::AwsTargetTracking(_) => PolicyKind::AwsTargetTracking,
+            PolicyParams::AwsStep(_) => PolicyKind::AwsStep,
         }
     }
 
@@ -103,6 +113,8 @@ impl PolicyParams {
             PolicyKind::Kpa => keys_of::<KpaParams>(),
             PolicyKind::Keda => keys_of::<KedaParams>(),
             PolicyKind::KeepAlive => keys_of::<KeepAliveParams>(),
+            PolicyKind::AwsTargetTracking => keys_of::<TargetTrackingParams>(),
+            PolicyKind::AwsStep => keys_of::<StepParams>(),
         }
     }
 
@@ -117,6 +129,8 @@ impl PolicyParams {
             PolicyParams::Kpa(p) => p.validate(),
             PolicyParams::Keda(p) => p.validate(bounds),
             PolicyParams::KeepAlive(p) => p.validate(),
+            PolicyParams::AwsTargetTracking(p) => p.validate(),
+            PolicyParams::AwsStep(p) => p.validate(),
         }
     }
 
@@ -132,6 +146,8 @@ impl PolicyParams {
             PolicyParams::Kpa(p) => p.build(name, bounds),
             PolicyParams::Keda(p) => p.build(name, bounds),
             PolicyParams::KeepAlive(p) => p.build(name, bounds),
+            PolicyParams::AwsTargetTracking(p) => p.build(name, bounds),
+            PolicyParams::AwsStep(p) => p.build(name, bounds),
         }
     }
 }

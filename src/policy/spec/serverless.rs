@@ -1,10 +1,13 @@
 //! The settings of the serverless autoscalers: `kind = "kpa"` (Knative's Pod Autoscaler;
 //! keys named after `config-autoscaler` and the `autoscaling.knative.dev` annotations)
-//! and `kind = "keda"` (a KEDA ScaledObject; keys named after its spec).
+//! and `kind = "keda"` (a KEDA ScaledObject; keys named after its spec), the fixed
+//! `keep_alive`, and AWS Application Auto Scaling's `aws_target_tracking` and `aws_step`.
 
 use serde::{Deserialize, Serialize};
 
 use super::{ms, positive, HpaParams};
+use crate::policy::aws::step::{StepPolicy, StepScaling};
+use crate::policy::aws::{AwsMetric, TargetTracking, TargetTrackingConfig};
 use crate::policy::hpa::config::{
     BehaviorSpec, MetricIdentifier, MetricSpec, Quantity, TargetSpec, ValueSource,
 };
@@ -353,6 +356,105 @@ impl KeepAliveParams {
             ms(self.keep_alive_s, 600_000),
             ms(self.tick_interval_s, 1_000),
             self.target.unwrap_or(1.0),
+        ))
+    }
+}
+
+/// `kind = "aws_target_tracking"`: an Application Auto Scaling target tracking policy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct TargetTrackingParams {
+    /// `cpu_utilization` (default, `ECSServiceAverageCPUUtilization`) or
+    /// `request_count_per_target` (`ALBRequestCountPerTarget`, per minute).
+    pub metric: Option<AwsMetric>,
+    /// `TargetValue` (required).
+    pub target: Option<f64>,
+    /// The alarms' evaluation period (60 s, CloudWatch's one-minute datapoints).
+    pub period_s: Option<f64>,
+    /// `ScaleOutCooldown` and `ScaleInCooldown` (300 s each).
+    pub scale_out_cooldown_s: Option<f64>,
+    pub scale_in_cooldown_s: Option<f64>,
+    /// `DisableScaleIn` (false).
+    pub disable_scale_in: Option<bool>,
+    /// EC2 Auto Scaling's instance warm-up (0: none, as for ECS tasks).
+    pub instance_warmup_s: Option<f64>,
+}
+
+fn seconds(v: Option<f64>, key: &str) -> Result<(), String> {
+    v.map(|x| crate::time::ms_from_secs(x, key))
+        .transpose()
+        .map(|_| ())
+}
+
+impl TargetTrackingParams {
+    pub(super) fn validate(&self) -> Result<(), String> {
+        match self.target {
+            None => return Err("aws_target_tracking needs `target` (the TargetValue)".into()),
+            Some(t) if !(t > 0.0 && t.is_finite()) => {
+                return Err(format!("target must be a positive number, got {t}"))
+            }
+            _ => {}
+        }
+        positive(self.period_s, "period_s")?;
+        seconds(self.scale_out_cooldown_s, "scale_out_cooldown_s")?;
+        seconds(self.scale_in_cooldown_s, "scale_in_cooldown_s")?;
+        seconds(self.instance_warmup_s, "instance_warmup_s")
+    }
+
+    pub fn config(&self) -> TargetTrackingConfig {
+        TargetTrackingConfig {
+            metric: self.metric.unwrap_or(AwsMetric::CpuUtilization),
+            target: self.target.unwrap_or(f64::NAN),
+            period_ms: ms(self.period_s, 60_000),
+            scale_out_cooldown_ms: ms(self.scale_out_cooldown_s, 300_000),
+            scale_in_cooldown_ms: ms(self.scale_in_cooldown_s, 300_000),
+            disable_scale_in: self.disable_scale_in.unwrap_or(false),
+            warmup_ms: ms(self.instance_warmup_s, 0),
+        }
+    }
+
+    pub(super) fn build(&self, name: String, bounds: Bounds) -> Box<dyn ScalingPolicy> {
+        Box::new(TargetTracking::new(name, self.config(), bounds))
+    }
+}
+
+/// `kind = "aws_step"`: an Application Auto Scaling step scaling policy per direction.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct StepParams {
+    /// As for `aws_target_tracking`.
+    pub metric: Option<AwsMetric>,
+    pub period_s: Option<f64>,
+    pub instance_warmup_s: Option<f64>,
+    pub scale_out: Option<StepPolicy>,
+    pub scale_in: Option<StepPolicy>,
+}
+
+impl StepParams {
+    pub(super) fn validate(&self) -> Result<(), String> {
+        if self.scale_out.is_none() && self.scale_in.is_none() {
+            return Err("aws_step needs `scale_out` or `scale_in` (or both)".into());
+        }
+        positive(self.period_s, "period_s")?;
+        seconds(self.instance_warmup_s, "instance_warmup_s")?;
+        for (p, out) in [(&self.scale_out, true), (&self.scale_in, false)] {
+            if let Some(p) = p {
+                p.validate(out)?;
+                seconds(p.cooldown_s, "cooldown_s")?;
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) fn build(&self, name: String, bounds: Bounds) -> Box<dyn ScalingPolicy> {
+        Box::new(StepScaling::new(
+            name,
+            self.metric.unwrap_or(AwsMetric::CpuUtilization),
+            ms(self.period_s, 60_000),
+            ms(self.instance_warmup_s, 0),
+            bounds,
+            self.scale_out.clone(),
+            self.scale_in.clone(),
         ))
     }
 }
