@@ -110,6 +110,7 @@ struct TraceToml {
     #[serde(default)]
     size_columns: Vec<String>,
     timestamp_unit: Option<crate::trace::TimestampUnit>,
+    scale: Option<f64>,
 }
 
 /// Resolves a window length (duration string or step count) to steps.
@@ -262,6 +263,7 @@ fn trace_source(t: &Table, base_dir: &Path) -> std::result::Result<TraceSource, 
             per_request: tt.per_request,
             size_columns: tt.size_columns.clone(),
             timestamp_unit: tt.timestamp_unit.unwrap_or_default(),
+            scale: tt.scale,
         }),
         (None, Some(g)) => TraceSource::Generator(
             generator_config(g).map_err(|m| format!("[trace.generator]: {m}"))?,

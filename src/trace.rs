@@ -83,6 +83,9 @@ pub struct TraceSpec {
     /// Unit of numeric timestamps: `s` (default), `ms`, `us` or `ns`.
     #[serde(default)]
     pub timestamp_unit: TimestampUnit,
+    /// Multiplies every value (e.g. one function with a fleet's shape); `None`: 1.
+    #[serde(default)]
+    pub scale: Option<f64>,
 }
 
 /// Unit of numeric timestamps.
@@ -140,6 +143,7 @@ impl TraceSpec {
             per_request: false,
             size_columns: vec![],
             timestamp_unit: TimestampUnit::S,
+            scale: None,
         }
     }
 }
@@ -470,6 +474,17 @@ pub fn load(spec: &TraceSpec, name: &str) -> Result<LoadedTrace> {
             }
         }
     }
+    if let Some(k) = spec.scale {
+        if !(k > 0.0 && k.is_finite()) || spec.per_request {
+            return Err(Error::bad_file(
+                path,
+                format!(
+                    "trace scale must be a positive number and is for counts, not request logs \
+                     (per_request), got {k}"
+                ),
+            ));
+        }
+    }
     if spec.per_request {
         return request_log::load(&df, path, &ts_strings, spec, name);
     }
@@ -483,6 +498,9 @@ pub fn load(spec: &TraceSpec, name: &str) -> Result<LoadedTrace> {
             .ok_or_else(|| Error::bad_file(path, "no value column besides the timestamp"))?,
     };
     let mut values = numeric_column(&df, path, &value_name)?;
+    if let Some(k) = spec.scale {
+        values.iter_mut().for_each(|v| *v *= k);
+    }
     // Rows marked missing (by value or by the mask column) become NaN here.
     let mask = match &spec.missing_column {
         Some(c) => Some(mask_column(&df, path, c)?),

@@ -247,4 +247,21 @@ metric = "request_rate"
     assert_eq!((cold[2], zero[2]), (0, 0.0), "hpa keeps a replica");
     let tl = read_parquet(&d.path().join("out/z/timelines/cell_000000.parquet"));
     assert!(common::f64_col(&tl, "zero_ms").iter().sum::<f64>() > 0.0);
+    // The report's findings name the cells that went to zero, most time at zero first.
+    let dir = d.path().join("out/z");
+    common::sim().arg("report").arg(&dir).assert().success();
+    let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    let line = md
+        .lines()
+        .find(|l| l.contains("Scale to zero:"))
+        .unwrap_or_else(|| panic!("{md}"));
+    assert!(line.contains("2 of 3 cells went to zero"), "{line}");
+    let (kpa, keep) = (line.find("kpa (cell 0)"), line.find("keep_alive (cell 1)"));
+    assert!(kpa.is_some() && keep.is_some(), "{line}");
+    let first = if zero[0] >= zero[1] { kpa } else { keep };
+    assert!(first.unwrap() == kpa.unwrap().min(keep.unwrap()), "{line}");
+    assert!(
+        line.contains("for a cold start") && !line.contains("hpa"),
+        "{line}"
+    );
 }

@@ -340,6 +340,13 @@ impl LiveConfig {
             }
         }
         let bounds = self.bounds();
+        if bounds.min == 0 {
+            bail!(
+                "policy min_replicas is 0: sim live has no activator yet to hold requests while \
+                 no replica runs, so a scale to zero would drop them; set policy.min_replicas = 1 \
+                 (scale to zero is simulated in sim sweep)"
+            );
+        }
         if bounds.max as usize > s.port_span as usize {
             bail!(
                 "policy max_replicas ({}) exceeds service.port_span ({}): every replica needs its own port",

@@ -58,6 +58,8 @@ struct Sim<'a> {
     waiting: VecDeque<Queued>,
     /// Activator waits (ms) of the cold requests served.
     cold_hist: Histogram<u64>,
+    /// Arrivals so far (all, scored or not): what the controller counts.
+    arrivals: u64,
     service: Service,
     busy_total: u64,
     ready_slots: u64,
@@ -204,6 +206,7 @@ impl Sim<'_> {
     fn arrive(&mut self, now: u64, svc: u64) {
         let scored = self.scored(now);
         self.stats.arrived += scored as u64;
+        self.arrivals += 1;
         // No replica ready: the activator buffers it until one is (a cold start).
         let cold = self.ready_slots == 0;
         self.stats.cold_requests += (cold && scored) as u64;
@@ -296,6 +299,7 @@ struct Mark {
     busy_ms: f64,
     slot_ms: f64,
     in_system_ms: f64,
+    arrivals: u64,
     latencies: usize,
 }
 
@@ -306,6 +310,7 @@ impl Sim<'_> {
             busy_ms: self.busy_ms,
             slot_ms: self.slot_ms,
             in_system_ms: self.stats.in_system_ms,
+            arrivals: self.arrivals,
             latencies: self.step_latencies.len(),
         }
     }
@@ -335,12 +340,18 @@ impl Sim<'_> {
         self.pool.advance(SimTime(until));
     }
 
-    /// The part of a step since `m`, ending now at `now`, as interval figures.
-    fn part(&mut self, m: Mark, now: u64, step: u64, demand: f64) -> Part {
+    /// The part of a step since `m`, ending now at `now`, as interval figures: the
+    /// demand is the arrivals counted in it (per step), as a live controller counts them.
+    fn part(&mut self, m: Mark, now: u64, step: u64) -> Part {
         let busy = self.busy_ms - m.busy_ms;
         let slots = self.slot_ms - m.slot_ms;
         let util = if slots > 0.0 { busy / slots } else { 1.0 };
         let len = now - m.t;
+        let demand = if len > 0 {
+            (self.arrivals - m.arrivals) as f64 * step as f64 / len as f64
+        } else {
+            0.0
+        };
         Part {
             len_ms: len,
             weight: len as f64 / step as f64,
@@ -418,6 +429,7 @@ impl<'a> Sim<'a> {
             free: Vec::new(),
             waiting: VecDeque::new(),
             cold_hist: Histogram::new_with_bounds(1, 8_640_000_000, 3).expect("histogram bounds"),
+            arrivals: 0,
             service: Service::new(
                 cfg.requests.service.clone(),
                 mean_service,
@@ -469,7 +481,7 @@ impl<'a> Sim<'a> {
     ) -> (StepRecord, Option<(f64, f64)>) {
         let step = self.cfg.step_ms;
         let d = input.demand[s];
-        let part = self.part(mark, boundary, step, d);
+        let part = self.part(mark, boundary, step);
         if !input.is_missing(s) {
             interval.add(part);
         }
@@ -600,7 +612,7 @@ pub fn run(
         while s > 0 && sched.next_ms < boundary {
             let at = sched.next_ms;
             sim.run_until(at, &mut arrivals, &mut next_arrival);
-            let part = sim.part(mark, at, step, input.demand[s - 1]);
+            let part = sim.part(mark, at, step);
             if !input.is_missing(s - 1) {
                 interval.add(part);
             }

@@ -78,6 +78,9 @@ pub(super) fn findings(cx: &Ctx<'_>, b: &mut Vec<Block>) {
     if !requests {
         baseline_findings(cx, &mut findings);
     }
+    if let Some(line) = zero_finding(rows) {
+        findings.push(line);
+    }
     if let Some(line) = accuracy_finding(d) {
         findings.push(line);
     }
@@ -91,6 +94,52 @@ pub(super) fn findings(cx: &Ctx<'_>, b: &mut Vec<Block>) {
             ),
         });
     }
+}
+
+/// Scale to zero: the cells that went to zero, most time at zero first (up to six), with
+/// their cold starts, the activator's p95 wait and the share of requests over the SLO;
+/// `None` when no cell did.
+fn zero_finding(rows: &[CellRow]) -> Option<String> {
+    let mut zero: Vec<&CellRow> = rows
+        .iter()
+        .filter(|r| r.metric("time_at_zero_pct") > 0.0 || r.metric("cold_starts") > 0.0)
+        .collect();
+    if zero.is_empty() {
+        return None;
+    }
+    zero.sort_by(|a, b| {
+        b.metric("time_at_zero_pct")
+            .total_cmp(&a.metric("time_at_zero_pct"))
+            .then(a.cell.cmp(&b.cell))
+    });
+    let parts: Vec<String> = zero
+        .iter()
+        .take(6)
+        .map(|r| {
+            let wait = r.metric("activator_wait_p95_ms");
+            let wait = if wait.is_finite() {
+                format!(", requests waited up to {} s (p95) for a cold start", fmt(wait / 1000.0))
+            } else {
+                String::new()
+            };
+            format!(
+                "{} (cell {}) was at zero {} % of the time with {} cold starts{wait}, {} % of requests over the SLO, {} replica-hours",
+                r.label(),
+                r.cell,
+                fmt(r.metric("time_at_zero_pct")),
+                fmt(r.metric("cold_starts")),
+                fmt(r.metric("slo_violation_pct")),
+                fmt(r.cost),
+            )
+        })
+        .collect();
+    Some(format!(
+        "Scale to zero: {} of {} cells went to zero. {}{}.",
+        zero.len(),
+        rows.len(),
+        parts.join("; "),
+        if zero.len() > 6 { "; …" } else { "" }
+    ))
 }
 
 /// The Pareto front: its size, its two ends and (up to 12) its cells.
