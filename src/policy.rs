@@ -5,6 +5,7 @@
 pub mod aws;
 pub mod control;
 pub mod hpa;
+pub mod hybrid;
 pub mod keda;
 pub mod keepalive;
 pub mod kpa;

@@ -180,6 +180,23 @@ fn keep_alive_and_keda_scale_to_zero_after_their_idle_times() {
 }
 
 #[test]
+fn a_cold_start_decided_on_a_step_boundary_counts_in_that_step() {
+    // Keep-alive deciding once a minute: back from zero at the 1860 s boundary (it sees
+    // the traffic of minute 30 at the end of it).
+    for fidelity in [Fidelity::Fluid, Fidelity::Requests] {
+        let c = cfg(fidelity);
+        let out = run(&c, "kind = \"keep_alive\"\ntick_interval_s = 60", &trace());
+        let m = score(&out, &c, &ScoreConfig::default());
+        assert_eq!(m.cold_starts, 1, "{fidelity:?}");
+        assert_eq!(
+            out.timeline.cold_starts[31], 1,
+            "{fidelity:?}: {:?}",
+            out.timeline.cold_starts
+        );
+    }
+}
+
+#[test]
 fn a_metric_outage_holds_the_hpa_and_keda_falls_back() {
     // 20 busy minutes at 3000 per minute (5 replicas), an outage from 300 to 900 s while
     // demand drops to 600 (1 replica).

@@ -15,7 +15,9 @@ use crate::entry::{self, keys_of, serde_name, EntryKind};
 
 pub use hpa::{HpaMetric, HpaParams, PredictiveOwn, PredictiveParams};
 pub use prototype::{CeilingParams, PolicyAwareParams, QuantileCeilingParams, StaticParams};
-pub use serverless::{KedaParams, KeepAliveParams, KpaParams, StepParams, TargetTrackingParams};
+pub use serverless::{
+    HybridParams, KedaParams, KeepAliveParams, KpaParams, StepParams, TargetTrackingParams,
+};
 
 use super::hpa::HpaConfig;
 use super::{Bounds, ScalingPolicy};
@@ -37,6 +39,7 @@ pub enum PolicyKind {
     KeepAlive,
     AwsTargetTracking,
     AwsStep,
+    HybridHistogram,
 }
 
 /// A kind and its settings.
@@ -55,6 +58,7 @@ pub enum PolicyParams {
     KeepAlive(KeepAliveParams),
     AwsTargetTracking(TargetTrackingParams),
     AwsStep(StepParams),
+    HybridHistogram(HybridParams),
 }
 
 impl PolicyParams {
@@ -77,6 +81,7 @@ impl PolicyParams {
                 PolicyParams::AwsTargetTracking(TargetTrackingParams::default())
             }
             PolicyKind::AwsStep => PolicyParams::AwsStep(StepParams::default()),
+            PolicyKind::HybridHistogram => PolicyParams::HybridHistogram(HybridParams::default()),
         }
     }
 
@@ -94,6 +99,7 @@ impl PolicyParams {
             PolicyParams::KeepAlive(_) => PolicyKind::KeepAlive,
             PolicyParams::AwsTargetTracking(_) => PolicyKind::AwsTargetTracking,
             PolicyParams::AwsStep(_) => PolicyKind::AwsStep,
+            PolicyParams::HybridHistogram(_) => PolicyKind::HybridHistogram,
         }
     }
 
@@ -115,6 +121,7 @@ impl PolicyParams {
             PolicyKind::KeepAlive => keys_of::<KeepAliveParams>(),
             PolicyKind::AwsTargetTracking => keys_of::<TargetTrackingParams>(),
             PolicyKind::AwsStep => keys_of::<StepParams>(),
+            PolicyKind::HybridHistogram => keys_of::<HybridParams>(),
         }
     }
 
@@ -131,6 +138,7 @@ impl PolicyParams {
             PolicyParams::KeepAlive(p) => p.validate(),
             PolicyParams::AwsTargetTracking(p) => p.validate(),
             PolicyParams::AwsStep(p) => p.validate(),
+            PolicyParams::HybridHistogram(p) => p.validate(),
         }
     }
 
@@ -148,6 +156,7 @@ impl PolicyParams {
             PolicyParams::KeepAlive(p) => p.build(name, bounds),
             PolicyParams::AwsTargetTracking(p) => p.build(name, bounds),
             PolicyParams::AwsStep(p) => p.build(name, bounds),
+            PolicyParams::HybridHistogram(p) => p.build(name, bounds),
         }
     }
 }
@@ -313,7 +322,10 @@ impl PolicySpec {
     /// (their upstream's default), one for the rest.
     fn default_min(&self) -> u32 {
         match self.kind() {
-            PolicyKind::Kpa | PolicyKind::Keda | PolicyKind::KeepAlive => 0,
+            PolicyKind::Kpa
+            | PolicyKind::Keda
+            | PolicyKind::KeepAlive
+            | PolicyKind::HybridHistogram => 0,
             _ => 1,
         }
     }

@@ -312,6 +312,8 @@ pub fn run(cfg: &SimConfig, input: RunInput<'_>, policy: &mut dyn ScalingPolicy)
         c.at(t);
         let d = input.demand[s];
         let observed = !input.is_missing(s);
+        // Before the step's first decision, so that a cold start it makes counts in it.
+        let zero_before = c.pool.zero_figures();
         if sched.due(t.ms()) {
             decide(&mut c, &mut control, &input, &sched, s, t);
         }
@@ -321,7 +323,6 @@ pub fn run(cfg: &SimConfig, input: RunInput<'_>, policy: &mut dyn ScalingPolicy)
             c.scale_to(t, n);
         }
         let (ready_before, prov_before) = (c.pool.ready_ms, c.pool.provisioned_ms);
-        let zero_before = c.pool.zero_figures();
         let (ready, pending, desired) = (c.pool.ready(), c.pool.starting(), c.pool.target());
         // The step in parts, cut at the decisions that fall inside it.
         let end = t.ms() + step;

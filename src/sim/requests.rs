@@ -638,6 +638,8 @@ pub fn run(
         if s == n {
             break;
         }
+        // Before the boundary's decision, so that a cold start it makes counts in the step.
+        let zero0 = sim.pool.zero_figures();
         if sched.due(boundary) {
             sim.decide(&input, &mut control, &sched, &mut interval, s, boundary);
         }
@@ -647,7 +649,10 @@ pub fn run(
         if let Some(n) = control.guard(sched.tick - 1, sim.pool.target(), health) {
             sim.scale_to(boundary, n);
         }
-        start = sim.step_start();
+        start = StepStart {
+            zero: zero0,
+            ..sim.step_start()
+        };
         mark = sim.mark(boundary);
     }
     sim.finish(tl)

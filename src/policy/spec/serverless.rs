@@ -12,6 +12,7 @@ use crate::policy::hpa::config::{
     BehaviorSpec, MetricIdentifier, MetricSpec, Quantity, TargetSpec, ValueSource,
 };
 use crate::policy::hpa::Hpa;
+use crate::policy::hybrid::{HybridConfig, HybridHistogram};
 use crate::policy::keda::{Fallback, FallbackBehavior, Keda, KedaConfig, TriggerMetric};
 use crate::policy::keepalive::KeepAlive;
 use crate::policy::kpa::{DeciderSpec, Kpa, KpaConfig, KpaMetric};
@@ -456,5 +457,71 @@ impl StepParams {
             self.scale_out.clone(),
             self.scale_in.clone(),
         ))
+    }
+}
+
+/// `kind = "hybrid_histogram"`: Shahrad et al.'s hybrid histogram keep-alive.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct HybridParams {
+    /// Histogram range (240 min), one-minute bins.
+    pub range_minutes: Option<usize>,
+    /// The head and tail percentiles (5, 99).
+    pub head_percentile: Option<f64>,
+    pub tail_percentile: Option<f64>,
+    /// Margin on the windows (0.1).
+    pub margin: Option<f64>,
+    /// Coefficient of variation of the bin counts below which the histogram is not used (2).
+    pub cv_threshold: Option<f64>,
+    /// Idle times needed before the histogram is used (10).
+    pub min_samples: Option<usize>,
+    /// Share of idle times beyond the range that switches to the forecast (0.5).
+    pub oob_share: Option<f64>,
+    /// Time between decisions (60 s).
+    pub tick_interval_s: Option<f64>,
+    /// Share of a replica's capacity an instance is sized for (1).
+    pub target: Option<f64>,
+}
+
+impl HybridParams {
+    pub fn config(&self) -> HybridConfig {
+        let d = HybridConfig::default();
+        HybridConfig {
+            range_min: self.range_minutes.unwrap_or(d.range_min),
+            head_pct: self.head_percentile.unwrap_or(d.head_pct),
+            tail_pct: self.tail_percentile.unwrap_or(d.tail_pct),
+            margin: self.margin.unwrap_or(d.margin),
+            cv_threshold: self.cv_threshold.unwrap_or(d.cv_threshold),
+            min_samples: self.min_samples.unwrap_or(d.min_samples),
+            oob_share: self.oob_share.unwrap_or(d.oob_share),
+            tick_ms: ms(self.tick_interval_s, d.tick_ms),
+            target: self.target.unwrap_or(d.target),
+        }
+    }
+
+    pub(super) fn validate(&self) -> Result<(), String> {
+        let c = self.config();
+        if c.range_min == 0 {
+            return Err("range_minutes must be at least 1".into());
+        }
+        if !(0.0 <= c.head_pct && c.head_pct < c.tail_pct && c.tail_pct <= 100.0) {
+            return Err(format!(
+                "head_percentile ({}) must be below tail_percentile ({}), both in [0, 100]",
+                c.head_pct, c.tail_pct
+            ));
+        }
+        if !(0.0..1.0).contains(&c.margin) {
+            return Err(format!("margin must be in [0, 1), got {}", c.margin));
+        }
+        if !(0.0..=1.0).contains(&c.oob_share) {
+            return Err(format!("oob_share must be in [0, 1], got {}", c.oob_share));
+        }
+        positive(self.cv_threshold, "cv_threshold")?;
+        positive(self.tick_interval_s, "tick_interval_s")?;
+        positive(self.target, "target")
+    }
+
+    pub(super) fn build(&self, name: String, bounds: Bounds) -> Box<dyn ScalingPolicy> {
+        Box::new(HybridHistogram::new(name, bounds, self.config()))
     }
 }
