@@ -142,6 +142,10 @@ pub trait ScalingPolicy: Send + Sync + Debug {
     fn reads_failed_metrics(&self) -> bool {
         false
     }
+    /// Told, before the first decision, the demand per step (of `step_ms`) observed
+    /// before the run, oldest first (a sweep's training window; empty live): for
+    /// policies that learn from history themselves (AWS predictive scaling).
+    fn prime(&mut self, _history: &[f64], _step_ms: u64) {}
 }
 
 /// Replica bounds every policy clamps to.

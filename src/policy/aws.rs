@@ -15,10 +15,13 @@
 //! `DefaultInstanceWarmup`) leaves instances younger than it out of the metric.
 //!
 //! Step scaling ([`step::StepScaling`]) has an alarm per direction (threshold, evaluation
-//! periods, datapoints to alarm) and step adjustments on the breach size.
+//! periods, datapoints to alarm) and step adjustments on the breach size; predictive
+//! scaling ([`predictive::AwsPredictive`]) schedules a forecast minimum under target
+//! tracking.
 
 #[cfg(test)]
 mod golden;
+pub mod predictive;
 pub mod step;
 
 use std::collections::VecDeque;

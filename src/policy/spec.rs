@@ -16,7 +16,8 @@ use crate::entry::{self, keys_of, serde_name, EntryKind};
 pub use hpa::{HpaMetric, HpaParams, PredictiveOwn, PredictiveParams};
 pub use prototype::{CeilingParams, PolicyAwareParams, QuantileCeilingParams, StaticParams};
 pub use serverless::{
-    HybridParams, KedaParams, KeepAliveParams, KpaParams, StepParams, TargetTrackingParams,
+    AwsPredictiveParams, HybridParams, KedaParams, KeepAliveParams, KpaParams, StepParams,
+    TargetTrackingParams,
 };
 
 use super::hpa::HpaConfig;
@@ -39,6 +40,7 @@ pub enum PolicyKind {
     KeepAlive,
     AwsTargetTracking,
     AwsStep,
+    AwsPredictive,
     HybridHistogram,
 }
 
@@ -58,6 +60,7 @@ pub enum PolicyParams {
     KeepAlive(KeepAliveParams),
     AwsTargetTracking(TargetTrackingParams),
     AwsStep(StepParams),
+    AwsPredictive(AwsPredictiveParams),
     HybridHistogram(HybridParams),
 }
 
@@ -81,6 +84,9 @@ impl PolicyParams {
                 PolicyParams::AwsTargetTracking(TargetTrackingParams::default())
             }
             PolicyKind::AwsStep => PolicyParams::AwsStep(StepParams::default()),
+            PolicyKind::AwsPredictive => {
+                PolicyParams::AwsPredictive(AwsPredictiveParams::default())
+            }
             PolicyKind::HybridHistogram => PolicyParams::HybridHistogram(HybridParams::default()),
         }
     }
@@ -99,6 +105,7 @@ impl PolicyParams {
             PolicyParams::KeepAlive(_) => PolicyKind::KeepAlive,
             PolicyParams::AwsTargetTracking(_) => PolicyKind::AwsTargetTracking,
             PolicyParams::AwsStep(_) => PolicyKind::AwsStep,
+            PolicyParams::AwsPredictive(_) => PolicyKind::AwsPredictive,
             PolicyParams::HybridHistogram(_) => PolicyKind::HybridHistogram,
         }
     }
@@ -121,6 +128,7 @@ impl PolicyParams {
             PolicyKind::KeepAlive => keys_of::<KeepAliveParams>(),
             PolicyKind::AwsTargetTracking => keys_of::<TargetTrackingParams>(),
             PolicyKind::AwsStep => keys_of::<StepParams>(),
+            PolicyKind::AwsPredictive => keys_of::<AwsPredictiveParams>(),
             PolicyKind::HybridHistogram => keys_of::<HybridParams>(),
         }
     }
@@ -138,6 +146,7 @@ impl PolicyParams {
             PolicyParams::KeepAlive(p) => p.validate(),
             PolicyParams::AwsTargetTracking(p) => p.validate(),
             PolicyParams::AwsStep(p) => p.validate(),
+            PolicyParams::AwsPredictive(p) => p.validate(),
             PolicyParams::HybridHistogram(p) => p.validate(),
         }
     }
@@ -156,6 +165,7 @@ impl PolicyParams {
             PolicyParams::KeepAlive(p) => p.build(name, bounds),
             PolicyParams::AwsTargetTracking(p) => p.build(name, bounds),
             PolicyParams::AwsStep(p) => p.build(name, bounds),
+            PolicyParams::AwsPredictive(p) => p.build(name, bounds),
             PolicyParams::HybridHistogram(p) => p.build(name, bounds),
         }
     }
@@ -379,5 +389,8 @@ impl ScalingPolicy for SafetyOverride {
     }
     fn reads_failed_metrics(&self) -> bool {
         self.inner.reads_failed_metrics()
+    }
+    fn prime(&mut self, history: &[f64], step_ms: u64) {
+        self.inner.prime(history, step_ms)
     }
 }

@@ -304,6 +304,7 @@ pub fn run(cfg: &SimConfig, input: RunInput<'_>, policy: &mut dyn ScalingPolicy)
     let n = input.demand.len();
     let step = cfg.step_ms;
     let mut sched = Schedule::new(cfg, policy, &input);
+    policy.prime(input.history, cfg.step_ms);
     let mut control = ControlStep::new(policy, control_settings(cfg));
     let mut c = FluidCluster::new(cfg);
     let mut tl = Timeline::default();

@@ -600,6 +600,7 @@ pub fn run(
     let mut next_arrival = arrivals.next();
     let mut tl = Timeline::default();
     let mut sched = Schedule::new(cfg, policy, &input);
+    policy.prime(input.history, cfg.step_ms);
     let mut control = ControlStep::new(policy, control_settings(cfg));
     let mut interval = IntervalStats::default();
     let mut start = StepStart::default();

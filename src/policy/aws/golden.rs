@@ -296,3 +296,106 @@ fn percent_rounding_min_magnitude_and_alarm_datapoints() {
         assert!(spec.validate().is_err(), "{bad}");
     }
 }
+
+// --- Predictive scaling ------------------------------------------------------------
+
+/// A day of history at `per_min(hour)` requests a minute.
+fn history(days: usize, per_min: impl Fn(usize) -> f64) -> Vec<f64> {
+    (0..days * 1440).map(|m| per_min((m / 60) % 24)).collect()
+}
+
+fn predictive(extra: &str) -> Box<dyn ScalingPolicy> {
+    policy(&format!(
+        "kind = \"aws_predictive\"\nmax_replicas = 40\ntarget_tracking = {{ target = 50 }}\n{extra}"
+    ))
+}
+
+/// A decision at `t_min` minutes into the run (at least 1: the first interval ends then)
+/// with 2 replicas at 50 % CPU (the target: target tracking keeps the count) and 1000
+/// requests in the minute before.
+fn at_min(p: &mut dyn ScalingPolicy, t_min: u64) -> u32 {
+    at(p, t_min, 2, 50.0, 1000.0, &[])
+}
+
+#[test]
+fn predictive_scaling_schedules_the_hourly_forecast_as_a_minimum() {
+    // Two days of history: 4200 requests a minute at hour 0 of each day, 700 otherwise.
+    // The forecast for the next day's hour 0 is their mean, 4200 a minute: over 70 % of
+    // 100 per replica, 60 replicas — capped at max_replicas 40 (HonorMaxCapacity); the
+    // other hours 700 / 70 = 10.
+    let pattern = |hr: usize| if hr == 0 { 4200.0 } else { 700.0 };
+    let h = history(2, pattern);
+    let mut p = predictive("");
+    p.prime(&h, 60_000);
+    // The run starts at hour 0 of day 3 and goes on with the same pattern, every minute
+    // observed.
+    let n: Vec<u32> = (1..=1440u64)
+        .map(|m| {
+            at(
+                p.as_mut(),
+                m,
+                2,
+                50.0,
+                pattern(((m - 1) / 60 % 24) as usize),
+                &[],
+            )
+        })
+        .collect();
+    let at_minute = |m: u64| n[m as usize - 1];
+    assert_eq!(at_minute(1), 40);
+    assert_eq!(at_minute(54), 40);
+    // From 60 min it is hour 1's 10, and 5 min before hour 24 (SchedulingBufferTime) the
+    // next day's hour 0 again.
+    assert_eq!(at_minute(61), 10);
+    assert_eq!(at_minute(24 * 60 - 6), 10);
+    assert_eq!(at_minute(24 * 60 - 5), 40);
+    // What it planned for: the forecast load (60 replicas at 70 %), before the cap.
+    assert!(
+        (p.last_planned() - 60.0 * 70.0).abs() < 1e-9,
+        "{}",
+        p.last_planned()
+    );
+}
+
+#[test]
+fn predictive_needs_a_day_of_history_and_forecast_only_does_not_act() {
+    let mut p = predictive("");
+    p.prime(&history(0, |_| 700.0)[..], 60_000);
+    let short: Vec<f64> = vec![700.0; 1000];
+    let mut q = predictive("");
+    q.prime(&short, 60_000);
+    assert_eq!(
+        at_min(p.as_mut(), 1),
+        2,
+        "no history: target tracking alone"
+    );
+    assert_eq!(at_min(q.as_mut(), 1), 2, "under 24 h: no forecast");
+    assert!(q.last_planned().is_nan());
+    let mut f = predictive("mode = \"ForecastOnly\"");
+    f.prime(&history(2, |_| 700.0), 60_000);
+    assert_eq!(at_min(f.as_mut(), 1), 2);
+    assert!(
+        (f.last_planned() - 700.0).abs() < 1e-9,
+        "the forecast is still made"
+    );
+}
+
+#[test]
+fn increase_max_capacity_lets_the_forecast_pass_the_maximum() {
+    let h = history(2, |hr| if hr == 0 { 4200.0 } else { 700.0 });
+    // Forecast 60 against max 40: IncreaseMaxCapacity with a 10 % buffer allows 66.
+    let mut p = predictive(
+        "max_capacity_breach_behavior = \"IncreaseMaxCapacity\"\nmax_capacity_buffer = 10",
+    );
+    p.prime(&h, 60_000);
+    assert_eq!(at_min(p.as_mut(), 1), 60);
+    // Weekly patterns from 14 days on: the same hour of the week over two weeks.
+    let mut w = predictive("");
+    let weekly: Vec<f64> = (0..14 * 1440)
+        .map(|m| if m / 1440 % 7 == 0 { 1400.0 } else { 700.0 })
+        .collect();
+    w.prime(&weekly, 60_000);
+    // Day 15 is the weekday of days 1 and 8 (1400 a minute → 20 replicas), not the
+    // daily mean (1400·2/14 + 700·12/14 = 800 → 12).
+    assert_eq!(at_min(w.as_mut(), 1), 20);
+}

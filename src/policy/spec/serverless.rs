@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{ms, positive, HpaParams};
+use crate::policy::aws::predictive::{AwsPredictive, BreachBehavior, PredictiveConfig};
 use crate::policy::aws::step::{StepPolicy, StepScaling};
 use crate::policy::aws::{AwsMetric, TargetTracking, TargetTrackingConfig};
 use crate::policy::hpa::config::{
@@ -523,5 +524,72 @@ impl HybridParams {
 
     pub(super) fn build(&self, name: String, bounds: Bounds) -> Box<dyn ScalingPolicy> {
         Box::new(HybridHistogram::new(name, bounds, self.config()))
+    }
+}
+
+/// `kind = "aws_predictive"`: AWS predictive scaling over a target tracking policy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct AwsPredictiveParams {
+    /// `ForecastAndScale` (default) or `ForecastOnly`.
+    pub mode: Option<PredictiveMode>,
+    /// Share of a replica's capacity the forecast capacity plans for (0.7).
+    pub target: Option<f64>,
+    /// `SchedulingBufferTime` (300 s).
+    pub scheduling_buffer_time_s: Option<f64>,
+    /// `HonorMaxCapacity` (default) or `IncreaseMaxCapacity`.
+    pub max_capacity_breach_behavior: Option<BreachBehavior>,
+    /// `MaxCapacityBuffer`, % (0–100; 0).
+    pub max_capacity_buffer: Option<f64>,
+    /// The target tracking policy that works with it (required), as `aws_target_tracking`.
+    pub target_tracking: Option<TargetTrackingParams>,
+}
+
+/// Predictive scaling's `Mode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PredictiveMode {
+    ForecastAndScale,
+    ForecastOnly,
+}
+
+impl AwsPredictiveParams {
+    pub(super) fn validate(&self) -> Result<(), String> {
+        let Some(tt) = &self.target_tracking else {
+            return Err(
+                "aws_predictive needs `target_tracking = { metric = …, target = … }`: the dynamic \
+                 policy AWS runs with predictive scaling"
+                    .into(),
+            );
+        };
+        tt.validate().map_err(|e| format!("target_tracking: {e}"))?;
+        positive(self.target, "target")?;
+        seconds(self.scheduling_buffer_time_s, "scheduling_buffer_time_s")?;
+        if let Some(b) = self.max_capacity_buffer {
+            if !(0.0..=100.0).contains(&b) {
+                return Err(format!(
+                    "max_capacity_buffer must be in [0, 100] %, got {b}"
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) fn build(&self, name: String, bounds: Bounds) -> Box<dyn ScalingPolicy> {
+        let tt = self.target_tracking.clone().unwrap_or_default();
+        let tracking = TargetTracking::new(name.clone(), tt.config(), bounds);
+        Box::new(AwsPredictive::new(
+            name,
+            PredictiveConfig {
+                scale: self.mode != Some(PredictiveMode::ForecastOnly),
+                target: self.target.unwrap_or(0.7),
+                buffer_ms: ms(self.scheduling_buffer_time_s, 300_000),
+                breach: self
+                    .max_capacity_breach_behavior
+                    .unwrap_or(BreachBehavior::HonorMaxCapacity),
+                max_capacity_buffer_pct: self.max_capacity_buffer.unwrap_or(0.0),
+            },
+            bounds,
+            tracking,
+        ))
     }
 }
