@@ -12,6 +12,8 @@ pub mod kpa;
 pub mod predictive;
 pub mod prototype;
 pub mod spec;
+#[cfg(test)]
+pub(crate) mod testing;
 
 use std::fmt::Debug;
 

@@ -82,31 +82,21 @@ impl ScalingPolicy for KeepAlive {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::policy::{Observed, PolicySpec};
-    use crate::time::SimTime;
+    use crate::policy::testing::{observation, observed};
+    use crate::policy::PolicySpec;
 
     fn at(k: &mut dyn ScalingPolicy, t_s: u64, current: u32, demand: f64) -> u32 {
-        k.decide(&Observation {
-            tick: t_s,
-            now: SimTime(t_s * 1000),
+        let o = observed(demand, 0.0, current as f64, 0.0, 1000);
+        k.decide(&observation(
+            t_s * 1000,
+            60_000,
             current,
-            ready: current,
-            pending: 0,
-            capacity_per_replica: 10.0,
-            step_ms: 60_000,
-            forecast: None,
-            observed: Some(Observed {
-                demand_per_step: demand,
-                utilization: 0.0,
-                latency_p95_ms: 0.0,
-                cpu_pct: 0.0,
-                ready_mean: current as f64,
-                concurrency: 0.0,
-                window_ms: 1000,
-            }),
-            metrics_failed: false,
-            pods: &[],
-        })
+            current,
+            10.0,
+            Some(o),
+            false,
+            &[],
+        ))
     }
 
     #[test]

@@ -5,7 +5,8 @@
 
 use super::*;
 use crate::policy::spec::PolicySpec;
-use crate::policy::{Observed, PodTimes};
+use crate::policy::testing::{observation, observed};
+use crate::policy::PodTimes;
 use crate::time::SimTime;
 
 fn policy(toml: &str) -> Box<dyn ScalingPolicy> {
@@ -24,27 +25,17 @@ fn at(
     requests: f64,
     pods: &[PodTimes],
 ) -> u32 {
-    p.decide(&Observation {
-        tick: min,
-        now: SimTime(min * 60_000),
+    let o = observed(requests, cpu, current as f64, 0.0, 60_000);
+    p.decide(&observation(
+        min * 60_000,
+        60_000,
         current,
-        ready: current,
-        pending: 0,
-        capacity_per_replica: 100.0,
-        step_ms: 60_000,
-        forecast: None,
-        observed: Some(Observed {
-            demand_per_step: requests,
-            utilization: cpu / 100.0,
-            latency_p95_ms: 0.0,
-            cpu_pct: cpu,
-            ready_mean: current as f64,
-            concurrency: 0.0,
-            window_ms: 60_000,
-        }),
-        metrics_failed: false,
+        current,
+        100.0,
+        Some(o),
+        false,
         pods,
-    })
+    ))
 }
 
 /// Minutes `from..=to` at a CPU of `cpu(min)`, replicas following at once.
@@ -129,27 +120,17 @@ fn during_a_scale_out_cooldown_only_a_larger_count_scales_out() {
             .collect()
     };
     let obs = |cpu: f64, pods: &[PodTimes], p: &mut dyn ScalingPolicy| {
-        p.decide(&Observation {
-            tick: 4,
-            now: SimTime(4 * 60_000),
-            current: 8,
-            ready: 4,
-            pending: 4,
-            capacity_per_replica: 100.0,
-            step_ms: 60_000,
-            forecast: None,
-            observed: Some(Observed {
-                demand_per_step: 0.0,
-                utilization: 0.0,
-                latency_p95_ms: 0.0,
-                cpu_pct: cpu,
-                ready_mean: 4.0,
-                concurrency: 0.0,
-                window_ms: 60_000,
-            }),
-            metrics_failed: false,
+        let o = observed(0.0, cpu, 4.0, 0.0, 60_000);
+        p.decide(&observation(
+            4 * 60_000,
+            60_000,
+            8,
+            4,
+            100.0,
+            Some(o),
+            false,
             pods,
-        })
+        ))
     };
     let pods = starting(8);
     assert_eq!(obs(60.0, &pods, p.as_mut()), 8);
@@ -174,31 +155,9 @@ fn request_count_per_target_and_the_warm_up() {
             ready_at: Some(SimTime(990_000)),
         })
         .collect();
-    let point = datapoint(
-        AwsMetric::RequestCountPerTarget,
-        &Observation {
-            tick: 18,
-            now: SimTime(1_080_000),
-            current: 4,
-            ready: 4,
-            pending: 0,
-            capacity_per_replica: 100.0,
-            step_ms: 60_000,
-            forecast: None,
-            observed: Some(Observed {
-                demand_per_step: 4000.0,
-                utilization: 0.0,
-                latency_p95_ms: 0.0,
-                cpu_pct: 0.0,
-                ready_mean: 4.0,
-                concurrency: 0.0,
-                window_ms: 60_000,
-            }),
-            metrics_failed: false,
-            pods: &pods,
-        },
-        600_000,
-    );
+    let o = observed(4000.0, 0.0, 4.0, 0.0, 60_000);
+    let obs = observation(1_080_000, 60_000, 4, 4, 100.0, Some(o), false, &pods);
+    let point = datapoint(AwsMetric::RequestCountPerTarget, &obs, 600_000);
     assert!((point.unwrap() - 4000.0 / 3.0).abs() < 1e-9);
 }
 

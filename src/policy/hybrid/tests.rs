@@ -3,8 +3,8 @@
 //! data is short or spread out, and the forecast for idle times beyond the range.
 
 use super::*;
-use crate::policy::{Observed, PolicySpec};
-use crate::time::SimTime;
+use crate::policy::testing::{observation, observed};
+use crate::policy::PolicySpec;
 
 fn hybrid(extra: &str) -> Box<dyn ScalingPolicy> {
     let spec: PolicySpec =
@@ -18,27 +18,17 @@ fn hybrid(extra: &str) -> Box<dyn ScalingPolicy> {
 fn run(p: &mut dyn ScalingPolicy, minutes: u64, invoked: impl Fn(u64) -> bool) -> Vec<u32> {
     (0..minutes)
         .map(|m| {
-            p.decide(&Observation {
-                tick: m,
-                now: SimTime((m + 1) * MIN_MS),
-                current: 0,
-                ready: 0,
-                pending: 0,
-                capacity_per_replica: 10.0,
-                step_ms: MIN_MS,
-                forecast: None,
-                observed: Some(Observed {
-                    demand_per_step: if invoked(m) { 1.0 } else { 0.0 },
-                    utilization: 0.0,
-                    latency_p95_ms: 0.0,
-                    cpu_pct: 0.0,
-                    ready_mean: 0.0,
-                    concurrency: 0.0,
-                    window_ms: MIN_MS,
-                }),
-                metrics_failed: false,
-                pods: &[],
-            })
+            let o = observed(if invoked(m) { 1.0 } else { 0.0 }, 0.0, 0.0, 0.0, MIN_MS);
+            p.decide(&observation(
+                (m + 1) * MIN_MS,
+                MIN_MS,
+                0,
+                0,
+                10.0,
+                Some(o),
+                false,
+                &[],
+            ))
         })
         .collect()
 }

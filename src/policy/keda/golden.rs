@@ -4,6 +4,7 @@
 
 use super::*;
 use crate::policy::spec::{PolicyParams, PolicySpec};
+use crate::policy::testing::{observation, observed};
 
 fn keda(extra: &str) -> Keda {
     let spec: PolicySpec = toml::from_str(&format!("kind = \"keda\"\n{extra}")).unwrap();
@@ -19,28 +20,17 @@ fn keda(extra: &str) -> Keda {
 /// One decision at `t_s` with `current` ready replicas and the trigger reading `rps`
 /// requests per second (`None`: the metric fails).
 fn at(k: &mut Keda, t_s: u64, current: u32, rps: Option<f64>) -> u32 {
-    let obs = Observation {
-        tick: t_s / 15,
-        now: SimTime(t_s * 1000),
+    let o = rps.map(|r| observed(r * 60.0, 50.0, current as f64, 0.0, 15_000));
+    k.decide(&observation(
+        t_s * 1000,
+        60_000,
         current,
-        ready: current,
-        pending: 0,
-        capacity_per_replica: 100.0,
-        step_ms: 60_000,
-        forecast: None,
-        observed: rps.map(|r| Observed {
-            demand_per_step: r * 60.0,
-            utilization: 0.5,
-            latency_p95_ms: 0.0,
-            cpu_pct: 50.0,
-            ready_mean: current as f64,
-            concurrency: 0.0,
-            window_ms: 15_000,
-        }),
-        metrics_failed: rps.is_none(),
-        pods: &[],
-    };
-    k.decide(&obs)
+        current,
+        100.0,
+        o,
+        rps.is_none(),
+        &[],
+    ))
 }
 
 /// Decisions every 15 s over `[from_s, to_s]`, replicas following at once; the count

@@ -4,7 +4,8 @@
 
 use super::decider::{Decider, DeciderSpec, ScaleResult};
 use super::*;
-use crate::policy::{Observed, PolicySpec};
+use crate::policy::testing::{observation, observed};
+use crate::policy::PolicySpec;
 
 const SW: u64 = 60_000;
 
@@ -233,28 +234,17 @@ use crate::policy::spec::PolicyParams;
 
 /// One 2 s tick at `t_ms` with `concurrency` in flight over the last 2 s.
 fn tick(k: &mut Kpa, t_ms: u64, current: u32, ready: u32, concurrency: f64) -> u32 {
-    let obs = Observation {
-        tick: t_ms / 2000,
-        now: SimTime(t_ms),
+    let o = observed(0.0, 0.0, ready as f64, concurrency, 2000);
+    k.decide(&observation(
+        t_ms,
+        60_000,
         current,
         ready,
-        pending: current - ready.min(current),
-        capacity_per_replica: 10.0,
-        step_ms: 60_000,
-        forecast: None,
-        observed: Some(Observed {
-            demand_per_step: 0.0,
-            utilization: 0.0,
-            latency_p95_ms: 0.0,
-            cpu_pct: 0.0,
-            ready_mean: ready as f64,
-            concurrency,
-            window_ms: 2000,
-        }),
-        metrics_failed: false,
-        pods: &[],
-    };
-    k.decide(&obs)
+        10.0,
+        Some(o),
+        false,
+        &[],
+    ))
 }
 
 /// Runs ticks from `from_ms` to `to_ms` with pods ready at once, the concurrency given
