@@ -140,6 +140,11 @@ fn bad_configurations_name_the_problem() {
         "{ok_service}{ctl}[policy]\nkind = \"simple_ceiling\"\n"
     ));
     assert!(e.contains("exceeds service.port_span"), "{e}");
+    // Scale to zero needs an activator live, which does not exist yet.
+    let e = refused(&format!(
+        "{ok_service}[controller]\ncapacity_per_replica_rps = 8\n[policy]\nkind = \"kpa\"\nmax_replicas = 5\n"
+    ));
+    assert!(e.contains("min_replicas is 0") && e.contains("activator"), "{e}");
     let e = refused(&format!("[service]\nname = \"bad name\"\n{ctl}{ok_policy}"));
     assert!(e.contains("service.name"), "{e}");
     let e = refused(&format!(
