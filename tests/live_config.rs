@@ -144,7 +144,10 @@ fn bad_configurations_name_the_problem() {
     let e = refused(&format!(
         "{ok_service}[controller]\ncapacity_per_replica_rps = 8\n[policy]\nkind = \"kpa\"\nmax_replicas = 5\n"
     ));
-    assert!(e.contains("min_replicas is 0") && e.contains("activator"), "{e}");
+    assert!(
+        e.contains("min_replicas is 0") && e.contains("activator"),
+        "{e}"
+    );
     let e = refused(&format!("[service]\nname = \"bad name\"\n{ctl}{ok_policy}"));
     assert!(e.contains("service.name"), "{e}");
     let e = refused(&format!(

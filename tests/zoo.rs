@@ -249,6 +249,27 @@ max_replicas = 40
 [[policies]]
 kind = "static"
 replicas = 3
+[[policies]]
+kind = "kpa"
+container_concurrency = 1
+[[policies]]
+kind = "keda"
+metric = "concurrency"
+threshold = 1
+[[policies]]
+kind = "keep_alive"
+[[policies]]
+kind = "hybrid_histogram"
+[[policies]]
+kind = "aws_target_tracking"
+target = 60
+[[policies]]
+kind = "aws_step"
+scale_out = {{ threshold = 80, steps = [{{ lower = 0, adjustment = 1 }}] }}
+scale_in = {{ threshold = 30, steps = [{{ upper = 0, adjustment = -1 }}] }}
+[[policies]]
+kind = "aws_predictive"
+target_tracking = {{ target = 60 }}
 "#,
         trace = c.trace,
         window = c.window,
@@ -302,11 +323,13 @@ fn check(shape: Shape, seed: u64, scale: f64) {
     }
     // No runaway replicas at zero demand: after 30 zero steps in a row (and HPA's 5-minute
     // stabilisation), the HPA wants at most 1 and the moving-average forecast policy at
-    // most 1 once its 30-step window holds only zeros.
+    // most 1 once its 30-step window holds only zeros; so do the autoscalers that scale
+    // to zero (KPA, KEDA and keep-alive idle for 10 minutes at most).
     let pol = h.iter().position(|x| x == "policy").unwrap();
     let fc = h.iter().position(|x| x == "forecaster").unwrap();
     for (i, r) in rows.iter().enumerate() {
-        let watched = r[pol] == "hpa" || (r[pol] == "buffered" && r[fc] == "moving_average");
+        let watched = ["hpa", "kpa", "keda", "keep_alive"].contains(&r[pol].as_str())
+            || (r[pol] == "buffered" && r[fc] == "moving_average");
         if !watched {
             continue;
         }
