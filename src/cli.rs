@@ -54,6 +54,8 @@ pub enum Command {
     Live(live::LiveArgs),
     /// Replay a trace as open-loop Poisson load against the replicas.
     Load(live::LoadArgs),
+    /// Hold requests while a service has no replica and forward them once one is healthy.
+    Activator(live::ActivatorArgs),
     /// Build the FROM-scratch serving image from a statically linked `sim`.
     Image(live::ImageArgs),
     /// Write the Prometheus configuration that discovers a live configuration's replicas.
@@ -179,6 +181,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Serve(a) => live::serve(a),
         Command::Live(a) => live::live(a),
         Command::Load(a) => live::load(a),
+        Command::Activator(a) => live::activator(a),
         Command::Image(a) => live::image(a),
         Command::PrometheusConfig(a) => live::prometheus_config(a),
         Command::CompareLive(a) => compare::compare_live(a),

@@ -1,8 +1,10 @@
 //! The replica service live mode runs in its containers (`serve`, with the service-time
-//! distributions of `service_time`) and the load generator that drives it (`load`). None
+//! distributions of `service_time`), the load generator that drives it (`load`) and the
+//! activator that holds requests while no replica exists (`activator`). None
 //! of it is the controller ([`crate::live`]): the service knows nothing of policies, and
 //! the controller reaches it only through Docker and Prometheus.
 
+pub mod activator;
 pub mod load;
 pub mod serve;
 pub mod service_time;

@@ -237,3 +237,68 @@ fn slow_and_greedy_clients_are_shed_and_counted() {
         1.0
     );
 }
+
+#[test]
+fn the_activator_holds_a_request_until_a_replica_serves_it() {
+    // `sim activator` in front of a port where nothing listens yet: a request waits, then
+    // `sim serve` starts there and the held request is answered.
+    let replica = free_port();
+    let port = free_port();
+    let child = Command::new(sim())
+        .args([
+            "activator",
+            "--port",
+            &port.to_string(),
+            "--ports",
+            &replica.to_string(),
+        ])
+        .args(["--timeout-s", "20", "--probe-s", "0.1"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let _activator = Server(child);
+    let health = format!("http://127.0.0.1:{port}/health");
+    assert!(wait_until(Duration::from_secs(10), || http_get(&health).is_some()));
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (status, waited) = rt.block_on(async {
+        let c = reqwest::Client::builder().no_proxy().build().unwrap();
+        let held = tokio::spawn({
+            let c = c.clone();
+            async move {
+                let t0 = std::time::Instant::now();
+                (
+                    post(&c, port, br#"{"inputs":[1,2,3]}"#.to_vec()).await,
+                    t0.elapsed(),
+                )
+            }
+        });
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        let serve = Command::new(sim())
+            .args([
+                "serve",
+                "--port",
+                &replica.to_string(),
+                "--service-time",
+                "deterministic:5",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let out = held.await.unwrap();
+        drop(Server(serve));
+        out
+    });
+    assert_eq!(status, 200);
+    assert!(waited >= Duration::from_millis(700), "{waited:?}");
+    let (code, text) = http_get(&format!("http://127.0.0.1:{port}/metrics")).unwrap();
+    assert_eq!(code, 200);
+    assert_eq!(metric(&text, "activator_wait_seconds_count"), 1.0);
+    assert_eq!(metric(&text, "activator_forwarded_total"), 1.0);
+    // Bad settings are refused by name.
+    let e = fails(Command::new(sim()).args(["activator", "--ports", "1", "--timeout-s", "0"]));
+    assert!(e.contains("--timeout-s must be a positive number"), "{e}");
+    let e = fails(Command::new(sim()).args(["activator"]));
+    assert!(e.contains("name the target"), "{e}");
+}

@@ -167,13 +167,7 @@ pub fn load(a: LoadArgs) -> Result<()> {
     };
     let w = crate::trace::load(&spec, "load")?.workload;
     let times = crate::service::load::arrivals(&w.demand, w.step_ms, a.speedup, a.scale, a.seed);
-    let targets = match (&a.service, a.ports.is_empty()) {
-        (Some(s), _) => crate::service::load::Targets::Docker(s.clone()),
-        (None, false) => crate::service::load::Targets::Fixed(a.ports.clone()),
-        (None, true) => {
-            bail!("name the target: --service <name> (Docker labels) or --ports 8080,8081")
-        }
-    };
+    let targets = targets(&a.service, &a.ports)?;
     eprintln!(
         "sending {} requests over {:.1} s ({} steps of {:.2} s)",
         times.len(),
@@ -239,4 +233,62 @@ pub fn prometheus_config(a: PromConfigArgs) -> Result<()> {
         None => print!("{text}"),
     }
     Ok(())
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ActivatorArgs {
+    /// Address to listen on (loopback by default).
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: std::net::IpAddr,
+    #[arg(long, default_value_t = 8079)]
+    pub port: u16,
+    /// Forward to the replicas of this service (found through Docker labels).
+    #[arg(long, conflicts_with = "ports")]
+    pub service: Option<String>,
+    /// ... or to these 127.0.0.1 ports.
+    #[arg(long, value_delimiter = ',')]
+    pub ports: Vec<u16>,
+    /// Requests held at most while no replica is healthy (Knative's breaker: 10 000).
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub capacity: u64,
+    /// Seconds a held request waits before 504 (Knative's revision timeout: 300).
+    #[arg(long, default_value_t = 300.0)]
+    pub timeout_s: f64,
+    /// Seconds between health probes of the replicas.
+    #[arg(long, default_value_t = 0.2)]
+    pub probe_s: f64,
+}
+
+/// The load generator's and the activator's replica targets.
+fn targets(service: &Option<String>, ports: &[u16]) -> Result<crate::service::load::Targets> {
+    Ok(match (service, ports.is_empty()) {
+        (Some(s), _) => crate::service::load::Targets::Docker(s.clone()),
+        (None, false) => crate::service::load::Targets::Fixed(ports.to_vec()),
+        (None, true) => {
+            bail!("name the target: --service <name> (Docker labels) or --ports 8080,8081")
+        }
+    })
+}
+
+pub fn activator(a: ActivatorArgs) -> Result<()> {
+    for (v, key) in [(a.timeout_s, "--timeout-s"), (a.probe_s, "--probe-s")] {
+        if !(v > 0.0 && v.is_finite()) {
+            bail!("{key} must be a positive number of seconds, got {v}");
+        }
+    }
+    let cfg = crate::service::activator::ActivatorConfig {
+        targets: targets(&a.service, &a.ports)?,
+        capacity: a.capacity as usize,
+        timeout: std::time::Duration::from_secs_f64(a.timeout_s),
+        probe: std::time::Duration::from_secs_f64(a.probe_s),
+    };
+    let addr = std::net::SocketAddr::new(a.host, a.port);
+    runtime()?.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| {
+            format!("cannot listen on {addr}: is the port taken? pick another with --port")
+        })?;
+        eprintln!("activator on http://{addr}");
+        let act = crate::service::activator::Activator::new(cfg)?;
+        crate::service::activator::run(listener, act, crate::service::shutdown_signal()).await
+    })
 }
