@@ -326,6 +326,10 @@ fn entries<T: serde::de::DeserializeOwned>(
             validate(&spec).map_err(|m| format!("{plural}[{i}]: {m}"))?;
             if names.len() == i {
                 let n = display_name(&spec);
+                // It labels the rows of every CSV output, unquoted.
+                if n.is_empty() || n.contains([',', '"', '\n', '\r']) {
+                    return Err(format!("{plural}[{i}]: name '{n}' must be non-empty, without commas, quotes or line breaks (it labels CSV rows)"));
+                }
                 if names.contains(&n) {
                     return Err(format!("{plural}[{i}]: another {what} is already named '{n}' (two entries of one kind share its name): give each a distinct `name`, e.g. name = \"{n}_2\""));
                 }

@@ -278,6 +278,12 @@ fn scenario_errors_name_the_file_and_the_key() {
             &format!("{SMALL}[[policies]]\nkind = \"hpa\"\nmetric = \"request_rate\"\n") as &str,
             "another policy is already named 'hpa'",
         ),
+        // A comma in a label broke every CSV row it named.
+        (
+            "comma_name.toml",
+            &format!("{SMALL}[[policies]]\nkind = \"hpa\"\nname = \"hpa, tuned\"\n") as &str,
+            "name 'hpa, tuned' must be non-empty, without commas",
+        ),
     ];
     for (name, text, needle) in cases {
         let p = write(d.path(), name, text);

@@ -73,9 +73,7 @@ impl Activator {
             overflow: Counter::default(),
             timeouts: Counter::default(),
             depth: Gauge::default(),
-            wait_s: Histogram::new(
-                [0.01, 0.05, 0.1, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 300.0],
-            ),
+            wait_s: Histogram::new([0.01, 0.05, 0.1, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 300.0]),
         };
         let mut registry = Registry::default();
         registry.register(
