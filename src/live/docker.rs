@@ -64,6 +64,20 @@ impl Engine {
         Ok(Engine { docker })
     }
 
+    /// [`Engine::connect`], retried every second until it succeeds (a background task's
+    /// engine: `who` names it in the warnings).
+    pub async fn connect_retrying(who: &str) -> Engine {
+        loop {
+            match Engine::connect().await {
+                Ok(e) => return e,
+                Err(e) => {
+                    tracing::warn!("{who}: {e:#}; retrying");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            }
+        }
+    }
+
     /// Containers (running or not) labelled as replicas of `service`.
     pub async fn replicas(&self, service: &str) -> Result<Vec<Replica>> {
         let filters = HashMap::from([(

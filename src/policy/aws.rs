@@ -43,7 +43,7 @@ pub enum AwsMetric {
 /// One evaluation period's datapoint (`None`: missing data — no target to divide by, or
 /// the metric could not be read).
 pub fn datapoint(metric: AwsMetric, obs: &Observation<'_>, warmup_ms: u64) -> Option<f64> {
-    let o = obs.observed.filter(|_| !obs.metrics_failed)?;
+    let o = obs.observed?;
     // Targets that count: ready ones, less those still warming up.
     let warming = obs
         .pods

@@ -17,7 +17,8 @@
 //!
 //! While invocations arrive the policy runs as many instances as the demand needs.
 
-use super::{replicas_for, Bounds, Observation, ScalingPolicy};
+use super::keepalive::instances_for;
+use super::{Bounds, Observation, ScalingPolicy};
 
 /// The hybrid policy's settings.
 #[derive(Debug, Clone, PartialEq)]
@@ -224,11 +225,11 @@ impl ScalingPolicy for HybridHistogram {
                 }
             }
             self.last_end_ms = Some(now);
-            let need = replicas_for(
+            let need = instances_for(
                 o.demand_per_step,
                 obs.capacity_per_replica * self.cfg.target,
             );
-            return self.bounds.clamp(need.max(1));
+            return self.bounds.clamp(need);
         }
         let Some(end) = self.last_end_ms else {
             return self.bounds.clamp(0);

@@ -139,23 +139,22 @@ impl Keda {
         None
     }
 
-    /// The metric the HPA reads: the trigger's, the fallback's after too many failures,
-    /// or none.
+    /// The metric the HPA reads from the interval and the trigger's value (`None`: the
+    /// metric failed): the trigger's, the fallback's after too many failures, or none.
     fn hpa_reading(
         &mut self,
-        o: Option<Observed>,
-        value: Option<f64>,
+        read: Option<(Observed, f64)>,
         current: u32,
         step_ms: u64,
     ) -> Option<Observed> {
         let per_step = |v: f64| v * step_ms as f64 / 1000.0;
-        match (o, value) {
-            (Some(mut o), Some(v)) => {
+        match read {
+            Some((mut o, v)) => {
                 self.failures = 0;
                 o.demand_per_step = per_step(v);
                 Some(o)
             }
-            _ => {
+            None => {
                 self.failures += 1;
                 let f = self.cfg.fallback?;
                 if self.failures <= f.failure_threshold {
@@ -191,8 +190,8 @@ impl ScalingPolicy for Keda {
         // `None`: the trigger failed; before the first interval there is no data, which
         // reads as an inactive trigger and leaves the HPA alone.
         let no_data = obs.observed.is_none() && !obs.metrics_failed;
-        let observed = obs.observed.filter(|_| !obs.metrics_failed);
-        let value = observed.map(|o| self.value(&o, obs.step_ms));
+        let read = obs.observed.map(|o| (o, self.value(&o, obs.step_ms)));
+        let value = read.map(|r| r.1);
         let mut current = obs.current;
         if now >= self.next_poll_ms {
             self.next_poll_ms = now + self.cfg.polling_ms;
@@ -204,7 +203,7 @@ impl ScalingPolicy for Keda {
         if now >= self.next_sync_ms {
             self.next_sync_ms = now + self.hpa.cfg.sync_period_ms;
             if current > 0 && !no_data {
-                let reading = self.hpa_reading(observed, value, current, obs.step_ms);
+                let reading = self.hpa_reading(read, current, obs.step_ms);
                 let o = Observation {
                     current,
                     observed: reading,

@@ -9,6 +9,16 @@ use std::collections::VecDeque;
 
 use super::{replicas_for, Bounds, Observation, ScalingPolicy};
 
+/// Instances for `demand` per step at `capacity` each: any request at all keeps (or
+/// starts) one.
+pub fn instances_for(demand: f64, capacity: f64) -> u32 {
+    if demand > 0.0 {
+        replicas_for(demand, capacity).max(1)
+    } else {
+        0
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct KeepAlive {
     pub name: String,
@@ -50,13 +60,7 @@ impl ScalingPolicy for KeepAlive {
     fn decide(&mut self, obs: &Observation<'_>) -> u32 {
         let now = obs.now.ms();
         if let Some(o) = obs.observed {
-            let need = replicas_for(o.demand_per_step, obs.capacity_per_replica * self.target);
-            // Any request at all keeps (or starts) an instance.
-            let need = if o.demand_per_step > 0.0 {
-                need.max(1)
-            } else {
-                0
-            };
+            let need = instances_for(o.demand_per_step, obs.capacity_per_replica * self.target);
             self.needed.push_back((now, need));
         }
         while let Some(&(t, _)) = self.needed.front() {

@@ -158,55 +158,36 @@ impl Activator {
 
     /// Probes the replicas every `probe` and keeps the healthy ones.
     pub async fn discover(self: Arc<Self>) {
+        use crate::live::backend::docker::{healthy, healthy_ports};
         let engine = match &self.cfg.targets {
-            Targets::Docker(_) => loop {
-                match crate::live::docker::Engine::connect().await {
-                    Ok(e) => break Some(e),
-                    Err(e) => {
-                        tracing::warn!("activator: {e:#}; retrying");
-                        tokio::time::sleep(Duration::from_secs(1)).await;
-                    }
-                }
-            },
+            Targets::Docker(_) => {
+                Some(crate::live::docker::Engine::connect_retrying("activator").await)
+            }
             Targets::Fixed(_) => None,
         };
         loop {
             let ports = match (&self.cfg.targets, &engine) {
                 (Targets::Docker(service), Some(engine)) => match engine.replicas(service).await {
-                    Ok(rs) => crate::live::backend::docker::healthy(&rs, &self.http).await,
+                    Ok(rs) => healthy(&rs, &self.http).await,
                     Err(e) => {
                         tracing::warn!("activator: cannot list replicas: {e:#}");
                         Vec::new()
                     }
                 },
-                (Targets::Fixed(ports), _) => probe(&self.http, ports).await,
+                (Targets::Fixed(ports), _) => {
+                    healthy_ports(
+                        ports.iter().copied(),
+                        &self.http,
+                        Duration::from_millis(500),
+                    )
+                    .await
+                }
                 _ => Vec::new(),
             };
             self.set_ports(ports);
             tokio::time::sleep(self.cfg.probe).await;
         }
     }
-}
-
-/// The fixed ports that answer `/health`.
-async fn probe(http: &reqwest::Client, ports: &[u16]) -> Vec<u16> {
-    let checks = ports.iter().map(|&port| async move {
-        let url = format!("http://127.0.0.1:{port}/health");
-        match http
-            .get(&url)
-            .timeout(Duration::from_millis(500))
-            .send()
-            .await
-        {
-            Ok(r) if r.status().is_success() => Some(port),
-            _ => None,
-        }
-    });
-    futures_util::future::join_all(checks)
-        .await
-        .into_iter()
-        .flatten()
-        .collect()
 }
 
 /// The activator's routes: `/predict` (proxied), `/health`, `/metrics`.

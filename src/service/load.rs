@@ -80,15 +80,7 @@ impl Pool {
 }
 
 async fn discover(pool: Arc<Pool>, service: String, http: reqwest::Client) {
-    let engine = loop {
-        match Engine::connect().await {
-            Ok(e) => break e,
-            Err(e) => {
-                tracing::warn!("load: {e:#}; retrying");
-                tokio::time::sleep(Duration::from_secs(1)).await;
-            }
-        }
-    };
+    let engine = Engine::connect_retrying("load").await;
     loop {
         match engine.replicas(&service).await {
             Ok(rs) => {

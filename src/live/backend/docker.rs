@@ -13,11 +13,20 @@ use crate::time::SimTime;
 
 /// Replicas whose /health answers within a second.
 pub async fn healthy(replicas: &[Replica], http: &reqwest::Client) -> Vec<u16> {
-    let probes = replicas.iter().filter(|r| r.running()).map(|r| {
-        let url = format!("http://127.0.0.1:{}/health", r.port);
-        let port = r.port;
+    let running = replicas.iter().filter(|r| r.running()).map(|r| r.port);
+    healthy_ports(running, http, Duration::from_secs(1)).await
+}
+
+/// The 127.0.0.1 ports whose /health answers within `timeout`.
+pub async fn healthy_ports(
+    ports: impl IntoIterator<Item = u16>,
+    http: &reqwest::Client,
+    timeout: Duration,
+) -> Vec<u16> {
+    let probes = ports.into_iter().map(|port| {
+        let url = format!("http://127.0.0.1:{port}/health");
         async move {
-            match http.get(&url).timeout(Duration::from_secs(1)).send().await {
+            match http.get(&url).timeout(timeout).send().await {
                 Ok(resp) if resp.status().is_success() => Some(port),
                 _ => None,
             }

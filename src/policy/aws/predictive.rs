@@ -162,7 +162,7 @@ impl ScalingPolicy for AwsPredictive {
 
     fn decide(&mut self, obs: &Observation<'_>) -> u32 {
         let now = obs.now.ms();
-        if let Some(o) = obs.observed.filter(|_| !obs.metrics_failed) {
+        if let Some(o) = obs.observed {
             let requests = o.demand_per_step * o.window_ms as f64 / obs.step_ms as f64;
             self.add(now as i64 - o.window_ms as i64, requests);
         }

@@ -267,14 +267,8 @@ impl KedaParams {
             }
         }
         positive(self.polling_interval_s, "polling_interval_s")?;
-        for (v, key) in [
-            (self.cooldown_period_s, "cooldown_period_s"),
-            (self.initial_cooldown_period_s, "initial_cooldown_period_s"),
-        ] {
-            if let Some(x) = v {
-                crate::time::ms_from_secs(x, key)?;
-            }
-        }
+        seconds(self.cooldown_period_s, "cooldown_period_s")?;
+        seconds(self.initial_cooldown_period_s, "initial_cooldown_period_s")?;
         if let Some(i) = self.idle_replica_count {
             if i != 0 || bounds.min == 0 {
                 return Err(format!(
