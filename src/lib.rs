@@ -22,6 +22,7 @@ pub mod rng;
 pub mod scenario;
 pub mod service;
 pub mod sim;
+pub mod stats;
 pub mod sweep;
 pub mod time;
 pub mod trace;

@@ -12,6 +12,10 @@ pub enum Stream {
     Arrivals = 2,
     Service = 3,
     Forecast = 4,
+    /// A replication's re-seeding of the other streams.
+    Replication = 5,
+    /// The block bootstrap's resampling.
+    Bootstrap = 6,
 }
 
 /// SplitMix64 finaliser: a well-mixed 64-bit hash.

@@ -5,6 +5,7 @@
 pub mod axes;
 pub mod forecasters;
 pub mod hpa_manifest;
+pub mod replication;
 pub mod simulation;
 
 use std::path::{Path, PathBuf};
@@ -20,6 +21,9 @@ use crate::workload::generator::GeneratorConfig;
 pub use axes::Assignment;
 pub use forecasters::ForecasterSpec;
 pub use simulation::SimToml;
+
+/// Most replications a scenario may ask for.
+pub const MAX_REPLICATIONS: usize = 10_000;
 
 /// Where the workload comes from.
 #[derive(Debug, Clone, PartialEq)]
@@ -51,6 +55,10 @@ pub struct Scenario {
     pub forecasters: Vec<(Assignment, ForecasterSpec)>,
     pub policies: Vec<(Assignment, PolicySpec)>,
     pub timelines: bool,
+    /// Runs of every cell with independent random streams (1: one run, no intervals).
+    pub replications: usize,
+    /// A policy or forecaster label every other cell is compared with (`comparisons.csv`).
+    pub compare_to: Option<String>,
     /// The file as parsed, for the manifest.
     pub raw: Table,
 }
@@ -61,6 +69,8 @@ struct TopToml {
     name: Option<String>,
     description: Option<String>,
     seed: Option<u64>,
+    replications: Option<usize>,
+    compare_to: Option<String>,
     trace: Table,
     window: Option<WindowToml>,
     simulation: Option<Table>,
@@ -199,6 +209,25 @@ pub fn load(path: &Path) -> Result<Scenario> {
             "a policy uses forecasts but the scenario has no [[forecasters]]".into(),
         ));
     }
+    let replications = top.replications.unwrap_or(1);
+    if !(1..=MAX_REPLICATIONS).contains(&replications) {
+        return Err(err(format!(
+            "replications = {replications}: give 1 to {MAX_REPLICATIONS} (each runs every cell again with fresh random streams)"
+        )));
+    }
+    if let Some(b) = &top.compare_to {
+        let labels: Vec<String> = policies
+            .iter()
+            .map(|(_, p)| p.display_name())
+            .chain(forecasters.iter().map(|(_, f)| f.display_name()))
+            .collect();
+        if !labels.contains(b) {
+            return Err(err(format!(
+                "compare_to = \"{b}\" names no policy or forecaster of this scenario; its labels are: {}",
+                labels.join(", ")
+            )));
+        }
+    }
     Ok(Scenario {
         name,
         path: path.to_path_buf(),
@@ -212,6 +241,8 @@ pub fn load(path: &Path) -> Result<Scenario> {
         forecasters,
         policies,
         timelines: top.output.and_then(|o| o.timelines).unwrap_or(true),
+        replications,
+        compare_to: top.compare_to,
         raw,
     })
 }

@@ -5,11 +5,13 @@
 pub mod attribution;
 pub mod cell_run;
 pub mod cells;
+pub mod comparisons;
 pub mod manifest;
 pub mod merge;
 pub mod outputs;
 pub mod prepare;
 pub mod progress;
+pub mod replicate;
 pub mod shard;
 pub mod summary_row;
 pub mod swap;
@@ -246,7 +248,7 @@ fn run_in_pool(sc: &Scenario, opts: &SweepOptions) -> Result<SweepResult> {
         mine.len()
     } else {
         results.unmark()?;
-        let resumed = run_work(sc, &p, &mine, &work, &fingerprint, &manifest, opts)?;
+        let resumed = run_work(sc, &p, &mine, &work, &fingerprint, &manifest, opts, &needed)?;
         results.mark_complete(&fingerprint)?;
         resumed
     };
@@ -256,6 +258,7 @@ fn run_in_pool(sc: &Scenario, opts: &SweepOptions) -> Result<SweepResult> {
 
 /// Computes the sweep into the work folder, from its checkpoints with `--resume`; returns
 /// how many cells came from checkpoints.
+#[allow(clippy::too_many_arguments)]
 fn run_work(
     sc: &Scenario,
     p: &Prepared,
@@ -264,6 +267,7 @@ fn run_work(
     fingerprint: &str,
     manifest: &str,
     opts: &SweepOptions,
+    needed: &[bool],
 ) -> Result<usize> {
     let fp_path = work.join("fingerprint");
     if work.exists() {
@@ -285,12 +289,24 @@ fn run_work(
     }
     atomic_write(&fp_path, |f| f.write_all(fingerprint.as_bytes()))?;
     let params = cells::param_columns(sc);
-    let resumed = run_chunks(sc, p, mine, &params, work, opts)?;
+    let resumed = run_chunks(sc, p, mine, &params, work, opts, needed)?;
     finish(sc, p, mine, &params, work, manifest, opts)?;
     Ok(resumed)
 }
 
-/// Runs every chunk that has no checkpoint yet; returns how many cells were already done.
+/// A checkpoint's file: chunk `k` of replication `r` (of `n`).
+fn chunk_path(work: &Path, n: usize, r: usize, k: usize) -> PathBuf {
+    let name = if n > 1 {
+        format!("chunk_{r:05}_{k:06}.csv")
+    } else {
+        format!("chunk_{k:06}.csv")
+    };
+    work.join("rows").join(name)
+}
+
+/// Runs every chunk of every replication that has no checkpoint yet; returns how many
+/// cells were already done. Replication 0 runs on `p`; each later one is prepared afresh
+/// from its re-seeded scenario (only when it has chunks left) and writes no timelines.
 fn run_chunks(
     sc: &Scenario,
     p: &Prepared,
@@ -298,38 +314,64 @@ fn run_chunks(
     params: &[String],
     work: &Path,
     opts: &SweepOptions,
+    needed: &[bool],
 ) -> Result<usize> {
     let tl_dir = work.join("timelines");
-    let bar = progress::bar(mine.len() as u64, &format!("sweep {}", sc.name), opts.quiet);
-    let mut log =
-        progress::LogLines::new(mine.len() as u64, &format!("sweep {}", sc.name), opts.quiet);
+    let n = sc.replications;
+    let size = opts.checkpoint_cells.max(1);
+    let total = (mine.len() * n) as u64;
+    let bar = progress::bar(total, &format!("sweep {}", sc.name), opts.quiet);
+    let mut log = progress::LogLines::new(total, &format!("sweep {}", sc.name), opts.quiet);
     let mut resumed = 0;
-    for (k, chunk) in mine.chunks(opts.checkpoint_cells.max(1)).enumerate() {
-        log.at((k * opts.checkpoint_cells.max(1)) as u64);
-        let path = work.join("rows").join(format!("chunk_{k:06}.csv"));
-        if path.exists() {
-            resumed += chunk.len();
-            bar.inc(chunk.len() as u64);
+    let chunks = mine.len().div_ceil(size);
+    for r in 0..n {
+        let done = (0..chunks).all(|k| chunk_path(work, n, r, k).exists());
+        if done {
+            resumed += mine.len();
+            bar.inc(mine.len() as u64);
             continue;
         }
-        let rows: Vec<Result<summary_row::SummaryRow>> = chunk
-            .par_iter()
-            .map(|&c| {
-                let r =
-                    cell_run::run_cell(sc, p, c, params, sc.timelines.then_some(tl_dir.as_path()));
-                bar.inc(1);
-                r
-            })
-            .collect();
-        let rows = rows.into_iter().collect::<Result<Vec<_>>>()?;
-        // The checkpoint appears whole or not at all.
-        atomic_write(&path, |f| {
-            let mut b = std::io::BufWriter::new(f);
-            for r in &rows {
-                outputs::write_line(&mut b, &r.fields())?;
+        let sc_r = crate::scenario::replication::replica(sc, r);
+        let later;
+        let p_r = if r == 0 {
+            p
+        } else {
+            let mut q = prepare::prepare_with(&sc_r, false)?;
+            q.forecast(needed)?;
+            later = q;
+            &later
+        };
+        let timelines = (sc.timelines && r == 0).then_some(tl_dir.as_path());
+        for (k, chunk) in mine.chunks(size).enumerate() {
+            log.at((r * mine.len() + k * size) as u64);
+            let path = chunk_path(work, n, r, k);
+            if path.exists() {
+                resumed += chunk.len();
+                bar.inc(chunk.len() as u64);
+                continue;
             }
-            b.flush()
-        })?;
+            let rows: Vec<Result<summary_row::SummaryRow>> = chunk
+                .par_iter()
+                .map(|&c| {
+                    let row = cell_run::run_cell(&sc_r, p_r, c, params, timelines);
+                    bar.inc(1);
+                    row
+                })
+                .collect();
+            let rows = rows.into_iter().collect::<Result<Vec<_>>>()?;
+            // The checkpoint appears whole or not at all.
+            atomic_write(&path, |f| {
+                let mut b = std::io::BufWriter::new(f);
+                for row in &rows {
+                    let mut fields = row.fields();
+                    if n > 1 {
+                        fields.insert(0, r.to_string());
+                    }
+                    outputs::write_line(&mut b, &fields)?;
+                }
+                b.flush()
+            })?;
+        }
     }
     bar.finish_and_clear();
     Ok(resumed)
@@ -347,17 +389,34 @@ fn finish(
 ) -> Result<()> {
     let csv_path = work.join("metrics_summary.csv");
     let rows_dir = work.join("rows");
-    atomic_write(&csv_path, |f| {
+    let n = sc.replications;
+    // Every replication's rows (one replication: the summary itself).
+    let rows_path = if n > 1 {
+        work.join(replicate::ROWS_CSV)
+    } else {
+        csv_path.clone()
+    };
+    atomic_write(&rows_path, |f| {
         let mut b = std::io::BufWriter::new(f);
-        outputs::write_line(&mut b, &summary_row::SummaryRow::header(params))?;
-        for k in 0..mine.len().div_ceil(opts.checkpoint_cells.max(1)) {
-            let chunk = std::fs::File::open(rows_dir.join(format!("chunk_{k:06}.csv")))?;
-            for line in std::io::BufReader::new(chunk).lines() {
-                writeln!(b, "{}", line?)?;
+        let mut header = summary_row::SummaryRow::header(params);
+        if n > 1 {
+            header.insert(0, replicate::REPLICATION.into());
+        }
+        outputs::write_line(&mut b, &header)?;
+        for r in 0..n {
+            for k in 0..mine.len().div_ceil(opts.checkpoint_cells.max(1)) {
+                let chunk = std::fs::File::open(chunk_path(work, n, r, k))?;
+                for line in std::io::BufReader::new(chunk).lines() {
+                    writeln!(b, "{}", line?)?;
+                }
             }
         }
         b.flush()
     })?;
+    if n > 1 {
+        outputs::csv_to_parquet(&rows_path, &work.join(replicate::ROWS_PARQUET))?;
+        replicate::summarize(&rows_path, &csv_path)?;
+    }
     std::fs::remove_dir_all(&rows_dir).map_err(|e| Error::io(&rows_dir, e))?;
     std::fs::remove_file(work.join("fingerprint")).map_err(|e| Error::io(work, e))?;
     if !sc.timelines {
@@ -367,6 +426,9 @@ fn finish(
     // A shard holds only some cells: the merge attributes the whole sweep.
     if opts.shard.is_none() {
         attribution::write(work)?;
+        if let Some(b) = &sc.compare_to {
+            comparisons::write(work, b)?;
+        }
     }
     let acc_params = outputs::accuracy_params(sc);
     let acc_rows: Vec<_> = sc

@@ -59,6 +59,49 @@ fn demo_configuration_loads_and_its_prometheus_config_is_valid() {
     }
 }
 
+/// With an `[activator]`, scale to zero is accepted, Prometheus scrapes the activator, and
+/// a legal but useless activator (the service never reaches zero) is warned about.
+#[test]
+fn an_activator_allows_scale_to_zero_and_is_scraped() {
+    use scalesim::live::config::LiveConfig;
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("live.toml");
+    let body = |min: u32| {
+        format!(
+            "[service]\nname = \"z\"\n[controller]\ncapacity_per_replica_rps = 8\n\
+             [policy]\nkind = \"keep_alive\"\nmin_replicas = {min}\nmax_replicas = 5\n\
+             [activator]\nport = 8079\ntimeout_s = 30\n"
+        )
+    };
+    std::fs::write(&p, body(0)).unwrap();
+    let cfg = LiveConfig::load(&p).unwrap();
+    assert_eq!((cfg.bounds().min, cfg.initial_replicas()), (0, 0));
+    let a = cfg.activator.as_ref().unwrap();
+    assert_eq!((a.capacity, a.timeout_s, a.probe_s), (10_000, 30.0, 0.2));
+    assert!(cfg.warnings().is_empty(), "{:?}", cfg.warnings());
+    let y: serde_norway::Value =
+        serde_norway::from_str(&scalesim::live::prom::scrape_config(&cfg, "unix:///x")).unwrap();
+    let jobs = y["scrape_configs"].as_sequence().unwrap();
+    let job = jobs
+        .iter()
+        .find(|j| j["job_name"].as_str() == Some("scalesim-activator"))
+        .expect("an activator job");
+    assert_eq!(
+        job["static_configs"][0]["targets"][0].as_str(),
+        Some("127.0.0.1:8079")
+    );
+    assert_eq!(
+        job["static_configs"][0]["labels"]["service"].as_str(),
+        Some("z")
+    );
+    std::fs::write(&p, body(1)).unwrap();
+    let w = LiveConfig::load(&p).unwrap().warnings();
+    assert!(
+        w.iter().any(|w| w.contains("never scales to zero")),
+        "{w:?}"
+    );
+}
+
 #[test]
 fn grafana_dashboard_and_compose_file_parse() {
     let d: serde_json::Value = serde_json::from_str(
@@ -140,12 +183,21 @@ fn bad_configurations_name_the_problem() {
         "{ok_service}{ctl}[policy]\nkind = \"simple_ceiling\"\n"
     ));
     assert!(e.contains("exceeds service.port_span"), "{e}");
-    // Scale to zero needs an activator live, which does not exist yet.
+    // Scale to zero live needs an activator to hold the requests.
+    let zero =
+        "[controller]\ncapacity_per_replica_rps = 8\n[policy]\nkind = \"kpa\"\nmax_replicas = 5\n";
+    let e = refused(&format!("{ok_service}{zero}"));
+    assert!(
+        e.contains("min_replicas is 0") && e.contains("add an [activator] section"),
+        "{e}"
+    );
+    let e = refused(&format!("{ok_service}{zero}[activator]\nport = 18085\n"));
+    assert!(e.contains("activator.port 18085 is taken"), "{e}");
     let e = refused(&format!(
-        "{ok_service}[controller]\ncapacity_per_replica_rps = 8\n[policy]\nkind = \"kpa\"\nmax_replicas = 5\n"
+        "{ok_service}{zero}[activator]\nport = 8079\ntimeout_s = 0\n"
     ));
     assert!(
-        e.contains("min_replicas is 0") && e.contains("activator"),
+        e.contains("activator.timeout_s must be a positive number"),
         "{e}"
     );
     let e = refused(&format!("[service]\nname = \"bad name\"\n{ctl}{ok_policy}"));

@@ -28,6 +28,9 @@ pub struct LiveConfig {
     /// The trace and cluster of `sim live --backend simulated`.
     #[serde(default)]
     pub simulated: SimulatedSection,
+    /// An activator in front of the replicas (needed for `min_replicas = 0`): `sim live`
+    /// runs it, Prometheus scrapes it, and the demand is read at it.
+    pub activator: Option<ActivatorSection>,
     /// Where this file was read from (relative paths resolve against its folder).
     #[serde(skip)]
     pub path: PathBuf,
@@ -53,6 +56,34 @@ pub struct SimulatedSection {
     /// A removed replica keeps costing this long.
     #[serde(default)]
     pub drain_s: f64,
+}
+
+/// `[activator]`: the proxy that holds requests while no replica is healthy (see
+/// [`crate::service::activator`]). Clients send to its port, not to the replicas'.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActivatorSection {
+    /// Loopback port it listens on.
+    pub port: u16,
+    /// Requests held at most while no replica is healthy (Knative's breaker: 10 000).
+    #[serde(default = "default_activator_capacity")]
+    pub capacity: usize,
+    /// Seconds a held request waits before 504 (Knative's revision timeout: 300).
+    #[serde(default = "default_activator_timeout")]
+    pub timeout_s: f64,
+    /// Seconds between health probes of the replicas.
+    #[serde(default = "default_activator_probe")]
+    pub probe_s: f64,
+}
+
+fn default_activator_capacity() -> usize {
+    10_000
+}
+fn default_activator_timeout() -> f64 {
+    300.0
+}
+fn default_activator_probe() -> f64 {
+    0.2
 }
 
 /// The replicas: what runs and where.
@@ -340,12 +371,29 @@ impl LiveConfig {
             }
         }
         let bounds = self.bounds();
-        if bounds.min == 0 {
+        if bounds.min == 0 && self.activator.is_none() {
             bail!(
-                "policy min_replicas is 0: sim live has no activator yet to hold requests while \
-                 no replica runs, so a scale to zero would drop them; set policy.min_replicas = 1 \
-                 (scale to zero is simulated in sim sweep)"
+                "policy min_replicas is 0 but there is no [activator] to hold requests while no \
+                 replica runs, so a scale to zero would drop them: add an [activator] section \
+                 (port = 8079; clients then send to that port) or set policy.min_replicas = 1"
             );
+        }
+        if let Some(a) = &self.activator {
+            pos(a.timeout_s, "activator.timeout_s")?;
+            pos(a.probe_s, "activator.probe_s")?;
+            if a.capacity == 0 {
+                bail!("activator.capacity must be at least 1 (requests held while no replica is ready)");
+            }
+            let ports = s.base_port..s.base_port + s.port_span;
+            if ports.contains(&a.port) || self.controller.metrics_port == Some(a.port) {
+                bail!(
+                    "activator.port {} is taken: it lies in the replicas' ports ({}..{}) or is \
+                     controller.metrics_port; pick a port outside them",
+                    a.port,
+                    ports.start,
+                    ports.end
+                );
+            }
         }
         if bounds.max as usize > s.port_span as usize {
             bail!(
@@ -380,6 +428,22 @@ impl LiveConfig {
     /// Settings that are legal but almost surely a mistake.
     pub fn warnings(&self) -> Vec<String> {
         let mut w = Vec::new();
+        if let Some(a) = &self.activator {
+            if self.bounds().min > 0 {
+                w.push(format!(
+                    "[activator] is set but policy min_replicas is {}: the service never scales \
+                     to zero, so the activator only adds a hop; set min_replicas = 0 or drop it",
+                    self.bounds().min
+                ));
+            }
+            if a.timeout_s <= self.controller.interval_s {
+                w.push(format!(
+                    "activator.timeout_s ({} s) is at most controller.interval_s ({} s): a request \
+                     held at zero replicas times out before a decision can start one",
+                    a.timeout_s, self.controller.interval_s
+                ));
+            }
+        }
         let net = &self.safety_net;
         let service = self.service.service_time.mean_ms();
         if net.enabled && net.latency_ms < service {

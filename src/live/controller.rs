@@ -137,6 +137,29 @@ pub async fn run(cfg: LiveConfig, shutdown: impl Future<Output = ()>) -> Result<
         &cfg.prometheus.url,
         Duration::from_secs_f64(cfg.prometheus.timeout_s),
     )?;
+    // Clients send to the activator from the start: it holds their requests until a
+    // replica is healthy.
+    let activator = match &cfg.activator {
+        Some(a) => {
+            let addr = std::net::SocketAddr::from(([127, 0, 0, 1], a.port));
+            let running = crate::service::activator::spawn(
+                addr,
+                crate::service::activator::ActivatorConfig {
+                    targets: crate::service::load::Targets::Docker(cfg.service.name.clone()),
+                    capacity: a.capacity,
+                    timeout: Duration::from_secs_f64(a.timeout_s),
+                    probe: Duration::from_secs_f64(a.probe_s),
+                },
+            )
+            .await?;
+            say(format!(
+                "Activator for {} on http://{addr}",
+                cfg.service.name
+            ));
+            Some(running)
+        }
+        None => None,
+    };
     // The initial count is known once the running replicas are listed.
     let mut settings = LoopSettings::from_config(&cfg, 0);
     let backend = DockerBackend {
@@ -154,6 +177,7 @@ pub async fn run(cfg: LiveConfig, shutdown: impl Future<Output = ()>) -> Result<
                 .prometheus
                 .rate_window_s()
                 .max(cfg.controller.interval_s),
+            activator: cfg.activator.is_some(),
         },
         interval_s: settings.interval_ms as f64 / 1000.0,
         capacity_per_interval: settings.control.capacity_per_replica,
@@ -184,6 +208,14 @@ pub async fn run(cfg: LiveConfig, shutdown: impl Future<Output = ()>) -> Result<
     if let Some(n) = exit_target {
         say(format!("Scaling {svc} to {n} replicas on exit"));
         retry("scaling on exit", || backend.reconcile(n)).await?;
+    }
+    if let Some(a) = activator {
+        // Held requests are answered (or time out) first; a stop never waits forever.
+        match tokio::time::timeout(Duration::from_secs(10), a.stop()).await {
+            Ok(Err(e)) => say(format!("activator stopped with an error: {e:#}")),
+            Err(_) => say("activator still held requests after 10 s: stopped"),
+            Ok(Ok(())) => {}
+        }
     }
     Ok(summary)
 }

@@ -50,7 +50,28 @@ scrape_configs:
         port = label(LABEL_PORT),
         svc = label(LABEL_SERVICE),
     ) + &controller_job(cfg)
+        + &activator_job(cfg)
 }
+
+/// The activator `sim live` runs in front of the replicas, when configured.
+fn activator_job(cfg: &LiveConfig) -> String {
+    match &cfg.activator {
+        None => String::new(),
+        Some(a) => format!(
+            r#"  - job_name: {ACTIVATOR_JOB}
+    static_configs:
+      - targets: ["127.0.0.1:{port}"]
+        labels:
+          service: {name}
+"#,
+            port = a.port,
+            name = cfg.service.name
+        ),
+    }
+}
+
+/// Prometheus job of the activator's metrics.
+pub const ACTIVATOR_JOB: &str = "scalesim-activator";
 
 /// The controller's own metrics (desired replicas, forecast), when it exports them.
 fn controller_job(cfg: &LiveConfig) -> String {
@@ -73,19 +94,34 @@ pub struct Queries {
     pub service: String,
     /// Range of rate(), in seconds.
     pub window_s: f64,
+    /// Demand is counted at the activator (which sees requests also while no replica
+    /// runs) rather than at the replicas.
+    pub activator: bool,
 }
 
 impl Queries {
     fn sel(&self) -> String {
         format!("job=\"scalesim\",service=\"{}\"", self.service)
     }
-    /// Requests that reached the replicas over the last `interval_s` (every status), robust
+    fn activator_sel(&self) -> String {
+        format!("job=\"{ACTIVATOR_JOB}\",service=\"{}\"", self.service)
+    }
+    /// The counter demand is read from.
+    fn demand_counter(&self) -> String {
+        if self.activator {
+            format!("activator_requests_total{{{}}}", self.activator_sel())
+        } else {
+            format!("scalesim_requests_total{{{}}}", self.sel())
+        }
+    }
+    /// Requests that reached the service over the last `interval_s` (every status), robust
     /// to replica churn: per series, the last counter value in the interval minus the last
     /// one before it, a series that is new in the interval counting from zero (a new
     /// replica's first requests) and one that ended counting up to its last scrape (a
     /// removed replica's). `rate()` would drop both and read low right after every scaling.
+    /// With an activator: the requests it received (one series, the same formula).
     pub fn interval_requests(&self, interval_s: f64) -> String {
-        let c = format!("scalesim_requests_total{{{}}}", self.sel());
+        let c = self.demand_counter();
         let now = format!("last_over_time({c}[{interval_s}s])");
         let before = format!("last_over_time({c}[5m] offset {interval_s}s)");
         format!("(sum(clamp_min({now} - {before}, 0)) or vector(0)) + (sum({now} unless {before}) or vector(0))")
@@ -93,9 +129,18 @@ impl Queries {
     /// Series with samples in the last `interval_s`: zero or none means no data.
     pub fn live_series(&self, interval_s: f64) -> String {
         format!(
-            "count(last_over_time(scalesim_requests_total{{{}}}[{interval_s}s]))",
-            self.sel()
+            "count(last_over_time({}[{interval_s}s]))",
+            self.demand_counter()
         )
+    }
+    /// Requests held by the activator, averaged over the last `interval_s` (0 without one).
+    pub fn held_mean(&self, interval_s: f64) -> Option<String> {
+        self.activator.then(|| {
+            format!(
+                "avg_over_time(activator_queue_depth{{{}}}[{interval_s}s])",
+                self.activator_sel()
+            )
+        })
     }
     /// 95th percentile latency of served requests, ms.
     pub fn latency_p95_ms(&self) -> String {
@@ -119,12 +164,22 @@ impl Queries {
             self.window_s
         )
     }
-    /// Requests per second by status class.
+    /// Failed requests per second: the replicas' answers other than 200 and, with an
+    /// activator, the requests it refused (full buffer), timed out or could not forward.
     pub fn error_rate(&self) -> String {
+        let w = self.window_s;
+        let replicas = format!(
+            "sum(rate(scalesim_requests_total{{{},status!=\"200\"}}[{w}s]))",
+            self.sel()
+        );
+        if !self.activator {
+            return replicas;
+        }
+        let a = self.activator_sel();
         format!(
-            "sum(rate(scalesim_requests_total{{{},status!=\"200\"}}[{}s]))",
-            self.sel(),
-            self.window_s
+            "({replicas} or vector(0)) + (sum(rate(activator_overflow_total{{{a}}}[{w}s])) + \
+             sum(rate(activator_timeouts_total{{{a}}}[{w}s])) + \
+             sum(rate(activator_unreachable_total{{{a}}}[{w}s])) or vector(0))"
         )
     }
 }
@@ -308,6 +363,7 @@ mod tests {
         let q = Queries {
             service: "demo".into(),
             window_s: 20.0,
+            activator: false,
         };
         assert!(q.interval_requests(15.0).contains(
             "last_over_time(scalesim_requests_total{job=\"scalesim\",service=\"demo\"}[15s])"
@@ -317,6 +373,38 @@ mod tests {
         assert!(q
             .cpu_pct()
             .contains("count(up{job=\"scalesim\",service=\"demo\"} == 1)"));
+        assert_eq!(q.held_mean(15.0), None);
+    }
+
+    #[test]
+    fn with_an_activator_demand_and_failures_are_read_at_it() {
+        let q = Queries {
+            service: "demo".into(),
+            window_s: 20.0,
+            activator: true,
+        };
+        let at = "activator_requests_total{job=\"scalesim-activator\",service=\"demo\"}";
+        assert!(q
+            .interval_requests(2.0)
+            .contains(&format!("last_over_time({at}[2s])")));
+        assert!(!q.interval_requests(2.0).contains("scalesim_requests_total"));
+        assert_eq!(
+            q.live_series(2.0),
+            format!("count(last_over_time({at}[2s]))")
+        );
+        let e = q.error_rate();
+        for c in [
+            "scalesim_requests_total",
+            "activator_overflow_total",
+            "activator_timeouts_total",
+            "activator_unreachable_total",
+        ] {
+            assert!(e.contains(c), "{e} lacks {c}");
+        }
+        assert!(q
+            .held_mean(2.0)
+            .unwrap()
+            .starts_with("avg_over_time(activator_queue_depth{"));
     }
 }
 

@@ -8,8 +8,8 @@
 //! received and forwarded, the buffer's depth, its overflows and time-outs, and the
 //! waits of the requests it held.
 //!
-//! Not yet wired into `sim live` (whose load generator and queries still go to the
-//! replicas): this is the component, tested on its own.
+//! `sim live` runs one in process when its configuration has an `[activator]`
+//! ([`spawn`]); `sim activator` runs one on its own.
 
 use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
@@ -48,6 +48,7 @@ struct Counts {
     forwarded: Counter,
     overflow: Counter,
     timeouts: Counter,
+    unreachable: Counter,
     depth: Gauge<i64, AtomicI64>,
     wait_s: Histogram,
 }
@@ -72,6 +73,7 @@ impl Activator {
             forwarded: Counter::default(),
             overflow: Counter::default(),
             timeouts: Counter::default(),
+            unreachable: Counter::default(),
             depth: Gauge::default(),
             wait_s: Histogram::new([0.01, 0.05, 0.1, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 300.0]),
         };
@@ -95,6 +97,11 @@ impl Activator {
             "activator_timeouts",
             "Held requests that timed out",
             counts.timeouts.clone(),
+        );
+        registry.register(
+            "activator_unreachable",
+            "Requests no replica could be reached for (502)",
+            counts.unreachable.clone(),
         );
         registry.register(
             "activator_queue_depth",
@@ -257,10 +264,12 @@ async fn forward(a: &Activator, body: Bytes) -> Response {
             }
             Err(e) if e.is_connect() => continue,
             Err(e) => {
-                return (StatusCode::BAD_GATEWAY, format!("replica {port}: {e}")).into_response()
+                a.counts.unreachable.inc();
+                return (StatusCode::BAD_GATEWAY, format!("replica {port}: {e}")).into_response();
             }
         }
     }
+    a.counts.unreachable.inc();
     (StatusCode::BAD_GATEWAY, "no replica reachable").into_response()
 }
 
@@ -276,6 +285,50 @@ pub async fn run(
         .await?;
     probe.abort();
     Ok(())
+}
+
+/// A running activator: stops when dropped (or at [`Running::stop`]).
+pub struct Running {
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+impl Running {
+    /// Stops it gracefully: held and in-flight requests are answered first.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        match self.task.take() {
+            Some(t) => t.await?,
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(t) = &self.task {
+            t.abort();
+        }
+    }
+}
+
+/// Binds `addr` and runs an activator there on the current runtime.
+pub async fn spawn(addr: std::net::SocketAddr, cfg: ActivatorConfig) -> anyhow::Result<Running> {
+    use anyhow::Context;
+    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| {
+        format!("cannot listen on {addr} for the activator: is the port taken? pick another activator.port")
+    })?;
+    let act = Activator::new(cfg)?;
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(run(listener, act, async {
+        let _ = rx.await;
+    }));
+    Ok(Running {
+        stop: Some(tx),
+        task: Some(task),
+    })
 }
 
 #[cfg(test)]

@@ -29,6 +29,28 @@ pub fn series_sha256(y: &[f64]) -> String {
     format!("{:x}", h.finalize())
 }
 
+/// How the intervals and comparisons were made.
+fn statistics(sc: &Scenario) -> serde_json::Value {
+    let n = sc.replications;
+    serde_json::json!({
+        "replications": n,
+        "intervals": if n > 1 {
+            "mean over replications, 95 % Student-t half-width (<metric>_ci95)"
+        } else {
+            "none (one replication)"
+        },
+        "replication_seeds": "replication 0: the scenario's seeds; replication r > 0: each seed re-derived from (seed, r)",
+        "compare_to": sc.compare_to,
+        "comparison_test": sc.compare_to.as_ref().map(|_| {
+            if n > 1 {
+                "paired t-test over replications (common random numbers), Holm-corrected across cells"
+            } else {
+                "difference only (one replication)"
+            }
+        }),
+    })
+}
+
 /// The manifest's JSON text.
 pub fn manifest_text(sc: &Scenario, p: &Prepared, cells: usize) -> Result<String> {
     let mut inputs = vec![
@@ -55,6 +77,7 @@ pub fn manifest_text(sc: &Scenario, p: &Prepared, cells: usize) -> Result<String
         "window": {"train_steps": p.train, "test_steps": p.test, "first_test_timestamp": p.workload.timestamp_label(p.train)},
         "forecast_horizon_steps": p.horizon,
         "warnings": p.warnings,
+        "statistics": statistics(sc),
         "parameters": sc.raw,
     });
     Ok(serde_json::to_string_pretty(&manifest).expect("manifest serialises"))

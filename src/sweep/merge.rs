@@ -108,7 +108,29 @@ fn assemble(dirs: &[PathBuf], infos: &[ShardInfo], tmp: &Path) -> Result<()> {
     let mut rows: BTreeMap<usize, String> = BTreeMap::new();
     let mut acc_header = None;
     let mut acc: BTreeMap<usize, String> = BTreeMap::new();
+    // Replicated sweeps: every replication's rows, by (replication, cell).
+    let mut rep_header = None;
+    let mut reps: BTreeMap<(usize, usize), String> = BTreeMap::new();
     for (d, info) in dirs.iter().zip(infos) {
+        let path = d.join(super::replicate::ROWS_CSV);
+        if path.exists() {
+            let mut ls = lines(&path)?.into_iter();
+            rep_header.get_or_insert(ls.next().unwrap_or_default());
+            for line in ls {
+                let mut f = line.split(',');
+                let key = (
+                    f.next().and_then(|r| r.parse().ok()),
+                    f.nth(1).and_then(|c| c.parse().ok()),
+                );
+                let (Some(r), Some(c)) = key else {
+                    return Err(Error::bad_file(
+                        &path,
+                        "a row has no replication or cell index",
+                    ));
+                };
+                reps.insert((r, c), line);
+            }
+        }
         let path = d.join("metrics_summary.csv");
         let mut ls = lines(&path)?.into_iter();
         header.get_or_insert(ls.next().unwrap_or_default());
@@ -154,7 +176,25 @@ fn assemble(dirs: &[PathBuf], infos: &[ShardInfo], tmp: &Path) -> Result<()> {
         b.flush()
     })?;
     outputs::csv_to_parquet(&csv, &tmp.join("metrics_summary.parquet"))?;
+    if let Some(h) = &rep_header {
+        let path = tmp.join(super::replicate::ROWS_CSV);
+        atomic_write(&path, |f| {
+            let mut b = std::io::BufWriter::new(f);
+            writeln!(b, "{h}")?;
+            for line in reps.values() {
+                writeln!(b, "{line}")?;
+            }
+            b.flush()
+        })?;
+        outputs::csv_to_parquet(&path, &tmp.join(super::replicate::ROWS_PARQUET))?;
+    }
     super::attribution::write(tmp)?;
+    let baseline = serde_json::from_slice::<serde_json::Value>(&manifest)
+        .ok()
+        .and_then(|m| m["statistics"]["compare_to"].as_str().map(str::to_string));
+    if let Some(b) = baseline {
+        super::comparisons::write(tmp, &b)?;
+    }
     atomic_write(&tmp.join("forecast_accuracy.csv"), |f| {
         if let Some(h) = &acc_header {
             writeln!(f, "{h}")?;

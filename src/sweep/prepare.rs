@@ -59,6 +59,12 @@ pub fn load_workload(sc: &Scenario) -> Result<(Workload, Vec<Gap>, Vec<PathBuf>)
 /// Resolves the window and simulator configurations and builds the forecasters (reading
 /// forecast files); [`Prepared::forecast`] then computes the forecasts.
 pub fn prepare(sc: &Scenario) -> Result<Prepared> {
+    prepare_with(sc, true)
+}
+
+/// [`prepare`], saying its warnings on stderr only when `announce` (a later replication
+/// has them already said by the first).
+pub fn prepare_with(sc: &Scenario, announce: bool) -> Result<Prepared> {
     let (workload, gaps, mut inputs) = load_workload(sc)?;
     let err = |m: String| Error::scenario(&sc.path, m);
     let step = workload.step_ms;
@@ -150,7 +156,7 @@ pub fn prepare(sc: &Scenario) -> Result<Prepared> {
     let mut warnings =
         super::warnings::check(&sims, &specs, &workload.demand[train..train + test], step);
     warnings.extend(super::warnings::check_sizes(&sims, &services));
-    for w in &warnings {
+    for w in warnings.iter().filter(|_| announce) {
         tracing::warn!("{}: {w}", sc.path.display());
     }
     let scale = Scale::from_training(&workload.demand[..train]);

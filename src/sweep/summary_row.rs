@@ -53,14 +53,20 @@ impl SummaryRow {
     /// The column types of a summary with this header: text for the names, unsigned
     /// integers for the cell, the seed and the count metrics, floats for the rest (the
     /// swept parameters too, empty where a cell has none).
+    /// A replicated summary (a `replications` column) holds means: every metric is a
+    /// float there.
     pub fn schema(header: &[String]) -> Schema {
+        use super::replicate::{COUNT, REPLICATION};
         let metrics = metric_columns();
+        let means = header.iter().any(|h| h == COUNT);
         header
             .iter()
             .map(|c| {
                 let t = match c.as_str() {
                     "scenario" | "forecaster" | "policy" => DataType::String,
                     "cell" | "seed" => DataType::UInt64,
+                    h if h == COUNT || h == REPLICATION => DataType::UInt64,
+                    _ if means => DataType::Float64,
                     _ => metrics
                         .iter()
                         .find(|(m, _)| m == c)
@@ -70,6 +76,11 @@ impl SummaryRow {
             })
             .collect()
     }
+}
+
+/// The metric columns' names, in the summary's order.
+pub fn metric_names() -> Vec<String> {
+    metric_columns().into_iter().map(|(n, _)| n).collect()
 }
 
 /// The metric columns and their types, from [`RunMetrics`] itself: its integer fields

@@ -40,6 +40,10 @@ impl MetricsSource for PrometheusSource<'_> {
         let p95_ms = or0(prom.scalar("latency_p95_ms", &q.latency_p95_ms()).await?);
         let mean_ms = or0(prom.scalar("latency_mean_ms", &q.latency_mean_ms()).await?);
         let cpu_pct = or0(prom.scalar("cpu_pct", &q.cpu_pct()).await?);
+        let held = match q.held_mean(interval_s) {
+            Some(query) => or0(prom.scalar("held_mean", &query).await?),
+            None => 0.0,
+        };
         let demand = requests;
         let ready = replicas.ready;
         let cap = self.capacity_per_interval;
@@ -54,8 +58,9 @@ impl MetricsSource for PrometheusSource<'_> {
                 latency_p95_ms: p95_ms,
                 cpu_pct,
                 ready_mean: ready as f64,
-                // Little's law: requests per second times the mean latency in seconds.
-                concurrency: demand / interval_s * mean_ms / 1000.0,
+                // Little's law: requests per second times the mean latency in seconds,
+                // plus those the activator holds (Knative's activator reports them too).
+                concurrency: demand / interval_s * mean_ms / 1000.0 + held,
                 window_ms: (interval_s * 1000.0).round() as u64,
             }),
             served: (demand - error_rps * interval_s).max(0.0),

@@ -1,0 +1,168 @@
+//! Paired comparisons against a baseline (`compare_to`): `comparisons.csv`, one row per
+//! cell that is not the baseline, against the baseline cell of the same simulation
+//! variant (the `sim.*` values; of the same forecaster, or policy, when there is one such).
+//! Per compared metric: the mean difference (cell − baseline), its 95 % half-width and the
+//! two-sided paired t-test's p-value over the replications both ran (common random
+//! numbers make them pairs), and the p-value after Holm's correction across every cell
+//! compared. With one replication the difference stands alone (no interval, no test).
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::Path;
+
+use super::outputs::num;
+use super::replicate::{read_rows, REPLICATION, ROWS_CSV};
+use crate::error::{Error, Result};
+use crate::trace::write::atomic_write;
+
+/// Metrics compared.
+pub const COMPARED: [&str; 3] = ["cost_replica_hours", "under_events", "unserved_requests"];
+
+/// The file written.
+pub const FILE: &str = "comparisons.csv";
+
+/// Writes `dir/comparisons.csv` against `baseline` (a policy or forecaster label).
+pub fn write(dir: &Path, baseline: &str) -> Result<()> {
+    let summary = dir.join("metrics_summary.csv");
+    let (header, rows) = read_rows(&summary)?;
+    let col = |name: &str| {
+        header
+            .iter()
+            .position(|h| h == name)
+            .ok_or_else(|| Error::bad_file(&summary, format!("no `{name}` column")))
+    };
+    let (cc, fc, pc) = (col("cell")?, col("forecaster")?, col("policy")?);
+    let sim_cols: Vec<usize> = (0..header.len())
+        .filter(|&i| header[i].starts_with("sim."))
+        .collect();
+    let sim_key = |r: &[String]| sim_cols.iter().map(|&i| r[i].clone()).collect::<Vec<_>>();
+    let is_base = |r: &[String]| r[pc] == baseline || r[fc] == baseline;
+    let by_policy = rows.iter().any(|r| r[pc] == baseline);
+    // Per replication, per cell: the compared metrics (one replication: the summary).
+    let per_rep = replication_values(dir, &summary, &header, &rows)?;
+    let values = |cell: &str| per_rep.get(cell).cloned().unwrap_or_default();
+    let mut out: Vec<(Vec<String>, Vec<crate::stats::Paired>)> = Vec::new();
+    for r in rows.iter().filter(|r| !is_base(r)) {
+        let candidates: Vec<&Vec<String>> = rows
+            .iter()
+            .filter(|b| is_base(b) && sim_key(b) == sim_key(r))
+            .collect();
+        let same = |b: &&&Vec<String>| {
+            if by_policy {
+                b[fc] == r[fc]
+            } else {
+                b[pc] == r[pc]
+            }
+        };
+        let Some(base) = candidates.iter().find(same).or(candidates.first()) else {
+            continue;
+        };
+        let (a, b) = (values(&r[cc]), values(&base[cc]));
+        let stats = (0..COMPARED.len())
+            .map(|m| {
+                // Pairs: the replications both cells ran.
+                let (xs, ys): (Vec<f64>, Vec<f64>) = a
+                    .iter()
+                    .filter_map(|(rep, v)| Some((v[m], b.get(rep)?[m])))
+                    .unzip();
+                match xs.len() {
+                    1 => crate::stats::Paired {
+                        diff: xs[0] - ys[0],
+                        ci95: f64::NAN,
+                        p_value: f64::NAN,
+                        pairs: 1,
+                    },
+                    _ => crate::stats::paired(&xs, &ys),
+                }
+            })
+            .collect();
+        let mut id = vec![
+            r[cc].clone(),
+            r[fc].clone(),
+            r[pc].clone(),
+            base[cc].clone(),
+            base[fc].clone(),
+            base[pc].clone(),
+        ];
+        id.extend(sim_cols.iter().map(|&i| r[i].clone()));
+        out.push((id, stats));
+    }
+    let holm: Vec<Vec<f64>> = (0..COMPARED.len())
+        .map(|m| crate::stats::holm(&out.iter().map(|(_, s)| s[m].p_value).collect::<Vec<_>>()))
+        .collect();
+    let text = |x: f64| if x.is_nan() { String::new() } else { num(x) };
+    atomic_write(&dir.join(FILE), |f| {
+        let mut b = std::io::BufWriter::new(f);
+        let mut h: Vec<String> = [
+            "cell",
+            "forecaster",
+            "policy",
+            "baseline_cell",
+            "baseline_forecaster",
+            "baseline_policy",
+        ]
+        .map(String::from)
+        .to_vec();
+        h.extend(sim_cols.iter().map(|&i| header[i].clone()));
+        h.push("pairs".into());
+        for m in COMPARED {
+            for s in ["diff", "diff_ci95", "p", "p_holm"] {
+                h.push(format!("{m}_{s}"));
+            }
+        }
+        writeln!(b, "{}", h.join(","))?;
+        for (k, (id, stats)) in out.iter().enumerate() {
+            let mut row = id.clone();
+            row.push(stats.first().map_or(0, |s| s.pairs).to_string());
+            for (m, s) in stats.iter().enumerate() {
+                row.extend([
+                    text(s.diff),
+                    text(s.ci95),
+                    text(s.p_value),
+                    text(holm[m][k]),
+                ]);
+            }
+            writeln!(b, "{}", row.join(","))?;
+        }
+        b.flush()
+    })
+}
+
+/// Cell → replication → the compared metrics, from `replications.csv` when the sweep has
+/// one, else from the summary (replication 0 only).
+fn replication_values(
+    dir: &Path,
+    summary: &Path,
+    header: &[String],
+    rows: &[Vec<String>],
+) -> Result<HashMap<String, HashMap<String, Vec<f64>>>> {
+    let reps = dir.join(ROWS_CSV);
+    let (header, rows, rep) = if reps.exists() {
+        let (h, r) = read_rows(&reps)?;
+        let rep = h.iter().position(|c| c == REPLICATION);
+        (h, r, rep)
+    } else {
+        (header.to_vec(), rows.to_vec(), None)
+    };
+    let find = |name: &str| {
+        header
+            .iter()
+            .position(|h| h == name)
+            .ok_or_else(|| Error::bad_file(summary, format!("no `{name}` column")))
+    };
+    let cell = find("cell")?;
+    let cols = COMPARED
+        .iter()
+        .map(|m| find(m))
+        .collect::<Result<Vec<_>>>()?;
+    let mut out: HashMap<String, HashMap<String, Vec<f64>>> = HashMap::new();
+    for r in &rows {
+        let v = cols
+            .iter()
+            .map(|&i| r[i].parse().unwrap_or(f64::NAN))
+            .collect();
+        let key = rep.map_or_else(|| "0".to_string(), |i| r[i].clone());
+        out.entry(r[cell].clone()).or_default().insert(key, v);
+    }
+    Ok(out)
+}

@@ -1,0 +1,231 @@
+//! Replications (#15): every cell run again with fresh random streams; the summary's
+//! means and 95 % intervals; paired comparisons against a baseline with Holm's correction;
+//! shards, threads and a single replication all agree.
+
+mod common;
+
+use common::{sim, sweep, sweep_err, write};
+
+/// Request mode on a generated trace (regenerated each replication), with so many
+/// replicas that no request waits: a request's latency is its service time, uniform on
+/// [50, 150] ms and rounded to whole ms, so the share over a 125 ms SLO is exactly
+/// P(x ≥ 125.5) = 24.5 %.
+fn scenario(replications: usize, extra: &str) -> String {
+    format!(
+        r#"
+name = "rep"
+seed = 11
+replications = {replications}
+{extra}
+[trace]
+generator = {{ preset = "smooth", days = 0.1, step_s = 60, base = 10 }}
+[window]
+train = "1h"
+test = "1h"
+[simulation]
+fidelity = "requests"
+capacity_per_replica = 60
+initial_replicas = 10
+slo_ms = 125
+safety_net = {{ enabled = false }}
+requests.service_time = "uniform"
+requests.min_ms = 50
+requests.max_ms = 150
+requests.concurrency = 8
+[[forecasters]]
+kind = "naive"
+[[policies]]
+kind = "static"
+name = "ten"
+replicas = 10
+[[policies]]
+kind = "static"
+name = "twelve"
+replicas = 12
+[[policies]]
+kind = "buffered"
+buffer = 1.0
+min_replicas = 10
+max_replicas = 20
+"#
+    )
+}
+
+fn csv(path: &std::path::Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut l = text
+        .lines()
+        .map(|l| l.split(',').map(String::from).collect::<Vec<_>>());
+    (l.next().unwrap(), l.collect())
+}
+
+fn col(h: &[String], name: &str) -> usize {
+    h.iter()
+        .position(|c| c == name)
+        .unwrap_or_else(|| panic!("no {name} in {h:?}"))
+}
+
+#[test]
+fn intervals_over_replications_cover_the_true_value_at_their_nominal_rate() {
+    let d = tempfile::tempdir().unwrap();
+    // 4,000 replications, read as 400 experiments of 10: each experiment's 95 % interval
+    // of the SLO violation share should cover 24.5 % about 95 % of the time.
+    let sc = write(d.path(), "rep.toml", &scenario(4000, ""));
+    sweep(&sc, d.path().join("out")).success();
+    let (h, rows) = csv(&d.path().join("out/rep/replications.csv"));
+    let (rc, pc, slo) = (
+        col(&h, "replication"),
+        col(&h, "policy"),
+        col(&h, "slo_violation_pct"),
+    );
+    let mut ten: Vec<(usize, f64)> = rows
+        .iter()
+        .filter(|r| r[pc] == "ten")
+        .map(|r| (r[rc].parse().unwrap(), r[slo].parse().unwrap()))
+        .collect();
+    ten.sort_by_key(|x| x.0);
+    assert_eq!(ten.len(), 4000);
+    assert!(
+        ten.windows(2).all(|w| w[0].1 != w[1].1),
+        "replications repeat"
+    );
+    let covered = ten
+        .chunks(10)
+        .filter(|g| {
+            let xs: Vec<f64> = g.iter().map(|x| x.1).collect();
+            let n = xs.len() as f64;
+            let mean = xs.iter().sum::<f64>() / n;
+            let sd = (xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+            // t(0.975, 9) = 2.262157
+            (mean - 24.5).abs() <= 2.262157 * sd / n.sqrt()
+        })
+        .count();
+    let rate = covered as f64 / 400.0;
+    assert!((0.92..=0.98).contains(&rate), "coverage {rate}");
+    // The summary: one row per cell, the mean and its half-width over all 4,000.
+    let (sh, srows) = csv(&d.path().join("out/rep/metrics_summary.csv"));
+    assert_eq!(srows.len(), 3);
+    let row = srows
+        .iter()
+        .find(|r| r[col(&sh, "policy")] == "ten")
+        .unwrap();
+    assert_eq!(row[col(&sh, "replications")], "4000");
+    let mean: f64 = row[col(&sh, "slo_violation_pct")].parse().unwrap();
+    let ci: f64 = row[col(&sh, "slo_violation_pct_ci95")].parse().unwrap();
+    let all: Vec<f64> = ten.iter().map(|x| x.1).collect();
+    let m = all.iter().sum::<f64>() / 4000.0;
+    let sd = (all.iter().map(|x| (x - m).powi(2)).sum::<f64>() / 3999.0).sqrt();
+    assert!((mean - m).abs() < 1e-9);
+    assert!(
+        (ci - 1.960_6 * sd / 4000f64.sqrt()).abs() < 1e-3 * ci,
+        "{ci}"
+    );
+    assert!((mean - 24.5).abs() <= ci * 1.5, "{mean} ± {ci}");
+    // A count metric's mean is a float in Parquet, and the replications file is there.
+    let df = common::read_parquet(&d.path().join("out/rep/metrics_summary.parquet"));
+    assert!(df.column("under_events").unwrap().f64().is_ok());
+    let reps = common::read_parquet(&d.path().join("out/rep/replications.parquet"));
+    assert_eq!(reps.height(), 12_000);
+    let m: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(d.path().join("out/rep/manifest.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(m["statistics"]["replications"], 4000);
+    assert!(m["statistics"]["intervals"]
+        .as_str()
+        .unwrap()
+        .contains("Student-t"));
+}
+
+#[test]
+fn replication_zero_is_the_plain_sweep_and_threads_shards_agree() {
+    let d = tempfile::tempdir().unwrap();
+    let one = write(d.path(), "one.toml", &scenario(1, ""));
+    sweep(&one, d.path().join("one")).success();
+    let sc = write(d.path(), "rep.toml", &scenario(6, "compare_to = \"ten\""));
+    sweep(&sc, d.path().join("a")).success();
+    // Replication 0 is the unreplicated sweep, metric for metric.
+    let (h1, plain) = csv(&d.path().join("one/rep/metrics_summary.csv"));
+    assert!(!h1.contains(&"replications".to_string()));
+    let (h, rows) = csv(&d.path().join("a/rep/replications.csv"));
+    assert_eq!(&h[1..], &h1[..]);
+    for (p, r) in plain.iter().zip(rows.iter().filter(|r| r[0] == "0")) {
+        assert_eq!(&r[1..], &p[..]);
+    }
+    // One thread or two, the same bytes.
+    sim()
+        .args(["sweep", "-q", "--threads", "1", "--out"])
+        .arg(d.path().join("b"))
+        .arg(&sc)
+        .assert()
+        .success();
+    for f in ["metrics_summary.csv", "replications.csv", "comparisons.csv"] {
+        assert_eq!(
+            std::fs::read(d.path().join("a/rep").join(f)).unwrap(),
+            std::fs::read(d.path().join("b/rep").join(f)).unwrap(),
+            "{f}"
+        );
+    }
+    // Shards merged: the same files.
+    for k in 1..=2 {
+        sim()
+            .args(["sweep", "-q", "--shard", &format!("{k}/2"), "--out"])
+            .arg(d.path().join("shards"))
+            .arg(&sc)
+            .assert()
+            .success();
+    }
+    sim()
+        .arg("merge")
+        .arg(d.path().join("shards/rep.shard-1-of-2"))
+        .arg(d.path().join("shards/rep.shard-2-of-2"))
+        .arg("--out")
+        .arg(d.path().join("merged"))
+        .assert()
+        .success();
+    for f in ["metrics_summary.csv", "replications.csv", "comparisons.csv"] {
+        assert_eq!(
+            std::fs::read(d.path().join("merged/rep").join(f)).unwrap(),
+            std::fs::read(d.path().join("a/rep").join(f)).unwrap(),
+            "{f}"
+        );
+    }
+
+    // Comparisons against "ten": two replicas more cost exactly 2 replica-hours in every
+    // replication (so the difference is certain), and the buffered policy is paired too.
+    let (ch, crows) = csv(&d.path().join("a/rep/comparisons.csv"));
+    assert_eq!(crows.len(), 2, "{crows:?}");
+    let twelve = crows
+        .iter()
+        .find(|r| r[col(&ch, "policy")] == "twelve")
+        .unwrap();
+    assert_eq!(twelve[col(&ch, "baseline_policy")], "ten");
+    assert_eq!(twelve[col(&ch, "pairs")], "6");
+    let diff: f64 = twelve[col(&ch, "cost_replica_hours_diff")].parse().unwrap();
+    assert!((diff - 2.0).abs() < 1e-9, "{diff}");
+    assert_eq!(twelve[col(&ch, "cost_replica_hours_p")], "0");
+    // No under-provisioning either way: no difference, p = 1.
+    assert_eq!(twelve[col(&ch, "under_events_diff")], "0");
+    assert_eq!(twelve[col(&ch, "under_events_p")], "1");
+    // Holm never lowers a p-value.
+    for r in &crows {
+        for m in ["cost_replica_hours", "under_events", "unserved_requests"] {
+            let p: f64 = r[col(&ch, &format!("{m}_p"))].parse().unwrap_or(f64::NAN);
+            let q: f64 = r[col(&ch, &format!("{m}_p_holm"))]
+                .parse()
+                .unwrap_or(f64::NAN);
+            assert!(p.is_nan() && q.is_nan() || q >= p, "{m}: {p} -> {q}");
+        }
+    }
+    // The baseline must exist, and replications be sane.
+    let bad = write(d.path(), "bad.toml", &scenario(2, "compare_to = \"hpa\""));
+    let e = sweep_err(&bad, d.path().join("x"));
+    assert!(
+        e.contains("compare_to = \"hpa\" names no policy or forecaster"),
+        "{e}"
+    );
+    assert!(e.contains("ten, twelve"), "{e}");
+    let bad = write(d.path(), "bad.toml", &scenario(0, ""));
+    let e = sweep_err(&bad, d.path().join("x"));
+    assert!(e.contains("replications = 0"), "{e}");
+}
