@@ -59,6 +59,8 @@ pub struct Scenario {
     pub replications: usize,
     /// A policy or forecaster label every other cell is compared with (`comparisons.csv`).
     pub compare_to: Option<String>,
+    /// Moving-block bootstrap intervals over the test window (`[bootstrap]`).
+    pub bootstrap: Option<BootstrapSpec>,
     /// The file as parsed, for the manifest.
     pub raw: Table,
 }
@@ -71,6 +73,7 @@ struct TopToml {
     seed: Option<u64>,
     replications: Option<usize>,
     compare_to: Option<String>,
+    bootstrap: Option<BootstrapToml>,
     trace: Table,
     window: Option<WindowToml>,
     simulation: Option<Table>,
@@ -87,6 +90,22 @@ struct WindowToml {
     /// Training span before the simulated window: a duration ("7d") or steps (10080).
     train: Option<Value>,
     test: Option<Value>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BootstrapToml {
+    /// Block length: a duration ("1d") or steps.
+    block: Option<Value>,
+    resamples: Option<usize>,
+}
+
+/// `[bootstrap]`: block length (a duration or steps; resolved against the trace's step)
+/// and the number of resamples.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BootstrapSpec {
+    pub block: String,
+    pub resamples: usize,
 }
 
 #[derive(Debug, Deserialize)]
@@ -215,6 +234,27 @@ pub fn load(path: &Path) -> Result<Scenario> {
             "replications = {replications}: give 1 to {MAX_REPLICATIONS} (each runs every cell again with fresh random streams)"
         )));
     }
+    let bootstrap = match &top.bootstrap {
+        None => None,
+        Some(b) => {
+            let resamples = b.resamples.unwrap_or(1000);
+            if !(10..=100_000).contains(&resamples) {
+                return Err(err(format!(
+                    "[bootstrap] resamples = {resamples}: give 10 to 100000 (1000 is the usual)"
+                )));
+            }
+            if replications > 1 {
+                return Err(err(
+                    "[bootstrap] and replications > 1 both give intervals: the bootstrap is for one deterministic run (uncertainty over time), replications for random ones; keep one".into(),
+                ));
+            }
+            let block = match &b.block {
+                Some(v) => value_text(v).map_err(|m| err(format!("[bootstrap] block: {m}")))?,
+                None => "1d".into(),
+            };
+            Some(BootstrapSpec { block, resamples })
+        }
+    };
     if let Some(b) = &top.compare_to {
         let labels: Vec<String> = policies
             .iter()
@@ -243,6 +283,7 @@ pub fn load(path: &Path) -> Result<Scenario> {
         timelines: top.output.and_then(|o| o.timelines).unwrap_or(true),
         replications,
         compare_to: top.compare_to,
+        bootstrap,
         raw,
     })
 }

@@ -343,6 +343,38 @@ impl Timeline {
     pub fn is_empty(&self) -> bool {
         self.demand.is_empty()
     }
+
+    /// Step `i` as it was pushed.
+    pub fn step(&self, i: usize) -> StepRecord {
+        StepRecord {
+            demand: self.demand[i],
+            forecast: self.forecast[i],
+            planned: self.planned[i],
+            desired: self.desired[i],
+            ready: self.ready[i],
+            pending: self.pending[i],
+            ready_effective: self.ready_effective[i],
+            provisioned_ms: self.provisioned_ms[i],
+            served: self.served[i],
+            dropped: self.dropped[i],
+            latency_ms: self.latency_ms[i],
+            latency_p95_ms: self.latency_p95_ms[i],
+            cpu_pct: self.cpu_pct[i],
+            cold_starts: self.cold_starts[i],
+            no_ready_ms: self.no_ready_ms[i],
+            zero_ms: self.zero_ms[i],
+            missing: self.missing.get(i).copied().unwrap_or(false),
+        }
+    }
+
+    /// The steps at `idx`, in that order (a bootstrap resample).
+    pub fn select(&self, idx: &[usize]) -> Timeline {
+        let mut t = Timeline::default();
+        for &i in idx {
+            t.push(self.step(i));
+        }
+        t
+    }
 }
 
 /// Request-level results beyond the timeline.

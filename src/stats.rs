@@ -117,16 +117,20 @@ pub fn bootstrap_interval(
     if n == 0 || b == 0 {
         return (f64::NAN, f64::NAN);
     }
-    let mut vals: Vec<f64> = (0..b)
-        .map(|i| {
-            stat(&block_resample(
-                n,
-                block,
-                crate::rng::mix64(seed ^ i as u64),
-            ))
-        })
-        .filter(|v| v.is_finite())
+    let vals: Vec<f64> = (0..b)
+        .map(|i| stat(&block_resample(n, block, resample_seed(seed, i))))
         .collect();
+    percentile_interval(vals)
+}
+
+/// The seed of bootstrap resample `i` of a run seeded `seed`.
+pub fn resample_seed(seed: u64, i: usize) -> u64 {
+    crate::rng::mix64(seed ^ i as u64)
+}
+
+/// The 2.5 % and 97.5 % percentiles of the finite values (NaN when there are none).
+pub fn percentile_interval(mut vals: Vec<f64>) -> (f64, f64) {
+    vals.retain(|v| v.is_finite());
     if vals.is_empty() {
         return (f64::NAN, f64::NAN);
     }

@@ -3,6 +3,7 @@
 //! and the finished folder swapped into `reports/<scenario>/` only when complete.
 
 pub mod attribution;
+pub mod bootstrap;
 pub mod cell_run;
 pub mod cells;
 pub mod comparisons;
@@ -398,7 +399,7 @@ fn finish(
     };
     atomic_write(&rows_path, |f| {
         let mut b = std::io::BufWriter::new(f);
-        let mut header = summary_row::SummaryRow::header(params);
+        let mut header = summary_row::SummaryRow::header(params, p.bootstrap.is_some());
         if n > 1 {
             header.insert(0, replicate::REPLICATION.into());
         }

@@ -229,3 +229,110 @@ fn replication_zero_is_the_plain_sweep_and_threads_shards_agree() {
     let e = sweep_err(&bad, d.path().join("x"));
     assert!(e.contains("replications = 0"), "{e}");
 }
+
+/// A deterministic run (a file trace in fluid mode) gets block-bootstrap intervals: the
+/// same for one thread or two, degenerate where every step is alike (a static policy's
+/// cost), around the point value where steps differ, none in request mode.
+#[test]
+fn a_deterministic_run_gets_block_bootstrap_intervals() {
+    let d = tempfile::tempdir().unwrap();
+    // Two days of minutes: a daily cycle with noise and bursts.
+    let mut t = String::from("timestamp,requests\n");
+    for i in 0..2880u64 {
+        let phase = (i % 1440) as f64 / 1440.0 * std::f64::consts::TAU;
+        let v = 100.0
+            + 60.0 * phase.sin()
+            + ((i * 7919) % 23) as f64
+            + if i % 97 == 0 { 200.0 } else { 0.0 };
+        t.push_str(&format!("{},{}\n", 60 * i, v.round()));
+    }
+    write(d.path(), "t.csv", &t);
+    let text = r#"
+name = "boot"
+[trace]
+file = "t.csv"
+[window]
+train = "1d"
+[bootstrap]
+block = "2h"
+resamples = 300
+[simulation]
+capacity_per_replica = 20
+initial_replicas = 8
+startup_delay_s = 120
+safety_net = { enabled = false }
+[[forecasters]]
+kind = "naive"
+[[policies]]
+kind = "static"
+replicas = 8
+[[policies]]
+kind = "buffered"
+buffer = 1.1
+max_replicas = 50
+"#;
+    let sc = write(d.path(), "boot.toml", text);
+    sweep(&sc, d.path().join("a")).success();
+    sim()
+        .args(["sweep", "-q", "--threads", "1", "--out"])
+        .arg(d.path().join("b"))
+        .arg(&sc)
+        .assert()
+        .success();
+    let f = |dir: &str| std::fs::read(d.path().join(dir).join("boot/metrics_summary.csv")).unwrap();
+    assert_eq!(f("a"), f("b"), "the intervals depend on the thread count");
+    let (h, rows) = csv(&d.path().join("a/boot/metrics_summary.csv"));
+    let v = |r: &[String], c: &str| r[col(&h, c)].parse::<f64>().unwrap();
+    let fixed = rows
+        .iter()
+        .find(|r| r[col(&h, "policy")] == "static")
+        .unwrap();
+    // Eight replicas every step: every resample costs the same.
+    let cost = v(fixed, "cost_replica_hours");
+    assert_eq!(v(fixed, "cost_replica_hours_lo95"), cost);
+    assert_eq!(v(fixed, "cost_replica_hours_hi95"), cost);
+    // The static fleet is short at the daily peak: under-provisioning varies with the
+    // blocks drawn, and the interval holds the run's own count.
+    let under = v(fixed, "under_events");
+    let (lo, hi) = (v(fixed, "under_events_lo95"), v(fixed, "under_events_hi95"));
+    assert!(
+        under > 0.0 && lo < hi && lo <= under && under <= hi,
+        "{lo} {under} {hi}"
+    );
+    let buffered = rows
+        .iter()
+        .find(|r| r[col(&h, "policy")] == "buffered")
+        .unwrap();
+    let (lo, hi) = (
+        v(buffered, "cost_replica_hours_lo95"),
+        v(buffered, "cost_replica_hours_hi95"),
+    );
+    let c = v(buffered, "cost_replica_hours");
+    assert!(lo < c && c < hi, "{lo} {c} {hi}");
+    let m: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(d.path().join("a/boot/manifest.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(m["statistics"]["bootstrap"]["block_steps"], 120);
+    assert!(m["statistics"]["intervals"]
+        .as_str()
+        .unwrap()
+        .contains("moving-block bootstrap"));
+    // Request mode: no intervals. Both kinds of interval at once: refused.
+    let req = write(
+        d.path(),
+        "req.toml",
+        &text.replace(
+            "capacity_per_replica = 20",
+            "fidelity = \"requests\"\ncapacity_per_replica = 20",
+        ),
+    );
+    sweep(&req, d.path().join("r")).success();
+    let (h, rows) = csv(&d.path().join("r/boot/metrics_summary.csv"));
+    assert!(rows
+        .iter()
+        .all(|r| r[col(&h, "under_events_lo95")].is_empty()));
+    let both = write(d.path(), "both.toml", &format!("replications = 3\n{text}"));
+    let e = sweep_err(&both, d.path().join("x"));
+    assert!(e.contains("keep one"), "{e}");
+}

@@ -44,6 +44,11 @@ pub fn run_cell(
     };
     let out = simulate(sim, input, policy.as_mut());
     let mut m = metrics::score(&out, sim, score_cfg);
+    let intervals = p.bootstrap.map_or_else(Vec::new, |b| {
+        // Paired: every cell of a simulation variant is resampled on the same blocks.
+        let seed = derive_seed(sc.seed, cell.sim as u64, Stream::Bootstrap);
+        super::bootstrap::intervals(&out, sim, score_cfg, b, seed)
+    });
     let best = p.optimal[cell.sim].replica_hours();
     m.regret_cost_pct = 100.0 * (m.cost_replica_hours / best - 1.0);
     if let Some(dir) = tl_dir {
@@ -78,6 +83,7 @@ pub fn run_cell(
         params: values,
         metrics: m,
         seed: input.seed,
+        intervals,
     })
 }
 

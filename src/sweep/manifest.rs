@@ -30,15 +30,19 @@ pub fn series_sha256(y: &[f64]) -> String {
 }
 
 /// How the intervals and comparisons were made.
-fn statistics(sc: &Scenario) -> serde_json::Value {
+fn statistics(sc: &Scenario, p: &Prepared) -> serde_json::Value {
     let n = sc.replications;
     serde_json::json!({
         "replications": n,
-        "intervals": if n > 1 {
-            "mean over replications, 95 % Student-t half-width (<metric>_ci95)"
-        } else {
-            "none (one replication)"
+        "intervals": match (n > 1, p.bootstrap) {
+            (true, _) => "mean over replications, 95 % Student-t half-width (<metric>_ci95)".to_string(),
+            (false, Some(b)) => format!(
+                "circular moving-block bootstrap over the test window, 95 % percentile intervals (<metric>_lo95, <metric>_hi95) of the sums and means over steps: {} resamples of {}-step blocks, seeded per simulation variant; request-mode cells: none",
+                b.resamples, b.block
+            ),
+            (false, None) => "none (one replication)".to_string(),
         },
+        "bootstrap": p.bootstrap.map(|b| serde_json::json!({"block_steps": b.block, "resamples": b.resamples})),
         "replication_seeds": "replication 0: the scenario's seeds; replication r > 0: each seed re-derived from (seed, r)",
         "compare_to": sc.compare_to,
         "comparison_test": sc.compare_to.as_ref().map(|_| {
@@ -77,7 +81,7 @@ pub fn manifest_text(sc: &Scenario, p: &Prepared, cells: usize) -> Result<String
         "window": {"train_steps": p.train, "test_steps": p.test, "first_test_timestamp": p.workload.timestamp_label(p.train)},
         "forecast_horizon_steps": p.horizon,
         "warnings": p.warnings,
-        "statistics": statistics(sc),
+        "statistics": statistics(sc, p),
         "parameters": sc.raw,
     });
     Ok(serde_json::to_string_pretty(&manifest).expect("manifest serialises"))

@@ -37,6 +37,8 @@ pub struct Prepared {
     pub inputs: Vec<PathBuf>,
     /// Settings that are legal but almost surely a mistake (also on stderr).
     pub warnings: Vec<String>,
+    /// The block bootstrap, resolved against the trace's step.
+    pub bootstrap: Option<super::bootstrap::Bootstrap>,
     /// Built forecasters with their rolling set-up.
     models: Vec<(Arc<dyn Forecaster>, RollingOrigin)>,
     /// The one MASE scale of every forecaster, from the training window.
@@ -156,6 +158,26 @@ pub fn prepare_with(sc: &Scenario, announce: bool) -> Result<Prepared> {
     let mut warnings =
         super::warnings::check(&sims, &specs, &workload.demand[train..train + test], step);
     warnings.extend(super::warnings::check_sizes(&sims, &services));
+    let bootstrap = match &sc.bootstrap {
+        None => None,
+        Some(b) => {
+            let block =
+                window_steps(&b.block, step).map_err(|m| err(format!("[bootstrap] block: {m}")))?;
+            if block == 0 {
+                return Err(err("[bootstrap] block must be at least one step".into()));
+            }
+            if block * 4 > test {
+                warnings.push(format!(
+                    "[bootstrap] block of {block} steps is over a quarter of the {test}-step test window: \
+                     the resamples hardly vary, so the intervals come out too narrow; use a shorter block or a longer window"
+                ));
+            }
+            Some(super::bootstrap::Bootstrap {
+                block: block.min(test),
+                resamples: b.resamples,
+            })
+        }
+    };
     for w in warnings.iter().filter(|_| announce) {
         tracing::warn!("{}: {w}", sc.path.display());
     }
@@ -184,6 +206,7 @@ pub fn prepare_with(sc: &Scenario, announce: bool) -> Result<Prepared> {
         accuracy: vec![None; n],
         inputs,
         warnings,
+        bootstrap,
         models,
     })
 }

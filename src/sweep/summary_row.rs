@@ -18,18 +18,24 @@ pub struct SummaryRow {
     pub metrics: RunMetrics,
     /// The seed of the cell's random streams.
     pub seed: u64,
+    /// Block-bootstrap intervals of [`super::bootstrap::METRICS`] (empty: none asked for).
+    pub intervals: Vec<(f64, f64)>,
 }
 
 /// The columns before the swept parameters.
 const IDENTITY: [&str; 4] = ["scenario", "cell", "forecaster", "policy"];
 
 impl SummaryRow {
-    /// The header: identity, the swept parameters, the metrics, the seed.
-    pub fn header(params: &[String]) -> Vec<String> {
+    /// The header: identity, the swept parameters, the metrics, the seed, and with a
+    /// bootstrap its interval columns.
+    pub fn header(params: &[String], bootstrap: bool) -> Vec<String> {
         let mut h: Vec<String> = IDENTITY.map(String::from).to_vec();
         h.extend(params.iter().cloned());
         h.extend(metric_columns().into_iter().map(|(name, _)| name));
         h.push("seed".into());
+        if bootstrap {
+            h.extend(super::bootstrap::columns());
+        }
         h
     }
 
@@ -47,6 +53,9 @@ impl SummaryRow {
             row.push(field(v));
         }
         row.push(self.seed.to_string());
+        for &(lo, hi) in &self.intervals {
+            row.extend([lo, hi].map(|x| if x.is_nan() { String::new() } else { num(x) }));
+        }
         row
     }
 
@@ -107,7 +116,7 @@ mod tests {
 
     #[test]
     fn counts_are_integers_and_the_rest_floats() {
-        let h = SummaryRow::header(&["policy.buffer".to_string()]);
+        let h = SummaryRow::header(&["policy.buffer".to_string()], true);
         let s = SummaryRow::schema(&h);
         assert_eq!(s.get("under_events"), Some(&DataType::UInt64));
         assert_eq!(s.get("peak_replicas"), Some(&DataType::UInt64));
@@ -115,6 +124,7 @@ mod tests {
         assert_eq!(s.get("theta_u_pct"), Some(&DataType::Float64));
         assert_eq!(s.get("policy.buffer"), Some(&DataType::Float64));
         assert_eq!(s.get("cell"), Some(&DataType::UInt64));
+        assert_eq!(s.get("under_events_lo95"), Some(&DataType::Float64));
         assert_eq!(s.get("policy"), Some(&DataType::String));
         assert_eq!(h.len(), s.len());
     }
