@@ -9,6 +9,7 @@ pub mod hybrid;
 pub mod keda;
 pub mod keepalive;
 pub mod kpa;
+pub mod optimal;
 pub mod predictive;
 pub mod prototype;
 pub mod spec;
@@ -148,6 +149,9 @@ pub trait ScalingPolicy: Send + Sync + Debug {
     /// before the run, oldest first (a sweep's training window; empty live): for
     /// policies that learn from history themselves (AWS predictive scaling).
     fn prime(&mut self, _history: &[f64], _step_ms: u64) {}
+    /// Told, before the first decision, the whole window's demand per step: only for a
+    /// policy with perfect foresight (`optimal`, a bound; never live).
+    fn foresee(&mut self, _demand: &[f64], _cfg: &crate::sim::SimConfig) {}
 }
 
 /// Replica bounds every policy clamps to.

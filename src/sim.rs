@@ -432,6 +432,7 @@ pub struct RunOutput {
 
 /// Runs one policy over one window.
 pub fn simulate(cfg: &SimConfig, input: RunInput<'_>, policy: &mut dyn ScalingPolicy) -> RunOutput {
+    policy.foresee(input.demand, cfg);
     match cfg.fidelity {
         Fidelity::Fluid => RunOutput {
             timeline: fluid::run(cfg, input, policy),

@@ -223,6 +223,13 @@ fn bad_configurations_name_the_problem() {
         "{ok_service}{ctl}{ok_policy}[forecaster]\nkind = \"oracle\"\n"
     ));
     assert!(e.contains("kind 'oracle' knows the future"), "{e}");
+    let e = refused(&format!(
+        "{ok_service}{ctl}[policy]\nkind = \"optimal\"\nmax_replicas = 5\n"
+    ));
+    assert!(
+        e.contains("kind 'optimal' replays the least-cost schedule"),
+        "{e}"
+    );
     let e = refused(&format!("{ok_service}{ctl}{ok_policy}[typo]\n"));
     assert!(e.contains("malformed live configuration"), "{e}");
     let e = refused(&format!(

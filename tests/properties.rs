@@ -194,6 +194,18 @@ proptest! {
             ..SimConfig::default()
         };
         let bound = scalesim::sim::optimal::optimal_bound(&cfg, &demand);
+        // The optimal policy through the simulator pays the bound exactly and, unless
+        // some demand came before any replica could start, serves everything.
+        let run = |p: &mut dyn scalesim::policy::ScalingPolicy| simulate(&cfg, RunInput { history: &[], missing: &[],
+ replay: None, demand: &demand, first_step: 0, forecast: Some(&table), seed: 1 }, p);
+        let best = run(PolicySpec::new(PolicyKind::Optimal).build().as_mut());
+        let best_cost: f64 = best.timeline.provisioned_ms.iter().sum();
+        // (Demand before any replica could be ready cannot be served: there the bound
+        // only counts the late replicas from 0, and no policy serves everything.)
+        if bound.late_replica_steps == 0 {
+            prop_assert!((best_cost - bound.provisioned_ms).abs() < 1e-6, "optimal policy {} vs bound {}", best_cost, bound.provisioned_ms);
+            prop_assert!(best.timeline.dropped.iter().sum::<f64>() < 1e-9, "the optimal policy dropped demand");
+        }
         let mut served_all = 0;
         for kind in KINDS {
             let spec = PolicySpec { safety_net: Some(false), ..policy(kind, 1, 50) };
@@ -209,6 +221,7 @@ proptest! {
                 served_all += 1;
                 let cost: f64 = out.timeline.provisioned_ms.iter().sum();
                 prop_assert!(cost >= bound.provisioned_ms - 1e-6, "{:?}: {} below the bound {}", kind, cost, bound.provisioned_ms);
+                prop_assert!(cost >= best_cost - 1e-6, "{:?}: {} below the optimal policy's {}", kind, cost, best_cost);
             }
         }
         // Not vacuous: with no start-up delay, sizing for the perfect forecast serves all.

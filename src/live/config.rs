@@ -359,6 +359,9 @@ impl LiveConfig {
         self.policy
             .validate()
             .map_err(|e| anyhow::anyhow!("policy: {e}"))?;
+        if self.policy.kind() == crate::policy::spec::PolicyKind::Optimal {
+            bail!("policy: kind 'optimal' replays the least-cost schedule of a known future, which a live run does not have; it is a bound for sweeps: use a real policy");
+        }
         if let Some(ms) = self.policy_interval_ms() {
             if self.interval_ms() != ms {
                 bail!(

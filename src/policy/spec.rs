@@ -42,6 +42,7 @@ pub enum PolicyKind {
     AwsStep,
     AwsPredictive,
     HybridHistogram,
+    Optimal,
 }
 
 /// A kind and its settings.
@@ -62,6 +63,7 @@ pub enum PolicyParams {
     AwsStep(StepParams),
     AwsPredictive(AwsPredictiveParams),
     HybridHistogram(HybridParams),
+    Optimal(OptimalParams),
 }
 
 impl PolicyParams {
@@ -88,6 +90,7 @@ impl PolicyParams {
                 PolicyParams::AwsPredictive(AwsPredictiveParams::default())
             }
             PolicyKind::HybridHistogram => PolicyParams::HybridHistogram(HybridParams::default()),
+            PolicyKind::Optimal => PolicyParams::Optimal(OptimalParams::default()),
         }
     }
 
@@ -107,6 +110,7 @@ impl PolicyParams {
             PolicyParams::AwsStep(_) => PolicyKind::AwsStep,
             PolicyParams::AwsPredictive(_) => PolicyKind::AwsPredictive,
             PolicyParams::HybridHistogram(_) => PolicyKind::HybridHistogram,
+            PolicyParams::Optimal(_) => PolicyKind::Optimal,
         }
     }
 
@@ -130,6 +134,7 @@ impl PolicyParams {
             PolicyKind::AwsStep => keys_of::<StepParams>(),
             PolicyKind::AwsPredictive => keys_of::<AwsPredictiveParams>(),
             PolicyKind::HybridHistogram => keys_of::<HybridParams>(),
+            PolicyKind::Optimal => keys_of::<OptimalParams>(),
         }
     }
 
@@ -148,6 +153,7 @@ impl PolicyParams {
             PolicyParams::AwsStep(p) => p.validate(),
             PolicyParams::AwsPredictive(p) => p.validate(),
             PolicyParams::HybridHistogram(p) => p.validate(),
+            PolicyParams::Optimal(_) => Ok(()),
         }
     }
 
@@ -167,9 +173,16 @@ impl PolicyParams {
             PolicyParams::AwsStep(p) => p.build(name, bounds),
             PolicyParams::AwsPredictive(p) => p.build(name, bounds),
             PolicyParams::HybridHistogram(p) => p.build(name, bounds),
+            PolicyParams::Optimal(_) => Box::new(super::optimal::Optimal::new(name, bounds)),
         }
     }
 }
+
+/// `kind = "optimal"`: the least-cost schedule, replayed with perfect foresight (no keys
+/// of its own).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct OptimalParams {}
 
 /// The keys every kind takes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -392,5 +405,8 @@ impl ScalingPolicy for SafetyOverride {
     }
     fn prime(&mut self, history: &[f64], step_ms: u64) {
         self.inner.prime(history, step_ms)
+    }
+    fn foresee(&mut self, demand: &[f64], cfg: &crate::sim::SimConfig) {
+        self.inner.foresee(demand, cfg)
     }
 }

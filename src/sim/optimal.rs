@@ -63,28 +63,67 @@ impl Grid {
         let latest = b - self.startup;
         (latest >= 0.0).then(|| (latest / self.decision).floor() * self.decision)
     }
-    /// A level's least cost across a gap from `e` to `b`.
-    fn gap(&self, e: f64, b: f64) -> f64 {
+    /// A level's least cost across a gap from `e` to `b`, and when it turns off and on
+    /// again if that is cheaper than staying on.
+    fn gap(&self, e: f64, b: f64) -> (f64, Option<(f64, f64)>) {
         let keep = b - e;
         match (self.off_at(e), self.on_by(b)) {
             (Some(off), Some(on)) if on > off => {
-                keep.min((off - e) + self.drain.min(self.end - off) + (b - on))
+                let cycle = (off - e) + self.drain.min(self.end - off) + (b - on);
+                if cycle < keep {
+                    (cycle, Some((off, on)))
+                } else {
+                    (keep, None)
+                }
             }
-            _ => keep,
+            _ => (keep, None),
         }
     }
-    /// After a level's last run, ended at `e`.
-    fn tail(&self, e: f64) -> f64 {
+    /// After a level's last run, ended at `e`: its cost, and when it turns off if it does.
+    fn tail(&self, e: f64) -> (f64, Option<f64>) {
         let keep = self.end - e;
-        self.off_at(e).map_or(keep, |off| {
-            keep.min((off - e) + self.drain.min(self.end - off))
-        })
+        match self.off_at(e) {
+            Some(off) if (off - e) + self.drain.min(self.end - off) < keep => {
+                ((off - e) + self.drain.min(self.end - off), Some(off))
+            }
+            _ => (keep, None),
+        }
     }
 }
 
 /// The optimal bound for `demand` (requests per step) under `cfg`'s capacity, decision
 /// interval, start-up delay, drain time and initial replicas.
 pub fn optimal_bound(cfg: &SimConfig, demand: &[f64]) -> OptimalBound {
+    solve(cfg, demand).0
+}
+
+/// The optimal schedule itself: the target replica count at each decision (every
+/// `decision_interval_ms` from the window's start), which, run on the replica pool,
+/// provisions exactly the bound (and serves all demand when nothing is late). The
+/// levels' choices are changes of the target at decision times: +1 when a level turns
+/// on, −1 when it turns off.
+pub fn optimal_schedule(cfg: &SimConfig, demand: &[f64]) -> Vec<u32> {
+    let (_, changes) = solve(cfg, demand);
+    let decision = cfg.decision_interval_ms.max(cfg.step_ms).max(1) as f64;
+    let end = demand.len() as f64 * cfg.step_ms as f64;
+    let decisions = ((end / decision).ceil() as usize).max(1);
+    let mut delta = vec![0i64; decisions + 1];
+    for (t, d) in changes {
+        let k = ((t / decision).round() as usize).min(decisions);
+        delta[k] += d;
+    }
+    let mut level = i64::from(cfg.initial_replicas);
+    delta[..decisions]
+        .iter()
+        .map(|d| {
+            level += d;
+            level.max(1) as u32
+        })
+        .collect()
+}
+
+/// The bound and the schedule's changes `(time ms, replicas)`.
+fn solve(cfg: &SimConfig, demand: &[f64]) -> (OptimalBound, Vec<(f64, i64)>) {
     let step = cfg.step_ms as f64;
     let g = Grid {
         decision: cfg.decision_interval_ms.max(cfg.step_ms).max(1) as f64,
@@ -95,6 +134,7 @@ pub fn optimal_bound(cfg: &SimConfig, demand: &[f64]) -> OptimalBound {
     let need = |d: f64| crate::policy::replicas_for(d.max(0.0), cfg.capacity_per_replica).max(1);
     let mut cost = 0.0;
     let mut late = 0u64;
+    let mut changes: Vec<(f64, i64)> = Vec::new();
     // Open gaps, lowest levels on top: (lowest level, highest level, when they went off).
     let mut stack: Vec<(u32, u32, f64)> = Vec::new();
     // The levels on at 0 are the initial replicas; `high`: the highest level ever on.
@@ -109,7 +149,12 @@ pub fn optimal_bound(cfg: &SimConfig, demand: &[f64]) -> OptimalBound {
                 let (glo, ghi, e) = stack.pop().expect("a level on before is in a gap");
                 debug_assert_eq!(glo, lo);
                 let top = ghi.min(cur);
-                cost += (top - glo + 1) as f64 * g.gap(e, t);
+                let m = (top - glo + 1) as f64;
+                let (c, cycle) = g.gap(e, t);
+                cost += m * c;
+                if let Some((off, on)) = cycle {
+                    changes.extend([(off, -(m as i64)), (on, m as i64)]);
+                }
                 if top < ghi {
                     stack.push((top + 1, ghi, e));
                 }
@@ -119,10 +164,14 @@ pub fn optimal_bound(cfg: &SimConfig, demand: &[f64]) -> OptimalBound {
             if cur > high {
                 let fresh = (cur - high) as f64;
                 match g.on_by(t) {
-                    Some(on) => cost += fresh * (t - on),
+                    Some(on) => {
+                        cost += fresh * (t - on);
+                        changes.push((on, fresh as i64));
+                    }
                     // t < start-up: these levels are missing until it ends.
                     None => {
                         cost += fresh * t;
+                        changes.push((0.0, fresh as i64));
                         let ready_steps = ((g.startup / step).ceil() as usize).min(demand.len());
                         late += (cur - high) as u64 * (ready_steps - s) as u64;
                     }
@@ -136,12 +185,18 @@ pub fn optimal_bound(cfg: &SimConfig, demand: &[f64]) -> OptimalBound {
         prev = cur;
     }
     for (lo, hi, e) in stack {
-        cost += (hi - lo + 1) as f64 * g.tail(e);
+        let m = (hi - lo + 1) as f64;
+        let (c, off) = g.tail(e);
+        cost += m * c;
+        if let Some(off) = off {
+            changes.push((off, -(m as i64)));
+        }
     }
-    OptimalBound {
+    let bound = OptimalBound {
         provisioned_ms: cost,
         late_replica_steps: late,
-    }
+    };
+    (bound, changes)
 }
 
 #[cfg(test)]

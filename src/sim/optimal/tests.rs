@@ -3,6 +3,43 @@ use crate::sim::cluster::{PoolEvent, ReplicaPool};
 use crate::sim::engine::EventQueue;
 use crate::time::SimTime;
 
+/// `targets` (one per decision) simulated on the real pool: whether `need` was ready
+/// through every step, and the replica time provisioned.
+fn run_schedule(cfg: &SimConfig, need: &[u32], targets: &[u32]) -> (bool, f64) {
+    let per = (cfg.decision_interval_ms / cfg.step_ms) as usize;
+    let mut pool = ReplicaPool::new(
+        cfg.initial_replicas,
+        cfg.startup_delay_ms,
+        Some(cfg.drain_ms),
+    );
+    let mut q: EventQueue<PoolEvent> = EventQueue::default();
+    let mut ok = true;
+    for (s, &n) in need.iter().enumerate() {
+        let t = s as u64 * cfg.step_ms;
+        while q.peek_time().is_some_and(|e| e.ms() <= t) {
+            let (at, ev) = q.pop().unwrap();
+            pool.apply(at, ev);
+        }
+        if s % per == 0 {
+            pool.scale_to(SimTime(t), targets[s / per], &mut q);
+        }
+        ok &= pool.ready() >= n;
+        // Replicas ready inside the step serve only from the next one.
+        let end = t + cfg.step_ms;
+        while q.peek_time().is_some_and(|e| e.ms() < end) {
+            let (at, ev) = q.pop().unwrap();
+            pool.apply(at, ev);
+        }
+    }
+    let end = SimTime(need.len() as u64 * cfg.step_ms);
+    while q.peek_time().is_some_and(|e| e <= end) {
+        let (at, ev) = q.pop().unwrap();
+        pool.apply(at, ev);
+    }
+    pool.advance(end);
+    (ok, pool.provisioned_ms)
+}
+
 /// Every target schedule (one target per decision, 1..=top) simulated on the real pool:
 /// the least provisioned time of those that have `need` ready through every step.
 fn brute_force(cfg: &SimConfig, need: &[u32], top: u32) -> Option<f64> {
@@ -11,38 +48,9 @@ fn brute_force(cfg: &SimConfig, need: &[u32], top: u32) -> Option<f64> {
     let mut best: Option<f64> = None;
     let mut targets = vec![1u32; decisions];
     loop {
-        let mut pool = ReplicaPool::new(
-            cfg.initial_replicas,
-            cfg.startup_delay_ms,
-            Some(cfg.drain_ms),
-        );
-        let mut q: EventQueue<PoolEvent> = EventQueue::default();
-        let mut ok = true;
-        for (s, &n) in need.iter().enumerate() {
-            let t = s as u64 * cfg.step_ms;
-            while q.peek_time().is_some_and(|e| e.ms() <= t) {
-                let (at, ev) = q.pop().unwrap();
-                pool.apply(at, ev);
-            }
-            if s % per == 0 {
-                pool.scale_to(SimTime(t), targets[s / per], &mut q);
-            }
-            ok &= pool.ready() >= n;
-            // Replicas ready inside the step serve only from the next one.
-            let end = t + cfg.step_ms;
-            while q.peek_time().is_some_and(|e| e.ms() < end) {
-                let (at, ev) = q.pop().unwrap();
-                pool.apply(at, ev);
-            }
-        }
-        let end = SimTime(need.len() as u64 * cfg.step_ms);
-        while q.peek_time().is_some_and(|e| e <= end) {
-            let (at, ev) = q.pop().unwrap();
-            pool.apply(at, ev);
-        }
-        pool.advance(end);
+        let (ok, cost) = run_schedule(cfg, need, &targets);
         if ok {
-            best = Some(best.map_or(pool.provisioned_ms, |b: f64| b.min(pool.provisioned_ms)));
+            best = Some(best.map_or(cost, |b: f64| b.min(cost)));
         }
         // Next schedule.
         let mut i = 0;
@@ -92,6 +100,14 @@ fn the_bound_is_the_least_cost_of_every_feasible_schedule() {
                 continue;
             }
             let want = brute_force(&cfg, &need, 3).expect("feasible");
+            // The schedule itself serves every step and costs the bound.
+            let schedule = optimal_schedule(&cfg, &demand);
+            let (ok, cost) = run_schedule(&cfg, &need, &schedule);
+            assert!(ok, "the schedule {schedule:?} misses {need:?}");
+            assert!(
+                (cost - want).abs() < 1e-6,
+                "schedule {schedule:?} costs {cost}, optimum {want}"
+            );
             assert!(
                 (b.provisioned_ms - want).abs() < 1e-6,
                 "need {need:?} startup {startup} drain {drain} decide {decide} initial {initial}: bound {} brute force {want}",
