@@ -36,6 +36,9 @@ pub fn t_quantile(p: f64, df: usize) -> f64 {
 pub struct Paired {
     pub diff: f64,
     pub ci95: f64,
+    /// The interval's ends (`diff ∓ ci95` for the t interval).
+    pub lo: f64,
+    pub hi: f64,
     pub p_value: f64,
     pub pairs: usize,
 }
@@ -68,6 +71,8 @@ pub fn paired(a: &[f64], b: &[f64]) -> Paired {
     Paired {
         diff,
         ci95,
+        lo: diff - ci95,
+        hi: diff + ci95,
         p_value,
         pairs: n,
     }

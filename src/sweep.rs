@@ -288,12 +288,23 @@ fn run_work(
     for d in [work.join("rows"), work.join("timelines")] {
         std::fs::create_dir_all(&d).map_err(|e| Error::io(&d, e))?;
     }
+    if let Some(d) = samples_dir(sc, p, work) {
+        std::fs::create_dir_all(&d).map_err(|e| Error::io(&d, e))?;
+    }
     atomic_write(&fp_path, |f| f.write_all(fingerprint.as_bytes()))?;
     let params = cells::param_columns(sc);
     let resumed = run_chunks(sc, p, mine, &params, work, opts, needed)?;
     finish(sc, p, mine, &params, work, manifest, opts)?;
     Ok(resumed)
 }
+
+/// Where the cells' resampled compared metrics go: a bootstrapped sweep with a baseline.
+fn samples_dir(sc: &Scenario, p: &Prepared, work: &Path) -> Option<PathBuf> {
+    (p.bootstrap.is_some() && sc.compare_to.is_some()).then(|| work.join(BOOTSTRAP_DIR))
+}
+
+/// The folder of [`samples_dir`].
+pub const BOOTSTRAP_DIR: &str = "bootstrap";
 
 /// A checkpoint's file: chunk `k` of replication `r` (of `n`).
 fn chunk_path(work: &Path, n: usize, r: usize, k: usize) -> PathBuf {
@@ -343,6 +354,7 @@ fn run_chunks(
             &later
         };
         let timelines = (sc.timelines && r == 0).then_some(tl_dir.as_path());
+        let samples = samples_dir(sc, p_r, work);
         for (k, chunk) in mine.chunks(size).enumerate() {
             log.at((r * mine.len() + k * size) as u64);
             let path = chunk_path(work, n, r, k);
@@ -354,7 +366,8 @@ fn run_chunks(
             let rows: Vec<Result<summary_row::SummaryRow>> = chunk
                 .par_iter()
                 .map(|&c| {
-                    let row = cell_run::run_cell(&sc_r, p_r, c, params, timelines);
+                    let row =
+                        cell_run::run_cell(&sc_r, p_r, c, params, timelines, samples.as_deref());
                     bar.inc(1);
                     row
                 })
@@ -489,6 +502,7 @@ fn remove_partial_writes(work: &Path) -> Result<()> {
         work.to_path_buf(),
         work.join("rows"),
         work.join("timelines"),
+        work.join(BOOTSTRAP_DIR),
     ] {
         let Ok(entries) = std::fs::read_dir(&sub) else {
             continue;

@@ -195,6 +195,7 @@ fn replication_zero_is_the_plain_sweep_and_threads_shards_agree() {
     // replication (so the difference is certain), and the buffered policy is paired too.
     let (ch, crows) = csv(&d.path().join("a/rep/comparisons.csv"));
     assert_eq!(crows.len(), 2, "{crows:?}");
+    assert!(crows.iter().all(|r| r.len() == ch.len()), "ragged rows");
     let twelve = crows
         .iter()
         .find(|r| r[col(&ch, "policy")] == "twelve")
@@ -249,6 +250,7 @@ fn a_deterministic_run_gets_block_bootstrap_intervals() {
     write(d.path(), "t.csv", &t);
     let text = r#"
 name = "boot"
+compare_to = "static"
 [trace]
 file = "t.csv"
 [window]
@@ -309,6 +311,60 @@ max_replicas = 50
     );
     let c = v(buffered, "cost_replica_hours");
     assert!(lo < c && c < hi, "{lo} {c} {hi}");
+    // Paired against the static fleet over the same blocks: the run's own difference,
+    // inside its interval, over 300 resample pairs; a difference is significant at 5 %
+    // exactly when its interval leaves out zero (the percentile bootstrap's duality).
+    let (ch, crows) = csv(&d.path().join("a/boot/comparisons.csv"));
+    assert_eq!(crows.len(), 1, "{crows:?}");
+    assert_eq!(crows[0].len(), ch.len(), "ragged row");
+    let r = &crows[0];
+    let c = |n: &str| r[col(&ch, n)].parse::<f64>().unwrap();
+    assert_eq!(r[col(&ch, "pairs")], "300");
+    let diff = c("cost_replica_hours_diff");
+    assert!((diff - (v(buffered, "cost_replica_hours") - cost)).abs() < 1e-9);
+    let mut significant = 0;
+    for m in ["cost_replica_hours", "under_events", "unserved_requests"] {
+        let (x, lo, hi) = (
+            c(&format!("{m}_diff")),
+            c(&format!("{m}_diff_lo95")),
+            c(&format!("{m}_diff_hi95")),
+        );
+        let (p, q) = (c(&format!("{m}_p")), c(&format!("{m}_p_holm")));
+        assert!(lo <= x && x <= hi, "{m}: {x} outside [{lo}, {hi}]");
+        assert!((0.0..=1.0).contains(&p) && q >= p, "{m}: p {p}, Holm {q}");
+        let excludes_zero = lo > 0.0 || hi < 0.0;
+        assert_eq!(p < 0.05, excludes_zero, "{m}: p {p} with [{lo}, {hi}]");
+        significant += excludes_zero as usize;
+    }
+    // Not vacuous: the buffered policy's lower cost is significant on this trace.
+    assert!(
+        significant >= 1 && diff < 0.0 && c("cost_replica_hours_diff_hi95") < 0.0,
+        "{r:?}"
+    );
+    // Merged shards: the same comparisons.
+    for k in 1..=2 {
+        sim()
+            .args(["sweep", "-q", "--shard", &format!("{k}/2"), "--out"])
+            .arg(d.path().join("shards"))
+            .arg(&sc)
+            .assert()
+            .success();
+    }
+    sim()
+        .arg("merge")
+        .arg(d.path().join("shards/boot.shard-1-of-2"))
+        .arg(d.path().join("shards/boot.shard-2-of-2"))
+        .arg("--out")
+        .arg(d.path().join("merged"))
+        .assert()
+        .success();
+    for f in ["metrics_summary.csv", "comparisons.csv"] {
+        assert_eq!(
+            std::fs::read(d.path().join("merged/boot").join(f)).unwrap(),
+            std::fs::read(d.path().join("a/boot").join(f)).unwrap(),
+            "{f}"
+        );
+    }
     let m: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(d.path().join("a/boot/manifest.json")).unwrap(),
     )

@@ -48,19 +48,33 @@ pub struct Bootstrap {
     pub resamples: usize,
 }
 
-/// The intervals of [`METRICS`] for one run (NaN pairs for a request-mode run).
-pub fn intervals(
+/// What resampling one run gives.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Resampled {
+    /// The intervals of [`METRICS`] (NaN pairs for a request-mode run).
+    pub intervals: Vec<(f64, f64)>,
+    /// Per resample, the metrics comparisons pair ([`super::comparisons::COMPARED`]);
+    /// empty for a request-mode run.
+    pub compared: Vec<Vec<f64>>,
+}
+
+/// Resamples one run `b.resamples` times.
+pub fn resample(
     out: &RunOutput,
     sim: &SimConfig,
     sc: &ScoreConfig,
     b: Bootstrap,
     seed: u64,
-) -> Vec<(f64, f64)> {
+) -> Resampled {
     let n = out.timeline.len();
     if out.requests.is_some() || n == 0 {
-        return vec![(f64::NAN, f64::NAN); METRICS.len()];
+        return Resampled {
+            intervals: vec![(f64::NAN, f64::NAN); METRICS.len()],
+            compared: Vec::new(),
+        };
     }
     let mut values: Vec<Vec<f64>> = vec![Vec::with_capacity(b.resamples); METRICS.len()];
+    let mut compared = Vec::with_capacity(b.resamples);
     for i in 0..b.resamples {
         let idx = crate::stats::block_resample(n, b.block, crate::stats::resample_seed(seed, i));
         let resampled = RunOutput {
@@ -68,14 +82,57 @@ pub fn intervals(
             requests: None,
         };
         let m = serde_json::to_value(score(&resampled, sim, sc)).expect("metrics serialise");
+        let get = |name: &str| m[name].as_f64().unwrap_or(f64::NAN);
         for (k, name) in METRICS.iter().enumerate() {
-            values[k].push(m[*name].as_f64().unwrap_or(f64::NAN));
+            values[k].push(get(name));
         }
+        compared.push(
+            super::comparisons::COMPARED
+                .iter()
+                .map(|c| get(c))
+                .collect(),
+        );
     }
-    values
-        .into_iter()
-        .map(crate::stats::percentile_interval)
-        .collect()
+    Resampled {
+        intervals: values
+            .into_iter()
+            .map(crate::stats::percentile_interval)
+            .collect(),
+        compared,
+    }
+}
+
+/// File of a cell's resampled compared metrics under `bootstrap/`.
+pub fn samples_name(cell: usize) -> String {
+    format!("cell_{cell:06}.csv")
+}
+
+/// Writes a cell's resampled compared metrics (one line per resample).
+pub fn write_samples(path: &std::path::Path, compared: &[Vec<f64>]) -> crate::error::Result<()> {
+    use std::io::Write;
+    crate::trace::write::atomic_write(path, |f| {
+        let mut b = std::io::BufWriter::new(f);
+        writeln!(b, "{}", super::comparisons::COMPARED.join(","))?;
+        for row in compared {
+            let fields: Vec<String> = row.iter().map(|&x| super::outputs::num(x)).collect();
+            writeln!(b, "{}", fields.join(","))?;
+        }
+        b.flush()
+    })
+}
+
+/// Reads what [`write_samples`] wrote.
+pub fn read_samples(path: &std::path::Path) -> crate::error::Result<Vec<Vec<f64>>> {
+    let text = std::fs::read_to_string(path).map_err(|e| crate::error::Error::io(path, e))?;
+    Ok(text
+        .lines()
+        .skip(1)
+        .map(|l| {
+            l.split(',')
+                .map(|x| x.parse().unwrap_or(f64::NAN))
+                .collect()
+        })
+        .collect())
 }
 
 #[cfg(test)]

@@ -19,6 +19,7 @@ pub fn run_cell(
     cell: Cell,
     params: &[String],
     tl_dir: Option<&Path>,
+    samples_dir: Option<&Path>,
 ) -> Result<SummaryRow> {
     let (sim, score_cfg) = &p.sims[cell.sim];
     let (passign, pspec) = &sc.policies[cell.policy];
@@ -44,11 +45,19 @@ pub fn run_cell(
     };
     let out = simulate(sim, input, policy.as_mut());
     let mut m = metrics::score(&out, sim, score_cfg);
-    let intervals = p.bootstrap.map_or_else(Vec::new, |b| {
+    let mut intervals = Vec::new();
+    if let Some(b) = p.bootstrap {
         // Paired: every cell of a simulation variant is resampled on the same blocks.
         let seed = derive_seed(sc.seed, cell.sim as u64, Stream::Bootstrap);
-        super::bootstrap::intervals(&out, sim, score_cfg, b, seed)
-    });
+        let r = super::bootstrap::resample(&out, sim, score_cfg, b, seed);
+        if let Some(dir) = samples_dir.filter(|_| !r.compared.is_empty()) {
+            super::bootstrap::write_samples(
+                &dir.join(super::bootstrap::samples_name(cell.index)),
+                &r.compared,
+            )?;
+        }
+        intervals = r.intervals;
+    }
     let best = p.optimal[cell.sim].replica_hours();
     m.regret_cost_pct = 100.0 * (m.cost_replica_hours / best - 1.0);
     if let Some(dir) = tl_dir {

@@ -4,7 +4,11 @@
 //! Per compared metric: the mean difference (cell − baseline), its 95 % half-width and the
 //! two-sided paired t-test's p-value over the replications both ran (common random
 //! numbers make them pairs), and the p-value after Holm's correction across every cell
-//! compared. With one replication the difference stands alone (no interval, no test).
+//! compared. A bootstrapped sweep (`[bootstrap]`, one replication) pairs the cells'
+//! resamples instead (every cell of a variant is resampled on the same blocks): the
+//! difference's interval is the 2.5–97.5 % percentile of the resampled differences, and
+//! the p-value the two-sided bootstrap one, 2 · min(share ≤ 0, share ≥ 0), at most 1.
+//! Otherwise, with one replication, the difference stands alone (no interval, no test).
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -37,6 +41,18 @@ pub fn write(dir: &Path, baseline: &str) -> Result<()> {
         .collect();
     let sim_key = |r: &[String]| sim_cols.iter().map(|&i| r[i].clone()).collect::<Vec<_>>();
     let is_base = |r: &[String]| r[pc] == baseline || r[fc] == baseline;
+    let identity = |r: &[String], base: &[String]| {
+        let mut id = vec![
+            r[cc].clone(),
+            r[fc].clone(),
+            r[pc].clone(),
+            base[cc].clone(),
+            base[fc].clone(),
+            base[pc].clone(),
+        ];
+        id.extend(sim_cols.iter().map(|&i| r[i].clone()));
+        id
+    };
     let by_policy = rows.iter().any(|r| r[pc] == baseline);
     // Per replication, per cell: the compared metrics (one replication: the summary).
     let per_rep = replication_values(dir, &summary, &header, &rows)?;
@@ -57,6 +73,28 @@ pub fn write(dir: &Path, baseline: &str) -> Result<()> {
         let Some(base) = candidates.iter().find(same).or(candidates.first()) else {
             continue;
         };
+        // Resamples exist for fluid cells only (request-mode ones have none).
+        let samples = |c: &str| {
+            let cell: usize = c.parse().unwrap_or(usize::MAX);
+            dir.join(super::BOOTSTRAP_DIR)
+                .join(super::bootstrap::samples_name(cell))
+        };
+        if samples(&r[cc]).exists() && samples(&base[cc]).exists() {
+            let read = |c: &str| super::bootstrap::read_samples(&samples(c));
+            let (point_a, point_b) = (values(&r[cc]), values(&base[cc]));
+            let (a, b) = (read(&r[cc])?, read(&base[cc])?);
+            let stats = (0..COMPARED.len())
+                .map(|m| {
+                    let point = match (point_a.get("0"), point_b.get("0")) {
+                        (Some(x), Some(y)) => x[m] - y[m],
+                        _ => f64::NAN,
+                    };
+                    bootstrap_paired(point, &a, &b, m)
+                })
+                .collect();
+            out.push((identity(r, base), stats));
+            continue;
+        }
         let (a, b) = (values(&r[cc]), values(&base[cc]));
         let stats = (0..COMPARED.len())
             .map(|m| {
@@ -69,6 +107,8 @@ pub fn write(dir: &Path, baseline: &str) -> Result<()> {
                     1 => crate::stats::Paired {
                         diff: xs[0] - ys[0],
                         ci95: f64::NAN,
+                        lo: f64::NAN,
+                        hi: f64::NAN,
                         p_value: f64::NAN,
                         pairs: 1,
                     },
@@ -76,16 +116,7 @@ pub fn write(dir: &Path, baseline: &str) -> Result<()> {
                 }
             })
             .collect();
-        let mut id = vec![
-            r[cc].clone(),
-            r[fc].clone(),
-            r[pc].clone(),
-            base[cc].clone(),
-            base[fc].clone(),
-            base[pc].clone(),
-        ];
-        id.extend(sim_cols.iter().map(|&i| r[i].clone()));
-        out.push((id, stats));
+        out.push((identity(r, base), stats));
     }
     let holm: Vec<Vec<f64>> = (0..COMPARED.len())
         .map(|m| crate::stats::holm(&out.iter().map(|(_, s)| s[m].p_value).collect::<Vec<_>>()))
@@ -106,7 +137,7 @@ pub fn write(dir: &Path, baseline: &str) -> Result<()> {
         h.extend(sim_cols.iter().map(|&i| header[i].clone()));
         h.push("pairs".into());
         for m in COMPARED {
-            for s in ["diff", "diff_ci95", "p", "p_holm"] {
+            for s in ["diff", "diff_ci95", "diff_lo95", "diff_hi95", "p", "p_holm"] {
                 h.push(format!("{m}_{s}"));
             }
         }
@@ -118,6 +149,8 @@ pub fn write(dir: &Path, baseline: &str) -> Result<()> {
                 row.extend([
                     text(s.diff),
                     text(s.ci95),
+                    text(s.lo),
+                    text(s.hi),
                     text(s.p_value),
                     text(holm[m][k]),
                 ]);
@@ -126,6 +159,34 @@ pub fn write(dir: &Path, baseline: &str) -> Result<()> {
         }
         b.flush()
     })
+}
+
+/// Metric `m` of two cells' paired resamples: the run's own difference `point`, the
+/// percentile interval of the resampled differences (and as a half-width around it, the
+/// wider side, so that it is never understated), and the bootstrap p-value.
+fn bootstrap_paired(point: f64, a: &[Vec<f64>], b: &[Vec<f64>], m: usize) -> crate::stats::Paired {
+    let d: Vec<f64> = a
+        .iter()
+        .zip(b)
+        .map(|(x, y)| x[m] - y[m])
+        .filter(|d| d.is_finite())
+        .collect();
+    let n = d.len();
+    let (lo, hi) = crate::stats::percentile_interval(d.clone());
+    let below = d.iter().filter(|&&x| x <= 0.0).count() as f64;
+    let above = d.iter().filter(|&&x| x >= 0.0).count() as f64;
+    crate::stats::Paired {
+        diff: point,
+        ci95: (point - lo).max(hi - point),
+        lo,
+        hi,
+        p_value: if n == 0 {
+            f64::NAN
+        } else {
+            (2.0 * below.min(above) / n as f64).min(1.0)
+        },
+        pairs: n,
+    }
 }
 
 /// Cell → replication → the compared metrics, from `replications.csv` when the sweep has

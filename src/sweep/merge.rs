@@ -156,7 +156,7 @@ fn assemble(dirs: &[PathBuf], infos: &[ShardInfo], tmp: &Path) -> Result<()> {
         }
         // Timelines are disjoint between shards; a forecast used by several shards is
         // the same file in each, so a later copy replaces an identical one.
-        for sub in ["timelines", "forecasts"] {
+        for sub in ["timelines", "forecasts", super::BOOTSTRAP_DIR] {
             copy_folder(&d.join(sub), &tmp.join(sub))?;
         }
     }
