@@ -272,6 +272,9 @@ replicas = 8
 kind = "buffered"
 buffer = 1.1
 max_replicas = 50
+[[policies]]
+kind = "optimal"
+name = "best"
 "#;
     let sc = write(d.path(), "boot.toml", text);
     sweep(&sc, d.path().join("a")).success();
@@ -315,9 +318,12 @@ max_replicas = 50
     // inside its interval, over 300 resample pairs; a difference is significant at 5 %
     // exactly when its interval leaves out zero (the percentile bootstrap's duality).
     let (ch, crows) = csv(&d.path().join("a/boot/comparisons.csv"));
-    assert_eq!(crows.len(), 1, "{crows:?}");
-    assert_eq!(crows[0].len(), ch.len(), "ragged row");
-    let r = &crows[0];
+    assert_eq!(crows.len(), 2, "{crows:?}");
+    assert!(crows.iter().all(|r| r.len() == ch.len()), "ragged rows");
+    let r = crows
+        .iter()
+        .find(|r| r[col(&ch, "policy")] == "buffered")
+        .unwrap();
     let c = |n: &str| r[col(&ch, n)].parse::<f64>().unwrap();
     assert_eq!(r[col(&ch, "pairs")], "300");
     let diff = c("cost_replica_hours_diff");
@@ -365,6 +371,31 @@ max_replicas = 50
             "{f}"
         );
     }
+    // The optimal policy (renamed) is the bound: no regret, no under-provisioning (no
+    // demand comes before a replica could start: 8 run from the start).
+    let best = rows
+        .iter()
+        .find(|r| r[col(&h, "policy")] == "best")
+        .unwrap();
+    assert_eq!(v(best, "regret_cost_pct"), 0.0);
+    assert_eq!(v(best, "under_events"), 0.0);
+    assert!(v(best, "cost_replica_hours") < v(buffered, "cost_replica_hours"));
+    // The report keeps it out of the recommendations and states the comparisons with
+    // their intervals.
+    sim()
+        .arg("report")
+        .arg(d.path().join("a/boot"))
+        .assert()
+        .success();
+    let md = std::fs::read_to_string(d.path().join("a/boot/report.md")).unwrap();
+    let headline = md
+        .lines()
+        .find(|l| l.starts_with("Recommendation"))
+        .unwrap();
+    assert!(!headline.contains("best"), "{headline}");
+    assert!(md.contains("Bounds with perfect foresight"), "{md}");
+    assert!(md.contains("against none / static: cost "), "{md}");
+    assert!(md.contains("cheaper (p"), "{md}");
     let m: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(d.path().join("a/boot/manifest.json")).unwrap(),
     )

@@ -40,6 +40,9 @@ pub struct SweepData {
     pub description: String,
     pub manifest: serde_json::Value,
     pub rows: Vec<CellRow>,
+    /// Cells with perfect foresight (an `oracle` forecaster, the `optimal` policy): bounds
+    /// to measure against, kept out of `rows` (never recommended, never on a front).
+    pub bounds: Vec<CellRow>,
     pub param_columns: Vec<String>,
     /// Accuracy table: header and rows, as written by the sweep.
     pub accuracy: Vec<Vec<String>>,
@@ -170,7 +173,7 @@ pub fn load(dir: &Path) -> Result<SweepData> {
             .position(|c| c == name)
             .map_or(f64::NAN, |k| metrics[k][i])
     };
-    let rows = (0..df.height())
+    let rows: Vec<CellRow> = (0..df.height())
         .map(|i| CellRow {
             cell: cells[i] as usize,
             forecaster: forecasters[i].clone(),
@@ -230,7 +233,8 @@ pub fn load(dir: &Path) -> Result<SweepData> {
         serde_json::Value::Array(a) => a.first().and_then(|v| v.as_f64()).unwrap_or(25.0),
         _ => 25.0,
     };
-    let policy_kinds = manifest["parameters"]["policies"]
+    let policy_kinds: std::collections::BTreeMap<String, String> = manifest["parameters"]
+        ["policies"]
         .as_array()
         .map(|ps| {
             ps.iter()
@@ -241,7 +245,12 @@ pub fn load(dir: &Path) -> Result<SweepData> {
                 .collect()
         })
         .unwrap_or_default();
+    let (bounds, rows): (Vec<CellRow>, Vec<CellRow>) = rows.into_iter().partition(|r: &CellRow| {
+        r.forecaster.starts_with(crate::sweep::attribution::ORACLE)
+            || policy_kinds.get(&r.policy).map(String::as_str) == Some("optimal")
+    });
     Ok(SweepData {
+        bounds,
         policy_kinds,
         dir: dir.to_path_buf(),
         name: manifest["scenario"].as_str().unwrap_or("sweep").to_string(),

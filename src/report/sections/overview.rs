@@ -81,6 +81,12 @@ pub(super) fn findings(cx: &Ctx<'_>, b: &mut Vec<Block>) {
     if let Some(line) = zero_finding(rows) {
         findings.push(line);
     }
+    if let Some(line) = bounds_finding(d) {
+        findings.push(line);
+    }
+    if let Some(line) = super::comparisons::finding(d) {
+        findings.push(line);
+    }
     if let Some(line) = accuracy_finding(d) {
         findings.push(line);
     }
@@ -94,6 +100,34 @@ pub(super) fn findings(cx: &Ctx<'_>, b: &mut Vec<Block>) {
             ),
         });
     }
+}
+
+/// The bounds (perfect foresight), cheapest first: what no runnable cell can beat.
+fn bounds_finding(d: &crate::report::data::SweepData) -> Option<String> {
+    if d.bounds.is_empty() {
+        return None;
+    }
+    let mut b: Vec<&CellRow> = d.bounds.iter().collect();
+    b.sort_by(|x, y| x.cost.total_cmp(&y.cost).then(x.cell.cmp(&y.cell)));
+    let parts: Vec<String> = b
+        .iter()
+        .take(6)
+        .map(|r| {
+            format!(
+                "{} / {} (cell {}): {} replica-hours, {} under-provisioning events",
+                r.forecaster,
+                r.label(),
+                r.cell,
+                fmt(r.cost),
+                fmt(r.under_events)
+            )
+        })
+        .collect();
+    Some(format!(
+        "Bounds with perfect foresight, left out of the recommendations and the front (no controller can run them): {}{}.",
+        parts.join("; "),
+        if b.len() > 6 { "; …" } else { "" }
+    ))
 }
 
 /// Scale to zero: the cells that went to zero, most time at zero first (up to six), with
