@@ -20,7 +20,7 @@ use super::what_to_run;
 use super::ReportOptions;
 use crate::error::{Error, Result};
 
-const SETUP: &str = "import json\nimport polars as pl\nimport matplotlib.pyplot as plt\n\nsummary = pl.read_parquet(\"metrics_summary.parquet\")\nmanifest = json.load(open(\"manifest.json\"))\n# Bounds (perfect foresight: an oracle forecaster, the optimal policy) are reference points, not choices.\nkinds = {p.get(\"name\", p[\"kind\"]): p[\"kind\"] for p in manifest[\"parameters\"].get(\"policies\", [])}\noptimal = pl.Series([n for n, k in kinds.items() if k == \"optimal\"], dtype=pl.String)\nbound = pl.col(\"forecaster\").str.starts_with(\"oracle\") | pl.col(\"policy\").is_in(optimal)\nbounds = summary.filter(bound)\nsummary = summary.filter(~bound)\nsummary.shape";
+const SETUP: &str = "import json\nimport polars as pl\nimport matplotlib.pyplot as plt\n\nsummary = pl.read_parquet(\"metrics_summary.parquet\")\nmanifest = json.load(open(\"manifest.json\"))\n# Bounds (perfect foresight: an oracle forecaster, the optimal policy) are reference points, not choices.\nkinds = {p.get(\"name\", p[\"kind\"]): p[\"kind\"] for p in manifest[\"parameters\"].get(\"policies\", [])}\noptimal = pl.lit([n for n, k in kinds.items() if k == \"optimal\"], dtype=pl.List(pl.String))\nbound = pl.col(\"forecaster\").str.starts_with(\"oracle\") | pl.col(\"policy\").is_in(optimal)\nbounds = summary.filter(bound)\nsummary = summary.filter(~bound)\nsummary.shape";
 
 pub(super) fn fmt(x: f64) -> String {
     super::analysis::short_number(x)
