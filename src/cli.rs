@@ -253,6 +253,19 @@ fn sweep_one(path: &Path, opts: &crate::sweep::SweepOptions) -> Result<()> {
     let sc = crate::scenario::load(path)
         .with_context(|| format!("cannot use scenario {}", path.display()))?;
     let start = std::time::Instant::now();
+    if sc.traces.len() > 1 {
+        let r = crate::sweep::study::run(&sc, opts)
+            .with_context(|| format!("study {} failed", sc.path.display()))?;
+        eprintln!(
+            "{}: {} traces, {} cells in {:.2} s -> {}",
+            r.name,
+            r.traces,
+            r.cells,
+            start.elapsed().as_secs_f64(),
+            r.folder.display()
+        );
+        return Ok(());
+    }
     let r = crate::sweep::run(&sc, opts).with_context(|| {
         let kept = if crate::sweep::has_checkpoints(&sc, opts) {
             " (its finished cells are kept: once fixed, rerun with --resume to reuse them)"

@@ -83,14 +83,20 @@ pub fn write_report(dir: &Path, opts: &ReportOptions) -> Result<ReportFiles> {
     })
 }
 
-/// Sweep folders under `reports`: those with a manifest, not shard or temporary folders.
+/// Sweep folders under `reports`: those with a manifest, not shard or temporary folders,
+/// and a study's per-trace sweeps (`<study>/traces/*`).
 pub fn find_sweeps(reports: &Path) -> Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     for e in std::fs::read_dir(reports).map_err(|e| Error::io(reports, e))? {
         let p = e.map_err(|e| Error::io(reports, e))?.path();
         let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        if p.join("manifest.json").exists() && !name.starts_with('.') && !name.contains(".shard-") {
+        if name.starts_with('.') || name.contains(".shard-") {
+            continue;
+        }
+        if p.join("manifest.json").exists() {
             out.push(p);
+        } else if p.join("study.json").exists() && p.join("traces").is_dir() {
+            out.extend(find_sweeps(&p.join("traces"))?);
         }
     }
     out.sort();

@@ -61,6 +61,10 @@ pub struct Scenario {
     pub compare_to: Option<String>,
     /// Moving-block bootstrap intervals over the test window (`[bootstrap]`).
     pub bootstrap: Option<BootstrapSpec>,
+    /// Every trace of a study (`[trace] file` naming several); one entry otherwise.
+    pub traces: Vec<PathBuf>,
+    /// How a study ranks and bounds configurations (`[study]`).
+    pub study: StudySpec,
     /// The file as parsed, for the manifest.
     pub raw: Table,
 }
@@ -74,6 +78,7 @@ struct TopToml {
     replications: Option<usize>,
     compare_to: Option<String>,
     bootstrap: Option<BootstrapToml>,
+    study: Option<StudySpec>,
     trace: Table,
     window: Option<WindowToml>,
     simulation: Option<Table>,
@@ -100,6 +105,34 @@ struct BootstrapToml {
     resamples: Option<usize>,
 }
 
+/// `[study]`: a configuration meets the budget on a trace when its under-provisioning
+/// events are at most `under_budget_pct` % of the test steps; the violation bound holds
+/// at confidence 1 − `beta`.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StudySpec {
+    #[serde(default = "default_under_budget")]
+    pub under_budget_pct: f64,
+    #[serde(default = "default_beta")]
+    pub beta: f64,
+}
+
+impl Default for StudySpec {
+    fn default() -> StudySpec {
+        StudySpec {
+            under_budget_pct: default_under_budget(),
+            beta: default_beta(),
+        }
+    }
+}
+
+fn default_under_budget() -> f64 {
+    1.0
+}
+fn default_beta() -> f64 {
+    0.05
+}
+
 /// `[bootstrap]`: block length (a duration or steps; resolved against the trace's step)
 /// and the number of resamples.
 #[derive(Debug, Clone, PartialEq)]
@@ -117,7 +150,8 @@ struct OutputToml {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct TraceToml {
-    file: Option<PathBuf>,
+    /// A file, a glob pattern, or a list of them (several files: a study).
+    file: Option<Value>,
     generator: Option<Table>,
     timestamp_column: Option<String>,
     value_column: Option<String>,
@@ -140,6 +174,7 @@ struct TraceToml {
     size_columns: Vec<String>,
     timestamp_unit: Option<crate::trace::TimestampUnit>,
     scale: Option<f64>,
+    mean: Option<f64>,
 }
 
 /// Resolves a window length (duration string or step count) to steps.
@@ -268,6 +303,19 @@ pub fn load(path: &Path) -> Result<Scenario> {
             )));
         }
     }
+    let traces = match top.trace.get("file") {
+        Some(v) => trace_files(v, &base_dir).map_err(err)?,
+        None => Vec::new(),
+    };
+    let study = top.study.unwrap_or_default();
+    let budget_ok = (0.0..=100.0).contains(&study.under_budget_pct);
+    let beta_ok = study.beta > 0.0 && study.beta < 1.0;
+    if !(budget_ok && beta_ok) {
+        return Err(err(format!(
+            "[study]: under_budget_pct must be 0 to 100 and beta between 0 and 1 (got {} and {})",
+            study.under_budget_pct, study.beta
+        )));
+    }
     Ok(Scenario {
         name,
         path: path.to_path_buf(),
@@ -284,6 +332,8 @@ pub fn load(path: &Path) -> Result<Scenario> {
         replications,
         compare_to: top.compare_to,
         bootstrap,
+        traces,
+        study,
         raw,
     })
 }
@@ -316,7 +366,7 @@ fn trace_source(t: &Table, base_dir: &Path) -> std::result::Result<TraceSource, 
         .map_err(|e: toml::de::Error| format!("[trace]: {}", e.message()))?;
     Ok(match (&tt.file, &tt.generator) {
         (Some(f), None) => TraceSource::File(TraceSpec {
-            path: base_dir.join(f),
+            path: trace_files(f, base_dir)?.remove(0),
             timestamp_column: tt
                 .timestamp_column
                 .clone()
@@ -336,12 +386,64 @@ fn trace_source(t: &Table, base_dir: &Path) -> std::result::Result<TraceSource, 
             size_columns: tt.size_columns.clone(),
             timestamp_unit: tt.timestamp_unit.unwrap_or_default(),
             scale: tt.scale,
+            mean: tt.mean,
         }),
         (None, Some(g)) => TraceSource::Generator(
             generator_config(g).map_err(|m| format!("[trace.generator]: {m}"))?,
         ),
         _ => return Err("[trace] needs exactly one of `file` or a [trace.generator] table".into()),
     })
+}
+
+/// The files `[trace] file` names: one path, a glob pattern (`traces/*.csv`), or a list
+/// of either, relative to the scenario's folder; in the order given, each pattern's
+/// matches sorted. None matching is an error.
+pub fn trace_files(v: &Value, base_dir: &Path) -> std::result::Result<Vec<PathBuf>, String> {
+    let items: Vec<&str> = match v {
+        Value::String(s) => vec![s.as_str()],
+        Value::Array(a) => a
+            .iter()
+            .map(|x| {
+                x.as_str()
+                    .ok_or_else(|| format!("[trace] file: a list of paths, got {x}"))
+            })
+            .collect::<std::result::Result<_, _>>()?,
+        other => {
+            return Err(format!(
+                "[trace] file: a path or a list of paths, got {other}"
+            ))
+        }
+    };
+    let mut out = Vec::new();
+    for item in items {
+        let path = base_dir.join(item);
+        if !item.contains(['*', '?', '[']) {
+            out.push(path);
+            continue;
+        }
+        let pattern = path.to_string_lossy().to_string();
+        let mut found: Vec<PathBuf> = glob::glob(&pattern)
+            .map_err(|e| format!("[trace] file: bad pattern '{item}': {e}"))?
+            .filter_map(|p| p.ok())
+            .filter(|p| p.is_file())
+            .collect();
+        if found.is_empty() {
+            return Err(format!(
+                "[trace] file: no file matches '{item}' (in {})",
+                base_dir.display()
+            ));
+        }
+        found.sort();
+        out.append(&mut found);
+    }
+    if out.is_empty() {
+        return Err("[trace] file: the list is empty".into());
+    }
+    let mut seen = std::collections::HashSet::new();
+    if let Some(d) = out.iter().find(|p| !seen.insert(*p)) {
+        return Err(format!("[trace] file: {} is named twice", d.display()));
+    }
+    Ok(out)
 }
 
 /// `[simulation]`, one variant per combination of its sweep axes.

@@ -94,6 +94,22 @@ pub fn holm(p: &[f64]) -> Vec<f64> {
     out
 }
 
+/// The scenario-theory bound on a fixed configuration's violation probability (Campi &
+/// Garatti; PEAS, Papadopoulos et al. 2016): having violated on `k` of `n` independent
+/// traces, the probability that a new trace of the same population violates is at most
+/// the returned ε with confidence 1 − `beta` — the ε at which k or fewer violations in n
+/// have probability `beta`, the one-sided Clopper–Pearson limit: the (1 − β) quantile of
+/// Beta(k + 1, n − k); 1 when every trace violated.
+pub fn violation_bound(k: usize, n: usize, beta: f64) -> f64 {
+    use statrs::distribution::Beta;
+    if n == 0 || k >= n {
+        return 1.0;
+    }
+    Beta::new((k + 1) as f64, (n - k) as f64)
+        .expect("positive shape parameters")
+        .inverse_cdf(1.0 - beta)
+}
+
 /// Moving-block bootstrap resamples of step indices `0..n`: each resample concatenates
 /// blocks of `block` consecutive steps starting at uniform positions (blocks wrap round
 /// the end — the circular variant, so every step is equally likely), cut to `n`. The

@@ -14,6 +14,7 @@ pub mod prepare;
 pub mod progress;
 pub mod replicate;
 pub mod shard;
+pub mod study;
 pub mod summary_row;
 pub mod swap;
 pub mod warnings;

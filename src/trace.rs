@@ -86,6 +86,10 @@ pub struct TraceSpec {
     /// Multiplies every value (e.g. one function with a fleet's shape); `None`: 1.
     #[serde(default)]
     pub scale: Option<f64>,
+    /// Rescales the series so that its mean per step is this (after `scale`): traces of
+    /// different sizes in one study then meet the same replica capacity.
+    #[serde(default)]
+    pub mean: Option<f64>,
 }
 
 /// Unit of numeric timestamps.
@@ -144,6 +148,7 @@ impl TraceSpec {
             size_columns: vec![],
             timestamp_unit: TimestampUnit::S,
             scale: None,
+            mean: None,
         }
     }
 }
@@ -500,6 +505,21 @@ pub fn load(spec: &TraceSpec, name: &str) -> Result<LoadedTrace> {
     let mut values = numeric_column(&df, path, &value_name)?;
     if let Some(k) = spec.scale {
         values.iter_mut().for_each(|v| *v *= k);
+    }
+    if let Some(m) = spec.mean {
+        let finite: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
+        let mu = finite.iter().sum::<f64>() / finite.len().max(1) as f64;
+        let usable = m > 0.0 && m.is_finite() && mu > 0.0;
+        if !usable || spec.per_request {
+            return Err(Error::bad_file(
+                path,
+                format!(
+                    "trace mean = {m}: give a positive number, for a count trace whose own mean \
+                     is positive (this one's is {mu})"
+                ),
+            ));
+        }
+        values.iter_mut().for_each(|v| *v *= m / mu);
     }
     // Rows marked missing (by value or by the mask column) become NaN here.
     let mask = match &spec.missing_column {

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{sim, sweep, sweep_err, write};
+use common::{csv, sweep, sweep_err, write};
 
 const SCENARIO: &str = r#"
 name = "o"
@@ -27,14 +27,6 @@ kind = "buffered"
 buffer = [1.0, 1.2]
 max_replicas = 100
 "#;
-
-fn csv(path: &std::path::Path) -> (Vec<String>, Vec<Vec<String>>) {
-    let text = std::fs::read_to_string(path).unwrap();
-    let mut l = text
-        .lines()
-        .map(|l| l.split(',').map(String::from).collect::<Vec<_>>());
-    (l.next().unwrap(), l.collect())
-}
 
 #[test]
 fn the_oracle_bounds_forecast_error_and_its_cost_is_attributed() {
@@ -103,26 +95,8 @@ fn the_oracle_bounds_forecast_error_and_its_cost_is_attributed() {
         assert!(delta("under_events") >= 10.0, "{r:?}");
     }
     // Shards merged give the same attribution.
-    for k in 1..=2 {
-        sim()
-            .args(["sweep", "-q", "--shard", &format!("{k}/2"), "--out"])
-            .arg(d.path().join("shards"))
-            .arg(&sc)
-            .assert()
-            .success();
-    }
-    sim()
-        .arg("merge")
-        .arg(d.path().join("shards/o.shard-1-of-2"))
-        .arg(d.path().join("shards/o.shard-2-of-2"))
-        .arg("--out")
-        .arg(d.path().join("merged"))
-        .assert()
-        .success();
-    assert_eq!(
-        std::fs::read(d.path().join("merged/o/forecast_error.csv")).unwrap(),
-        std::fs::read(dir.join("forecast_error.csv")).unwrap()
-    );
+    let merged = common::sweep_in_two_shards(&sc, d.path(), "o");
+    common::same_files(&merged, &dir, &["forecast_error.csv"]);
     assert!(!d
         .path()
         .join("shards/o.shard-1-of-2/forecast_error.csv")

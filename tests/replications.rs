@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{sim, sweep, sweep_err, write};
+use common::{col, csv, same_files, sim, sweep, sweep_err, sweep_in_two_shards, write};
 
 /// Request mode on a generated trace (regenerated each replication), with so many
 /// replicas that no request waits: a request's latency is its service time, uniform on
@@ -49,20 +49,6 @@ min_replicas = 10
 max_replicas = 20
 "#
     )
-}
-
-fn csv(path: &std::path::Path) -> (Vec<String>, Vec<Vec<String>>) {
-    let text = std::fs::read_to_string(path).unwrap();
-    let mut l = text
-        .lines()
-        .map(|l| l.split(',').map(String::from).collect::<Vec<_>>());
-    (l.next().unwrap(), l.collect())
-}
-
-fn col(h: &[String], name: &str) -> usize {
-    h.iter()
-        .position(|c| c == name)
-        .unwrap_or_else(|| panic!("no {name} in {h:?}"))
 }
 
 #[test]
@@ -159,37 +145,11 @@ fn replication_zero_is_the_plain_sweep_and_threads_shards_agree() {
         .arg(&sc)
         .assert()
         .success();
-    for f in ["metrics_summary.csv", "replications.csv", "comparisons.csv"] {
-        assert_eq!(
-            std::fs::read(d.path().join("a/rep").join(f)).unwrap(),
-            std::fs::read(d.path().join("b/rep").join(f)).unwrap(),
-            "{f}"
-        );
-    }
+    let files = ["metrics_summary.csv", "replications.csv", "comparisons.csv"];
+    same_files(&d.path().join("a/rep"), &d.path().join("b/rep"), &files);
     // Shards merged: the same files.
-    for k in 1..=2 {
-        sim()
-            .args(["sweep", "-q", "--shard", &format!("{k}/2"), "--out"])
-            .arg(d.path().join("shards"))
-            .arg(&sc)
-            .assert()
-            .success();
-    }
-    sim()
-        .arg("merge")
-        .arg(d.path().join("shards/rep.shard-1-of-2"))
-        .arg(d.path().join("shards/rep.shard-2-of-2"))
-        .arg("--out")
-        .arg(d.path().join("merged"))
-        .assert()
-        .success();
-    for f in ["metrics_summary.csv", "replications.csv", "comparisons.csv"] {
-        assert_eq!(
-            std::fs::read(d.path().join("merged/rep").join(f)).unwrap(),
-            std::fs::read(d.path().join("a/rep").join(f)).unwrap(),
-            "{f}"
-        );
-    }
+    let merged = sweep_in_two_shards(&sc, d.path(), "rep");
+    same_files(&merged, &d.path().join("a/rep"), &files);
 
     // Comparisons against "ten": two replicas more cost exactly 2 replica-hours in every
     // replication (so the difference is certain), and the buffered policy is paired too.
@@ -348,29 +308,12 @@ name = "best"
         "{r:?}"
     );
     // Merged shards: the same comparisons.
-    for k in 1..=2 {
-        sim()
-            .args(["sweep", "-q", "--shard", &format!("{k}/2"), "--out"])
-            .arg(d.path().join("shards"))
-            .arg(&sc)
-            .assert()
-            .success();
-    }
-    sim()
-        .arg("merge")
-        .arg(d.path().join("shards/boot.shard-1-of-2"))
-        .arg(d.path().join("shards/boot.shard-2-of-2"))
-        .arg("--out")
-        .arg(d.path().join("merged"))
-        .assert()
-        .success();
-    for f in ["metrics_summary.csv", "comparisons.csv"] {
-        assert_eq!(
-            std::fs::read(d.path().join("merged/boot").join(f)).unwrap(),
-            std::fs::read(d.path().join("a/boot").join(f)).unwrap(),
-            "{f}"
-        );
-    }
+    let merged = sweep_in_two_shards(&sc, d.path(), "boot");
+    same_files(
+        &merged,
+        &d.path().join("a/boot"),
+        &["metrics_summary.csv", "comparisons.csv"],
+    );
     // The optimal policy (renamed) is the bound: no regret, no under-provisioning (no
     // demand comes before a replica could start: 8 run from the start).
     let best = rows

@@ -115,3 +115,24 @@ fn block_bootstrap_covers_an_autocorrelated_mean() {
     let c = hits as f64 / 400.0;
     assert!((0.92..=0.98).contains(&c), "bootstrap coverage {c}");
 }
+
+#[test]
+fn the_violation_bound_matches_its_closed_form_and_the_binomial_tail() {
+    // No violation in n: ε = 1 − β^(1/n) (20 traces, β = 0.05: 13.9 %).
+    let e = violation_bound(0, 20, 0.05);
+    assert!((e - (1.0 - 0.05f64.powf(1.0 / 20.0))).abs() < 1e-9, "{e}");
+    assert!((e - 0.139108).abs() < 1e-5);
+    // k violations: at ε the binomial probability of k or fewer is β.
+    let (k, n) = (3usize, 40usize);
+    let e = violation_bound(k, n, 0.05);
+    let tail: f64 = (0..=k)
+        .map(|i| {
+            let c = (0..i).fold(1.0, |c, j| c * (n - j) as f64 / (j + 1) as f64);
+            c * e.powi(i as i32) * (1.0 - e).powi((n - i) as i32)
+        })
+        .sum();
+    assert!((tail - 0.05).abs() < 1e-6, "{tail}");
+    assert_eq!(violation_bound(5, 5, 0.05), 1.0);
+    // More confidence, a wider bound.
+    assert!(violation_bound(1, 30, 0.01) > violation_bound(1, 30, 0.1));
+}

@@ -47,6 +47,26 @@ pub struct Prepared {
     horizons: Horizons,
 }
 
+/// A window length: steps, a duration, or a share of the trace (`"50%"`, for a study over
+/// traces of different lengths).
+fn window_len(v: &str, step_ms: u64, len: usize) -> std::result::Result<usize, String> {
+    match v.trim().strip_suffix('%') {
+        Some(p) => {
+            let pct: f64 = p
+                .trim()
+                .parse()
+                .map_err(|_| format!("'{v}' is not a percentage like \"50%\""))?;
+            if !(pct > 0.0 && pct <= 100.0) {
+                return Err(format!(
+                    "'{v}': a share of the trace must be above 0 and at most 100 %"
+                ));
+            }
+            Ok((len as f64 * pct / 100.0).floor() as usize)
+        }
+        None => window_steps(v, step_ms),
+    }
+}
+
 /// Loads or generates the scenario's workload.
 pub fn load_workload(sc: &Scenario) -> Result<(Workload, Vec<Gap>, Vec<PathBuf>)> {
     match &sc.trace {
@@ -70,9 +90,11 @@ pub fn prepare_with(sc: &Scenario, announce: bool) -> Result<Prepared> {
     let (workload, gaps, mut inputs) = load_workload(sc)?;
     let err = |m: String| Error::scenario(&sc.path, m);
     let step = workload.step_ms;
-    let train = window_steps(&sc.train, step).map_err(|m| err(format!("[window] train: {m}")))?;
+    let len = workload.len();
+    let train =
+        window_len(&sc.train, step, len).map_err(|m| err(format!("[window] train: {m}")))?;
     let test = match &sc.test {
-        Some(t) => window_steps(t, step).map_err(|m| err(format!("[window] test: {m}")))?,
+        Some(t) => window_len(t, step, len).map_err(|m| err(format!("[window] test: {m}")))?,
         None => workload.len().saturating_sub(train),
     };
     if train == 0 || test == 0 || train + test > workload.len() {

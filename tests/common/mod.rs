@@ -134,3 +134,55 @@ pub fn naive_forecast(horizon: &str, out: &Path) -> std::process::Command {
     .arg(root().join("data/seed/run.csv"));
     c
 }
+
+/// Runs `scenario` (named `name`) as two shards under `dir/shards` and merges them into
+/// `dir/merged`; returns the merged sweep's folder.
+pub fn sweep_in_two_shards(scenario: &Path, dir: &Path, name: &str) -> PathBuf {
+    for k in 1..=2 {
+        sim()
+            .args(["sweep", "-q", "--shard", &format!("{k}/2"), "--out"])
+            .arg(dir.join("shards"))
+            .arg(scenario)
+            .assert()
+            .success();
+    }
+    sim()
+        .arg("merge")
+        .arg(dir.join(format!("shards/{name}.shard-1-of-2")))
+        .arg(dir.join(format!("shards/{name}.shard-2-of-2")))
+        .arg("--out")
+        .arg(dir.join("merged"))
+        .assert()
+        .success();
+    dir.join("merged").join(name)
+}
+
+/// Asserts that `files` are byte-identical in the folders `a` and `b`.
+pub fn same_files(a: &Path, b: &Path, files: &[&str]) {
+    for f in files {
+        assert_eq!(
+            std::fs::read(a.join(f)).unwrap(),
+            std::fs::read(b.join(f)).unwrap(),
+            "{f} differs between {} and {}",
+            a.display(),
+            b.display()
+        );
+    }
+}
+
+/// A CSV written unquoted by the sweep: header and rows of fields.
+pub fn csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut l = text
+        .lines()
+        .map(|l| l.split(',').map(String::from).collect::<Vec<_>>());
+    (l.next().unwrap(), l.collect())
+}
+
+/// The index of column `name` in `header`.
+pub fn col(header: &[String], name: &str) -> usize {
+    header
+        .iter()
+        .position(|c| c == name)
+        .unwrap_or_else(|| panic!("no {name} in {header:?}"))
+}
