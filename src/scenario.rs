@@ -220,7 +220,7 @@ pub fn load(path: &Path) -> Result<Scenario> {
         .map_err(|e: toml::de::Error| err(e.message().to_string()))?;
     let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let name = scenario_name(&top, path).map_err(err)?;
-    let trace = trace_source(&top.trace, &base_dir).map_err(err)?;
+    let (trace, traces) = trace_source(&top.trace, &base_dir).map_err(err)?;
     let window = top.window.as_ref();
     let train = match window.and_then(|w| w.train.as_ref()) {
         Some(v) => value_text(v).map_err(err)?,
@@ -303,10 +303,6 @@ pub fn load(path: &Path) -> Result<Scenario> {
             )));
         }
     }
-    let traces = match top.trace.get("file") {
-        Some(v) => trace_files(v, &base_dir).map_err(err)?,
-        None => Vec::new(),
-    };
     let study = top.study.unwrap_or_default();
     let budget_ok = (0.0..=100.0).contains(&study.under_budget_pct);
     let beta_ok = study.beta > 0.0 && study.beta < 1.0;
@@ -358,15 +354,23 @@ fn scenario_name(top: &TopToml, path: &Path) -> std::result::Result<String, Stri
     Ok(name)
 }
 
-/// The `[trace]` section: a file or a generator.
-fn trace_source(t: &Table, base_dir: &Path) -> std::result::Result<TraceSource, String> {
+/// The `[trace]` section: a file or a generator, and every file it names (a study's
+/// traces; empty for a generator). The source reads the first.
+fn trace_source(
+    t: &Table,
+    base_dir: &Path,
+) -> std::result::Result<(TraceSource, Vec<PathBuf>), String> {
     no_axes(t, "trace")?;
     let tt: TraceToml = Value::Table(t.clone())
         .try_into()
         .map_err(|e: toml::de::Error| format!("[trace]: {}", e.message()))?;
-    Ok(match (&tt.file, &tt.generator) {
-        (Some(f), None) => TraceSource::File(TraceSpec {
-            path: trace_files(f, base_dir)?.remove(0),
+    let files = match &tt.file {
+        Some(f) => trace_files(f, base_dir)?,
+        None => Vec::new(),
+    };
+    let source = match (files.first(), &tt.generator) {
+        (Some(first), None) => TraceSource::File(TraceSpec {
+            path: first.clone(),
             timestamp_column: tt
                 .timestamp_column
                 .clone()
@@ -392,7 +396,8 @@ fn trace_source(t: &Table, base_dir: &Path) -> std::result::Result<TraceSource, 
             generator_config(g).map_err(|m| format!("[trace.generator]: {m}"))?,
         ),
         _ => return Err("[trace] needs exactly one of `file` or a [trace.generator] table".into()),
-    })
+    };
+    Ok((source, files))
 }
 
 /// The files `[trace] file` names: one path, a glob pattern (`traces/*.csv`), or a list

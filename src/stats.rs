@@ -125,25 +125,6 @@ pub fn block_resample(n: usize, block: usize, seed: u64) -> Vec<usize> {
     out
 }
 
-/// Percentile interval `(lo, hi)` at 95 % of a statistic over `b` block-bootstrap
-/// resamples of `n` steps; `stat` maps a resample's step indices to the statistic.
-/// Resample `i` is seeded from `(seed, i)`, so the interval is the same whatever runs it.
-pub fn bootstrap_interval(
-    n: usize,
-    block: usize,
-    b: usize,
-    seed: u64,
-    stat: impl Fn(&[usize]) -> f64,
-) -> (f64, f64) {
-    if n == 0 || b == 0 {
-        return (f64::NAN, f64::NAN);
-    }
-    let vals: Vec<f64> = (0..b)
-        .map(|i| stat(&block_resample(n, block, resample_seed(seed, i))))
-        .collect();
-    percentile_interval(vals)
-}
-
 /// The seed of bootstrap resample `i` of a run seeded `seed`.
 pub fn resample_seed(seed: u64, i: usize) -> u64 {
     crate::rng::mix64(seed ^ i as u64)

@@ -4,7 +4,9 @@
 
 mod common;
 
-use common::{col, csv, same_files, sim, sweep, sweep_err, sweep_in_two_shards, write};
+use common::{
+    col, csv, same_files, sim, sweep, sweep_err, sweep_in_two_shards, sweep_one_thread, write,
+};
 
 /// Request mode on a generated trace (regenerated each replication), with so many
 /// replicas that no request waits: a request's latency is its service time, uniform on
@@ -139,12 +141,7 @@ fn replication_zero_is_the_plain_sweep_and_threads_shards_agree() {
         assert_eq!(&r[1..], &p[..]);
     }
     // One thread or two, the same bytes.
-    sim()
-        .args(["sweep", "-q", "--threads", "1", "--out"])
-        .arg(d.path().join("b"))
-        .arg(&sc)
-        .assert()
-        .success();
+    sweep_one_thread(&sc, d.path().join("b"));
     let files = ["metrics_summary.csv", "replications.csv", "comparisons.csv"];
     same_files(&d.path().join("a/rep"), &d.path().join("b/rep"), &files);
     // Shards merged: the same files.
@@ -238,12 +235,7 @@ name = "best"
 "#;
     let sc = write(d.path(), "boot.toml", text);
     sweep(&sc, d.path().join("a")).success();
-    sim()
-        .args(["sweep", "-q", "--threads", "1", "--out"])
-        .arg(d.path().join("b"))
-        .arg(&sc)
-        .assert()
-        .success();
+    sweep_one_thread(&sc, d.path().join("b"));
     let f = |dir: &str| std::fs::read(d.path().join(dir).join("boot/metrics_summary.csv")).unwrap();
     assert_eq!(f("a"), f("b"), "the intervals depend on the thread count");
     let (h, rows) = csv(&d.path().join("a/boot/metrics_summary.csv"));

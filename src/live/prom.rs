@@ -49,36 +49,21 @@ scrape_configs:
         svc_label = LABEL_SERVICE,
         port = label(LABEL_PORT),
         svc = label(LABEL_SERVICE),
-    ) + &controller_job(cfg)
-        + &activator_job(cfg)
-}
-
-/// The activator `sim live` runs in front of the replicas, when configured.
-fn activator_job(cfg: &LiveConfig) -> String {
-    match &cfg.activator {
-        None => String::new(),
-        Some(a) => format!(
-            r#"  - job_name: {ACTIVATOR_JOB}
-    static_configs:
-      - targets: ["127.0.0.1:{port}"]
-        labels:
-          service: {name}
-"#,
-            port = a.port,
-            name = cfg.service.name
-        ),
-    }
+    ) + &static_job("scalesim-controller", cfg.controller.metrics_port, cfg)
+        + &static_job(ACTIVATOR_JOB, cfg.activator.as_ref().map(|a| a.port), cfg)
 }
 
 /// Prometheus job of the activator's metrics.
 pub const ACTIVATOR_JOB: &str = "scalesim-activator";
 
-/// The controller's own metrics (desired replicas, forecast), when it exports them.
-fn controller_job(cfg: &LiveConfig) -> String {
-    match cfg.controller.metrics_port {
+/// A job scraping one loopback port with the service's label: the controller's own
+/// metrics (desired replicas, forecast) and the activator `sim live` runs, each when
+/// configured (`port` is `None` otherwise).
+fn static_job(job: &str, port: Option<u16>, cfg: &LiveConfig) -> String {
+    match port {
         None => String::new(),
         Some(port) => format!(
-            r#"  - job_name: scalesim-controller
+            r#"  - job_name: {job}
     static_configs:
       - targets: ["127.0.0.1:{port}"]
         labels:

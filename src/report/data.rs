@@ -246,8 +246,10 @@ pub fn load(dir: &Path) -> Result<SweepData> {
         })
         .unwrap_or_default();
     let (bounds, rows): (Vec<CellRow>, Vec<CellRow>) = rows.into_iter().partition(|r: &CellRow| {
-        r.forecaster.starts_with(crate::sweep::attribution::ORACLE)
-            || policy_kinds.get(&r.policy).map(String::as_str) == Some("optimal")
+        crate::sweep::attribution::is_bound(
+            &r.forecaster,
+            policy_kinds.get(&r.policy).map(String::as_str),
+        )
     });
     Ok(SweepData {
         bounds,

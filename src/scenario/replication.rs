@@ -57,28 +57,6 @@ pub fn replica(sc: &Scenario, r: usize) -> Scenario {
     s
 }
 
-/// True when nothing in the scenario draws random numbers that replications would change:
-/// a real trace replayed in fluid mode by deterministic forecasters. Replications of it
-/// are identical (its uncertainty is over time: the block bootstrap).
-pub fn deterministic(sc: &Scenario) -> bool {
-    use crate::sim::Fidelity;
-    let file = matches!(sc.trace, TraceSource::File(_));
-    let fluid = sc.sims.iter().all(|v| {
-        v.sim
-            .to_config(1, None)
-            .is_ok_and(|c| c.0.fidelity == Fidelity::Fluid)
-    });
-    let models = sc.forecasters.iter().all(|(_, f)| {
-        !matches!(
-            f.params,
-            ForecasterParams::RandomForest(_)
-                | ForecasterParams::Prophet(_)
-                | ForecasterParams::Lstm(_)
-        )
-    });
-    file && fluid && models
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

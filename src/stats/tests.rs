@@ -91,6 +91,25 @@ fn block_resamples_are_seeded_and_cover_every_step() {
     }
 }
 
+/// Percentile interval `(lo, hi)` at 95 % of a statistic over `b` block-bootstrap
+/// resamples of `n` steps; `stat` maps a resample's step indices to the statistic.
+/// Resample `i` is seeded from `(seed, i)`, so the interval is the same whatever runs it.
+fn bootstrap_interval(
+    n: usize,
+    block: usize,
+    b: usize,
+    seed: u64,
+    stat: impl Fn(&[usize]) -> f64,
+) -> (f64, f64) {
+    if n == 0 || b == 0 {
+        return (f64::NAN, f64::NAN);
+    }
+    let vals: Vec<f64> = (0..b)
+        .map(|i| stat(&block_resample(n, block, resample_seed(seed, i))))
+        .collect();
+    percentile_interval(vals)
+}
+
 #[test]
 fn block_bootstrap_covers_an_autocorrelated_mean() {
     // AR(1) with φ = 0.5 around 10: the mean of 2,000 steps. 400 seeded series; a

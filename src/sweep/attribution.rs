@@ -19,6 +19,13 @@ use crate::trace::write::atomic_write;
 /// Forecasters whose label starts with this are oracles (their names are required to).
 pub const ORACLE: &str = "oracle";
 
+/// A cell with perfect foresight — an oracle forecaster, or the optimal policy (`kind`
+/// as written in the scenario) — is a bound to measure against, not a configuration one
+/// could run: studies do not rank it, reports do not recommend it.
+pub fn is_bound(forecaster: &str, policy_kind: Option<&str>) -> bool {
+    forecaster.starts_with(ORACLE) || policy_kind == Some("optimal")
+}
+
 /// Metrics compared: the summary's column and the attribution's.
 const COMPARED: [(&str, &str); 3] = [
     ("cost_replica_hours", "forecast_error_cost"),
@@ -30,27 +37,24 @@ const COMPARED: [(&str, &str); 3] = [
 /// cell used an oracle.
 pub fn write(dir: &Path) -> Result<()> {
     let path = dir.join("metrics_summary.csv");
-    let text = std::fs::read_to_string(&path).map_err(|e| crate::error::Error::io(&path, e))?;
-    let mut lines = text.lines();
-    let header: Vec<&str> = lines.next().unwrap_or_default().split(',').collect();
-    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
-    let col = |name: &str| header.iter().position(|h| *h == name);
+    // The summary is written unquoted (`SummaryRow::fields`): a split reads it back.
+    let (header, rows) = super::outputs::read_rows(&path)?;
+    let col = |name: &str| header.iter().position(|h| h == name);
     let (Some(fc), Some(pc), Some(cc)) = (col("forecaster"), col("policy"), col("cell")) else {
         return Ok(());
     };
-    // The summary is written unquoted (`SummaryRow::fields`): a split reads it back.
     let key_cols: Vec<usize> = header
         .iter()
         .enumerate()
         .filter(|(_, h)| h.starts_with("sim.") || h.starts_with("policy."))
         .map(|(i, _)| i)
         .collect();
-    let key = |r: &[&str]| {
-        let mut k = vec![r[pc].to_string()];
-        k.extend(key_cols.iter().map(|&i| r[i].to_string()));
+    let key = |r: &[String]| {
+        let mut k = vec![r[pc].clone()];
+        k.extend(key_cols.iter().map(|&i| r[i].clone()));
         k
     };
-    let oracle: HashMap<Vec<String>, &Vec<&str>> = rows
+    let oracle: HashMap<Vec<String>, &Vec<String>> = rows
         .iter()
         .filter(|r| r[fc].starts_with(ORACLE))
         .map(|r| (key(r), r))
@@ -85,7 +89,7 @@ pub fn write(dir: &Path) -> Result<()> {
                 write!(b, ",{}", r[i])?;
             }
             for &(i, _) in &metric_cols {
-                let d = num(r[i]) - num(o[i]);
+                let d = num(&r[i]) - num(&o[i]);
                 if d.is_finite() {
                     write!(b, ",{}", crate::sweep::outputs::num(d))?;
                 } else {

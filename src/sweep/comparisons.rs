@@ -14,8 +14,8 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::path::Path;
 
-use super::outputs::num;
-use super::replicate::{read_rows, REPLICATION, ROWS_CSV};
+use super::outputs::{num_or_empty, read_rows};
+use super::replicate::{REPLICATION, ROWS_CSV};
 use crate::error::{Error, Result};
 use crate::trace::write::atomic_write;
 
@@ -56,7 +56,10 @@ pub fn write(dir: &Path, baseline: &str) -> Result<()> {
     let by_policy = rows.iter().any(|r| r[pc] == baseline);
     // Per replication, per cell: the compared metrics (one replication: the summary).
     let per_rep = replication_values(dir, &summary, &header, &rows)?;
-    let values = |cell: &str| per_rep.get(cell).cloned().unwrap_or_default();
+    let none = HashMap::new();
+    let values = |cell: &str| per_rep.get(cell).unwrap_or(&none);
+    // Per cell, its resamples (fluid cells of a bootstrapped sweep; read once each).
+    let samples = resamples(dir, &rows, cc)?;
     let mut out: Vec<(Vec<String>, Vec<crate::stats::Paired>)> = Vec::new();
     for r in rows.iter().filter(|r| !is_base(r)) {
         let candidates: Vec<&Vec<String>> = rows
@@ -73,55 +76,33 @@ pub fn write(dir: &Path, baseline: &str) -> Result<()> {
         let Some(base) = candidates.iter().find(same).or(candidates.first()) else {
             continue;
         };
-        // Resamples exist for fluid cells only (request-mode ones have none).
-        let samples = |c: &str| {
-            let cell: usize = c.parse().unwrap_or(usize::MAX);
-            dir.join(super::BOOTSTRAP_DIR)
-                .join(super::bootstrap::samples_name(cell))
-        };
-        if samples(&r[cc]).exists() && samples(&base[cc]).exists() {
-            let read = |c: &str| super::bootstrap::read_samples(&samples(c));
-            let (point_a, point_b) = (values(&r[cc]), values(&base[cc]));
-            let (a, b) = (read(&r[cc])?, read(&base[cc])?);
-            let stats = (0..COMPARED.len())
+        let (a, b) = (values(&r[cc]), values(&base[cc]));
+        let stats = match (samples.get(&r[cc]), samples.get(&base[cc])) {
+            (Some(sa), Some(sb)) => (0..COMPARED.len())
                 .map(|m| {
-                    let point = match (point_a.get("0"), point_b.get("0")) {
+                    let point = match (a.get("0"), b.get("0")) {
                         (Some(x), Some(y)) => x[m] - y[m],
                         _ => f64::NAN,
                     };
-                    bootstrap_paired(point, &a, &b, m)
+                    bootstrap_paired(point, sa, sb, m)
                 })
-                .collect();
-            out.push((identity(r, base), stats));
-            continue;
-        }
-        let (a, b) = (values(&r[cc]), values(&base[cc]));
-        let stats = (0..COMPARED.len())
-            .map(|m| {
-                // Pairs: the replications both cells ran.
-                let (xs, ys): (Vec<f64>, Vec<f64>) = a
-                    .iter()
-                    .filter_map(|(rep, v)| Some((v[m], b.get(rep)?[m])))
-                    .unzip();
-                match xs.len() {
-                    1 => crate::stats::Paired {
-                        diff: xs[0] - ys[0],
-                        ci95: f64::NAN,
-                        lo: f64::NAN,
-                        hi: f64::NAN,
-                        p_value: f64::NAN,
-                        pairs: 1,
-                    },
-                    _ => crate::stats::paired(&xs, &ys),
-                }
-            })
-            .collect();
+                .collect(),
+            _ => (0..COMPARED.len())
+                .map(|m| {
+                    // Pairs: the replications both cells ran.
+                    let (xs, ys): (Vec<f64>, Vec<f64>) = a
+                        .iter()
+                        .filter_map(|(rep, v)| Some((v[m], b.get(rep)?[m])))
+                        .unzip();
+                    crate::stats::paired(&xs, &ys)
+                })
+                .collect(),
+        };
         out.push((identity(r, base), stats));
     }
     let holm: Vec<Vec<f64>> = (0..COMPARED.len())
         .map(|m| crate::stats::holm(&out.iter().map(|(_, s)| s[m].p_value).collect::<Vec<_>>()))
         .collect();
-    let text = |x: f64| if x.is_nan() { String::new() } else { num(x) };
     atomic_write(&dir.join(FILE), |f| {
         let mut b = std::io::BufWriter::new(f);
         let mut h: Vec<String> = [
@@ -147,18 +128,42 @@ pub fn write(dir: &Path, baseline: &str) -> Result<()> {
             row.push(stats.first().map_or(0, |s| s.pairs).to_string());
             for (m, s) in stats.iter().enumerate() {
                 row.extend([
-                    text(s.diff),
-                    text(s.ci95),
-                    text(s.lo),
-                    text(s.hi),
-                    text(s.p_value),
-                    text(holm[m][k]),
+                    num_or_empty(s.diff),
+                    num_or_empty(s.ci95),
+                    num_or_empty(s.lo),
+                    num_or_empty(s.hi),
+                    num_or_empty(s.p_value),
+                    num_or_empty(holm[m][k]),
                 ]);
             }
             writeln!(b, "{}", row.join(","))?;
         }
         b.flush()
     })
+}
+
+/// Cell → its resampled compared metrics, for the cells that have them (none without a
+/// bootstrap; request-mode cells have none).
+fn resamples(
+    dir: &Path,
+    rows: &[Vec<String>],
+    cell: usize,
+) -> Result<HashMap<String, Vec<Vec<f64>>>> {
+    let folder = dir.join(super::BOOTSTRAP_DIR);
+    let mut out = HashMap::new();
+    if !folder.is_dir() {
+        return Ok(out);
+    }
+    for r in rows {
+        let Ok(c) = r[cell].parse::<usize>() else {
+            continue;
+        };
+        let path = folder.join(super::bootstrap::samples_name(c));
+        if path.exists() {
+            out.insert(r[cell].clone(), super::bootstrap::read_samples(&path)?);
+        }
+    }
+    Ok(out)
 }
 
 /// Metric `m` of two cells' paired resamples: the run's own difference `point`, the

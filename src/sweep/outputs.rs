@@ -34,6 +34,31 @@ pub fn num(x: f64) -> String {
     }
 }
 
+/// A float as CSV text, empty for a missing (NaN) value, as the summary writes metrics.
+pub fn num_or_empty(x: f64) -> String {
+    if x.is_nan() {
+        String::new()
+    } else {
+        num(x)
+    }
+}
+
+/// Rows of a summary-like CSV: header and fields (written unquoted, so a split reads them).
+pub fn read_rows(path: &Path) -> Result<(Vec<String>, Vec<Vec<String>>)> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let mut lines = text.lines();
+    let header = lines
+        .next()
+        .unwrap_or_default()
+        .split(',')
+        .map(str::to_string)
+        .collect();
+    let rows = lines
+        .map(|l| l.split(',').map(str::to_string).collect())
+        .collect();
+    Ok((header, rows))
+}
+
 /// Writes one CSV line.
 pub fn write_line(w: &mut impl Write, fields: &[String]) -> std::io::Result<()> {
     writeln!(w, "{}", fields.join(","))

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 
-use super::outputs::{num, write_line};
+use super::outputs::{num_or_empty, read_rows, write_line};
 use super::summary_row::metric_names;
 use crate::error::{Error, Result};
 use crate::trace::write::atomic_write;
@@ -22,22 +22,6 @@ pub const REPLICATION: &str = "replication";
 pub const COUNT: &str = "replications";
 /// Suffix of a metric's half-width column.
 pub const CI_SUFFIX: &str = "_ci95";
-
-/// Rows of a summary-like CSV: header and fields (written unquoted, so a split reads them).
-pub fn read_rows(path: &Path) -> Result<(Vec<String>, Vec<Vec<String>>)> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    let mut lines = text.lines();
-    let header = lines
-        .next()
-        .unwrap_or_default()
-        .split(',')
-        .map(str::to_string)
-        .collect();
-    let rows = lines
-        .map(|l| l.split(',').map(str::to_string).collect())
-        .collect();
-    Ok((header, rows))
-}
 
 /// Writes the per-cell summary `out` from the replication rows `rows_csv`.
 pub fn summarize(rows_csv: &Path, out: &Path) -> Result<()> {
@@ -61,7 +45,6 @@ pub fn summarize(rows_csv: &Path, out: &Path) -> Result<()> {
         by_cell.entry(c).or_default().push(r);
     }
     let value = |s: &str| s.parse::<f64>().unwrap_or(f64::NAN);
-    let text = |x: f64| if x.is_nan() { String::new() } else { num(x) };
     atomic_write(out, |f| {
         let mut b = std::io::BufWriter::new(f);
         let mut h: Vec<String> = header
@@ -91,12 +74,12 @@ pub fn summarize(rows_csv: &Path, out: &Path) -> Result<()> {
                     continue;
                 }
                 row.push(match stats.get(&i) {
-                    Some(&(mean, _)) => text(mean),
+                    Some(&(mean, _)) => num_or_empty(mean),
                     None => v.clone(),
                 });
             }
             row.push(reps.len().to_string());
-            row.extend(metrics.iter().map(|i| text(stats[i].1)));
+            row.extend(metrics.iter().map(|i| num_or_empty(stats[i].1)));
             write_line(&mut b, &row)?;
         }
         b.flush()

@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use super::replicate::read_rows;
+use super::outputs::{num, read_rows};
 use super::SweepOptions;
 use crate::error::{Error, Result};
 use crate::scenario::{Scenario, TraceSource};
@@ -110,11 +110,10 @@ struct OnTrace {
 
 /// Writes `study.csv`, `study_traces.csv` and `study.json` into `folder`.
 fn aggregate(sc: &Scenario, traces: &[(String, PathBuf, PathBuf)], folder: &Path) -> Result<()> {
-    let optimal: Vec<String> = sc
+    let kinds: std::collections::HashMap<String, String> = sc
         .policies
         .iter()
-        .filter(|(_, p)| p.kind() == crate::policy::spec::PolicyKind::Optimal)
-        .map(|(_, p)| p.display_name())
+        .map(|(_, p)| (p.display_name(), crate::entry::serde_name(&p.kind())))
         .collect();
     let mut key_header: Vec<String> = Vec::new();
     let mut by_key: BTreeMap<Vec<String>, Vec<OnTrace>> = BTreeMap::new();
@@ -154,24 +153,26 @@ fn aggregate(sc: &Scenario, traces: &[(String, PathBuf, PathBuf)], folder: &Path
             "trace": name, "path": path.display().to_string(),
             "test_steps": steps, "budget_events": budget,
         }));
-        let num = |r: &[String], i: usize| r[i].parse::<f64>().unwrap_or(f64::NAN);
+        let value = |r: &[String], i: usize| r[i].parse::<f64>().unwrap_or(f64::NAN);
         let mut runnable: Vec<&Vec<String>> = rows
             .iter()
-            .filter(|r| !r[fc].starts_with(super::attribution::ORACLE) && !optimal.contains(&r[pc]))
+            .filter(|r| {
+                !super::attribution::is_bound(&r[fc], kinds.get(&r[pc]).map(String::as_str))
+            })
             .collect();
         // Within the budget first, cheapest first; then the fewest events.
         runnable.sort_by(|a, b| {
-            let (ma, mb) = (num(a, under) <= budget, num(b, under) <= budget);
+            let (ma, mb) = (value(a, under) <= budget, value(b, under) <= budget);
             mb.cmp(&ma)
                 .then_with(|| {
                     if ma {
-                        num(a, cost).total_cmp(&num(b, cost))
+                        value(a, cost).total_cmp(&value(b, cost))
                     } else {
-                        num(a, under).total_cmp(&num(b, under))
+                        value(a, under).total_cmp(&value(b, under))
                     }
                 })
-                .then_with(|| num(a, cost).total_cmp(&num(b, cost)))
-                .then_with(|| num(a, cc).total_cmp(&num(b, cc)))
+                .then_with(|| value(a, cost).total_cmp(&value(b, cost)))
+                .then_with(|| value(a, cc).total_cmp(&value(b, cc)))
         });
         for (rank, r) in runnable.iter().enumerate() {
             let key: Vec<String> = keys.iter().map(|&i| r[i].clone()).collect();
@@ -179,14 +180,13 @@ fn aggregate(sc: &Scenario, traces: &[(String, PathBuf, PathBuf)], folder: &Path
                 trace: t,
                 cell: r[cc].clone(),
                 rank: rank + 1,
-                meets: num(r, under) <= budget,
-                cost: num(r, cost),
-                under: num(r, under),
-                regret: num(r, regret),
+                meets: value(r, under) <= budget,
+                cost: value(r, cost),
+                under: value(r, under),
+                regret: value(r, regret),
             });
         }
     }
-    let text = |x: f64| super::outputs::num(x);
     let mean = |xs: &[f64]| xs.iter().sum::<f64>() / xs.len().max(1) as f64;
     let mut summary: Vec<(f64, Vec<String>)> = by_key
         .iter()
@@ -203,14 +203,14 @@ fn aggregate(sc: &Scenario, traces: &[(String, PathBuf, PathBuf)], folder: &Path
             let mut row = key.clone();
             row.extend([
                 n.to_string(),
-                text(mean(&ranks)),
-                text(median),
+                num(mean(&ranks)),
+                num(median),
                 met.to_string(),
-                text(100.0 * met as f64 / n as f64),
-                text(100.0 * violation_bound(n - met, n, sc.study.beta)),
-                text(mean(&on.iter().map(|o| o.cost).collect::<Vec<_>>())),
-                text(mean(&on.iter().map(|o| o.under).collect::<Vec<_>>())),
-                text(mean(&on.iter().map(|o| o.regret).collect::<Vec<_>>())),
+                num(100.0 * met as f64 / n as f64),
+                num(100.0 * violation_bound(n - met, n, sc.study.beta)),
+                num(mean(&on.iter().map(|o| o.cost).collect::<Vec<_>>())),
+                num(mean(&on.iter().map(|o| o.under).collect::<Vec<_>>())),
+                num(mean(&on.iter().map(|o| o.regret).collect::<Vec<_>>())),
             ]);
             (mean(&ranks), row)
         })
@@ -253,8 +253,8 @@ fn aggregate(sc: &Scenario, traces: &[(String, PathBuf, PathBuf)], folder: &Path
                 row.extend([
                     o.rank.to_string(),
                     o.meets.to_string(),
-                    text(o.cost),
-                    text(o.under),
+                    num(o.cost),
+                    num(o.under),
                 ]);
                 lines.push((o.trace, o.rank, row.join(",")));
             }
@@ -273,6 +273,6 @@ fn aggregate(sc: &Scenario, traces: &[(String, PathBuf, PathBuf)], folder: &Path
         "ranking": "per trace: configurations within the budget first, cheapest first, then the others by fewest under-provisioning events; bounds (oracle, optimal) left out",
         "violation_bound": "scenario theory for a fixed configuration: with k of n traces over the budget, P(a new trace is over it) <= the (1 - beta) quantile of Beta(k + 1, n - k), at confidence 1 - beta",
     });
-    let text = serde_json::to_string_pretty(&info).expect("study info serialises");
-    atomic_write(&folder.join("study.json"), |f| f.write_all(text.as_bytes()))
+    let json = serde_json::to_string_pretty(&info).expect("study info serialises");
+    atomic_write(&folder.join("study.json"), |f| f.write_all(json.as_bytes()))
 }

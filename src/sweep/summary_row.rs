@@ -3,7 +3,7 @@
 
 use polars::prelude::{DataType, Schema};
 
-use super::outputs::{field, num};
+use super::outputs::{field, num, num_or_empty};
 use crate::metrics::RunMetrics;
 
 /// One row of `metrics_summary`: the cell, its swept values and its metrics.
@@ -54,7 +54,7 @@ impl SummaryRow {
         }
         row.push(self.seed.to_string());
         for &(lo, hi) in &self.intervals {
-            row.extend([lo, hi].map(|x| if x.is_nan() { String::new() } else { num(x) }));
+            row.extend([lo, hi].map(num_or_empty));
         }
         row
     }

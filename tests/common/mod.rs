@@ -27,6 +27,16 @@ pub fn sweep(scenario: impl AsRef<Path>, out: impl AsRef<Path>) -> assert_cmd::a
         .assert()
 }
 
+/// `sim sweep -q --threads 1 <scenario> --out <out>`, which must succeed.
+pub fn sweep_one_thread(scenario: impl AsRef<Path>, out: impl AsRef<Path>) {
+    sim()
+        .args(["sweep", "-q", "--threads", "1", "--out"])
+        .arg(out.as_ref())
+        .arg(scenario.as_ref())
+        .assert()
+        .success();
+}
+
 /// `sim sweep -q --resume <scenario> --out <out>`, run and ready for assertions.
 pub fn sweep_resume(
     scenario: impl AsRef<Path>,

@@ -8,7 +8,7 @@ use crate::report::data::SweepData;
 /// One sentence per compared cell (the cheapest six), or `None` without comparisons.
 pub(super) fn finding(d: &SweepData) -> Option<String> {
     let (h, rows) =
-        crate::sweep::replicate::read_rows(&d.dir.join(crate::sweep::comparisons::FILE)).ok()?;
+        crate::sweep::outputs::read_rows(&d.dir.join(crate::sweep::comparisons::FILE)).ok()?;
     let col = |n: &str| h.iter().position(|c| c == n);
     let (cell, base) = (col("cell")?, col("baseline_policy")?);
     let bf = col("baseline_forecaster")?;
