@@ -10,6 +10,7 @@ ensure_torch
 cargo build --release --locked --features lstm
 "$SIM" gen-data --out data/generated
 "$SIM" sweep scenarios/*.toml --out reports
+"$SIM" tune scenarios/tune/*.toml --out reports
 "$SIM" train scenarios/prophet.toml scenarios/lstm.toml scenarios/regression.toml --out models
 "$SIM" report
 "$SIM" validate --out validation/results

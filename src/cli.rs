@@ -38,6 +38,8 @@ pub enum Command {
     Train(train::TrainArgs),
     /// Run scenario sweeps and write reports/<scenario>/.
     Sweep(SweepArgs),
+    /// Search policy parameters given as ranges for the Pareto set of two objectives; writes it as reports/<scenario>/.
+    Tune(TuneArgs),
     /// Write report.html, report.md, report.ipynb and plots/ for finished sweeps.
     Report(ReportArgs),
     /// Combine the shard folders of one sweep into reports/<scenario>/.
@@ -92,6 +94,28 @@ pub struct SweepArgs {
     /// Run even when the estimated output is larger than the free disk space.
     #[arg(long)]
     pub allow_large_output: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct TuneArgs {
+    /// Tuning scenario files (a sweep scenario whose policy parameters may be ranges, with `[tune]`).
+    #[arg(required = true)]
+    pub scenarios: Vec<PathBuf>,
+    /// Folder for the results (one sub-folder per scenario).
+    #[arg(long, default_value = "reports")]
+    pub out: PathBuf,
+    /// Worker threads (default: all cores; the results do not depend on it).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Continue an interrupted search from its checkpointed batches (same inputs required).
+    #[arg(long)]
+    pub resume: bool,
+    /// Stop after this many batches in all (continue later with --resume).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub batches: Option<u64>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -157,6 +181,7 @@ pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::GenData(a) => gen_data::run(a),
         Command::Sweep(a) => sweep(a),
+        Command::Tune(a) => tune(a),
         Command::Forecast(a) => forecast::run(a),
         Command::Train(a) => train::run(a),
         Command::Report(a) => report(a),
@@ -229,6 +254,52 @@ fn sweep(a: SweepArgs) -> Result<()> {
             )
         }
     }
+}
+
+fn tune(a: TuneArgs) -> Result<()> {
+    if a.threads == Some(0) {
+        anyhow::bail!("--threads must be at least 1");
+    }
+    let mut opts = crate::sweep::SweepOptions::new(&a.out);
+    opts.threads = a.threads;
+    opts.quiet = a.quiet;
+    opts.resume = a.resume;
+    for path in &a.scenarios {
+        let t = crate::tune::load(path)
+            .with_context(|| format!("cannot use scenario {}", path.display()))?;
+        let start = std::time::Instant::now();
+        let r = crate::tune::run(&t, &opts, a.batches.map(|b| b as usize)).with_context(|| {
+            format!(
+                "tuning {} failed; earlier results were left as they were (finished batches are kept: rerun with --resume to reuse them)",
+                path.display()
+            )
+        })?;
+        if !r.finished {
+            eprintln!(
+                "{}: stopped after {} batches ({} evaluations) as asked; continue with --resume (checkpoints in {})",
+                r.name,
+                r.rounds,
+                r.evaluations,
+                r.folder.display()
+            );
+            continue;
+        }
+        let resumed = if r.resumed > 0 {
+            format!(" ({} from checkpoints)", r.resumed)
+        } else {
+            String::new()
+        };
+        eprintln!(
+            "{}: {} evaluations{resumed} in {} batches, {} on the Pareto sets, in {:.2} s -> {}",
+            r.name,
+            r.evaluations,
+            r.rounds,
+            r.pareto,
+            start.elapsed().as_secs_f64(),
+            r.folder.display()
+        );
+    }
+    Ok(())
 }
 
 /// An error and its causes on one line, each cause once: our errors already show their

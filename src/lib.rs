@@ -26,6 +26,7 @@ pub mod stats;
 pub mod sweep;
 pub mod time;
 pub mod trace;
+pub mod tune;
 pub mod validation;
 pub mod workload;
 

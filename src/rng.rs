@@ -16,6 +16,8 @@ pub enum Stream {
     Replication = 5,
     /// The block bootstrap's resampling.
     Bootstrap = 6,
+    /// `sim tune`'s candidate points.
+    Tune = 7,
 }
 
 /// SplitMix64 finaliser: a well-mixed 64-bit hash.

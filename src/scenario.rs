@@ -212,9 +212,18 @@ fn no_axes(t: &Table, section: &str) -> std::result::Result<(), String> {
 
 /// Reads and validates a scenario file.
 pub fn load(path: &Path) -> Result<Scenario> {
+    from_table(read_table(path)?, path)
+}
+
+/// The scenario file as a TOML table.
+pub fn read_table(path: &Path) -> Result<Table> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    toml::from_str(&text).map_err(|e| Error::scenario(path, format!("not valid TOML: {e}")))
+}
+
+/// A scenario from its parsed file at `path` (relative paths resolve against its folder).
+pub fn from_table(raw: Table, path: &Path) -> Result<Scenario> {
     let err = |m: String| Error::scenario(path, m);
-    let raw: Table = toml::from_str(&text).map_err(|e| err(format!("not valid TOML: {e}")))?;
     let top: TopToml = Value::Table(raw.clone())
         .try_into()
         .map_err(|e: toml::de::Error| err(e.message().to_string()))?;

@@ -202,7 +202,20 @@ pub fn has_checkpoints(sc: &Scenario, opts: &SweepOptions) -> bool {
 }
 
 fn run_in_pool(sc: &Scenario, opts: &SweepOptions) -> Result<SweepResult> {
-    let all = cells::enumerate(sc);
+    run_cells(sc, &cells::enumerate(sc), None, opts, &|_| Ok(()))
+}
+
+/// Runs `all` (cells of `sc`; `sim tune` passes its Pareto set) into the scenario's results
+/// folder, on `prepared` when given (its forecasts are reused), else on a fresh
+/// preparation. `extra` writes further files into the finished folder before it is put
+/// in place. Call inside the sweep's thread pool.
+pub fn run_cells(
+    sc: &Scenario,
+    all: &[Cell],
+    prepared: Option<Prepared>,
+    opts: &SweepOptions,
+    extra: &dyn Fn(&Path) -> Result<()>,
+) -> Result<SweepResult> {
     let nf = sc.forecasters.len();
     let used_by_any: Vec<bool> = (0..nf)
         .map(|f| all.iter().any(|c| c.forecaster == Some(f)))
@@ -212,10 +225,13 @@ fn run_in_pool(sc: &Scenario, opts: &SweepOptions) -> Result<SweepResult> {
     let results = swap::Results::new(&opts.out_dir, &folder_name);
     let _lock = results.lock()?;
     let installed = results.recover()?;
-    let mut p = prepare(sc)?;
+    let mut p = match prepared {
+        Some(p) => p,
+        None => prepare(sc)?,
+    };
     let mine = match opts.shard {
-        None => all.clone(),
-        Some(s) => s.select(&all, |c| cell_cost(sc, &p, c)),
+        None => all.to_vec(),
+        Some(s) => s.select(all, |c| cell_cost(sc, &p, c)),
     };
     // A shard forecasts what its cells use; the first shard also scores forecasters no
     // cell uses, so that merged shards hold every accuracy row an unsharded run writes.
@@ -251,6 +267,7 @@ fn run_in_pool(sc: &Scenario, opts: &SweepOptions) -> Result<SweepResult> {
     } else {
         results.unmark()?;
         let resumed = run_work(sc, &p, &mine, &work, &fingerprint, &manifest, opts, &needed)?;
+        extra(&work)?;
         results.mark_complete(&fingerprint)?;
         resumed
     };

@@ -89,8 +89,9 @@ fn every_chart_is_written_as_png_and_svg_and_inlined_in_the_html() {
         .filter_map(|l| l.split("](plots/").nth(1))
         .map(|l| l.trim_end_matches(".png)"))
         .collect();
-    // 2 forecasts, errors, replicas, the worst-day zoom, latency, bars, Pareto, 2 heatmaps.
-    assert_eq!(charts.len(), 10, "{charts:?}");
+    // 2 forecasts, errors, replicas, the worst-day zoom, latency, bars, Pareto, regret,
+    // 2 heatmaps.
+    assert_eq!(charts.len(), 11, "{charts:?}");
     for c in &charts {
         let png = std::fs::read(dir.join(format!("plots/{c}.png"))).unwrap();
         assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "{c}");
@@ -102,7 +103,7 @@ fn every_chart_is_written_as_png_and_svg_and_inlined_in_the_html() {
         !html.contains("<script") && !html.contains("src=\"http"),
         "self-contained, no scripts"
     );
-    assert_eq!(html.matches("<svg").count(), 10);
+    assert_eq!(html.matches("<svg").count(), 11);
 }
 
 #[test]
@@ -153,7 +154,7 @@ fn html_renders_in_headless_chromium() {
         .and_then(|s| s.split("</pre>").next())
         .expect("probe ran");
     let sizes: Vec<(f64, f64)> = serde_json::from_str(sizes_json).unwrap();
-    assert_eq!(sizes.len(), 10);
+    assert_eq!(sizes.len(), 11);
     assert!(
         sizes.iter().all(|&(w, h)| w > 100.0 && h > 100.0),
         "{sizes:?}"

@@ -38,6 +38,24 @@ impl CellRow {
             .find(|(k, _)| k == name)
             .map_or(f64::NAN, |m| m.1)
     }
+    /// The 95 % interval of a metric: mean ± `<name>_ci95` over replications, or the
+    /// bootstrap's `<name>_lo95` to `<name>_hi95`; `None` when the sweep gave neither.
+    pub fn interval(&self, name: &str) -> Option<(f64, f64)> {
+        let h = self.metric(&format!("{name}_ci95"));
+        let v = self.metric(name);
+        if h.is_finite() && v.is_finite() {
+            return Some((v - h, v + h));
+        }
+        let (lo, hi) = (
+            self.metric(&format!("{name}_lo95")),
+            self.metric(&format!("{name}_hi95")),
+        );
+        (lo.is_finite() && hi.is_finite()).then_some((lo, hi))
+    }
+    /// `forecaster / policy (parameters)`: the configuration, for chart labels.
+    pub fn configuration(&self) -> String {
+        format!("{} / {}", self.forecaster, self.label())
+    }
 }
 
 /// Indices of the cells on the cost / under-provisioning Pareto front (no other cell is
@@ -83,6 +101,67 @@ pub fn cheapest_within(
 /// Relative saving of `cost` against `baseline` (%; positive = cheaper).
 pub fn saving_pct(cost: f64, baseline: f64) -> f64 {
     100.0 * (baseline - cost) / baseline
+}
+
+/// How much cheaper one cell is than a baseline, with the range the two cells' 95 %
+/// cost intervals allow (unpaired, so conservative: a paired comparison in
+/// `comparisons.csv` is sharper).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Saving {
+    /// Percent of the baseline's cost; positive = cheaper.
+    pub pct: f64,
+    /// Lowest and highest saving within both intervals; `None` without intervals.
+    pub range: Option<(f64, f64)>,
+}
+
+impl Saving {
+    pub fn of(cell: &CellRow, baseline: &CellRow) -> Saving {
+        let iv = (
+            cell.interval("cost_replica_hours"),
+            baseline.interval("cost_replica_hours"),
+        );
+        Saving {
+            pct: saving_pct(cell.cost, baseline.cost),
+            range: match iv {
+                (Some((lo, hi)), Some((blo, bhi))) => {
+                    Some((saving_pct(hi, blo), saving_pct(lo, bhi)))
+                }
+                _ => None,
+            },
+        }
+    }
+    /// `12.3 % cheaper than <than>`, `4.0 % dearer …`, with the range when known; a
+    /// saving whose range holds zero is `about as costly as <than>`, never a saving.
+    pub fn words(&self, than: &str) -> String {
+        let (t, a) = if than.is_empty() {
+            (String::new(), String::new())
+        } else {
+            (format!(" than {than}"), format!(" as {than}"))
+        };
+        let Some((lo, hi)) = self.range else {
+            return if self.pct >= 0.0 {
+                format!("{:.1} % cheaper{t}", self.pct)
+            } else {
+                format!("{:.1} % dearer{t}", -self.pct)
+            };
+        };
+        if lo > 0.0 {
+            format!(
+                "{:.1} % cheaper{t} ({lo:.1} to {hi:.1} % within the 95 % intervals)",
+                self.pct
+            )
+        } else if hi < 0.0 {
+            format!(
+                "{:.1} % dearer{t} ({:.1} to {:.1} % within the 95 % intervals)",
+                -self.pct, -hi, -lo
+            )
+        } else {
+            format!(
+                "about as costly{a} ({:+.1} %, {lo:+.1} to {hi:+.1} % within the 95 % intervals: no clear saving)",
+                self.pct
+            )
+        }
+    }
 }
 
 /// A number in at most four significant digits, without trailing zeros (`0.95`, `1240`, `3.142`).
@@ -217,6 +296,60 @@ mod tests {
         assert_eq!(cheapest_within(&rows, 1.0, |_| true), None);
         assert_eq!(cheapest_within(&rows, 10.0, |r| r.policy != "b"), Some(2));
         assert!((saving_pct(75.0, 100.0) - 25.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn intervals_come_from_replications_or_the_bootstrap() {
+        let mut r = row(0, "a", 10.0, 4.0);
+        r.metrics = vec![
+            ("cost_replica_hours".into(), 10.0),
+            ("cost_replica_hours_ci95".into(), 1.5),
+            ("under_events".into(), 4.0),
+            ("under_events_lo95".into(), 2.0),
+            ("under_events_hi95".into(), 7.0),
+            ("over_pct".into(), 3.0),
+            ("over_pct_ci95".into(), f64::NAN),
+        ];
+        assert_eq!(r.interval("cost_replica_hours"), Some((8.5, 11.5)));
+        assert_eq!(r.interval("under_events"), Some((2.0, 7.0)));
+        assert_eq!(r.interval("over_pct"), None);
+        assert_eq!(r.interval("switches"), None);
+    }
+
+    #[test]
+    fn a_saving_inside_its_interval_is_not_called_one() {
+        let cell = |cost: f64, h: f64| {
+            let mut r = row(0, "a", cost, 0.0);
+            r.metrics = vec![
+                ("cost_replica_hours".into(), cost),
+                ("cost_replica_hours_ci95".into(), h),
+            ];
+            r
+        };
+        // 90 ± 2 against 100 ± 3: 8 % (92 vs 97) to 12 % (88 vs 103) cheaper.
+        let s = Saving::of(&cell(90.0, 2.0), &cell(100.0, 3.0));
+        assert_eq!(s.pct, 10.0);
+        let (lo, hi) = s.range.unwrap();
+        assert!((lo - 100.0 * 5.0 / 97.0).abs() < 1e-9 && (hi - 100.0 * 15.0 / 103.0).abs() < 1e-9);
+        assert!(
+            s.words("hpa").starts_with("10.0 % cheaper than hpa ("),
+            "{}",
+            s.words("hpa")
+        );
+        // 98 ± 4 against 100 ± 3: the range holds zero.
+        let w = Saving::of(&cell(98.0, 4.0), &cell(100.0, 3.0)).words("hpa");
+        assert!(
+            w.starts_with("about as costly as hpa") && w.contains("no clear saving"),
+            "{w}"
+        );
+        assert!(!w.contains("cheaper"));
+        // Dearer beyond the intervals; and without intervals, the point estimate alone.
+        let w = Saving::of(&cell(120.0, 1.0), &cell(100.0, 1.0)).words("");
+        assert!(w.starts_with("20.0 % dearer ("), "{w}");
+        assert_eq!(
+            Saving::of(&row(0, "a", 90.0, 0.0), &row(1, "b", 100.0, 0.0)).words("x"),
+            "10.0 % cheaper than x"
+        );
     }
 
     #[test]

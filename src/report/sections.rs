@@ -140,6 +140,7 @@ pub fn build(d: &SweepData, opts: &ReportOptions, plots: &Path) -> Result<Docume
     forecasts::section(&cx, &mut b)?;
     over_time::section(&cx, &mut b)?;
     tradeoffs::section(&cx, &mut b)?;
+    tradeoffs::regret(&cx, &mut b)?;
     tradeoffs::heatmaps(&cx, &mut b)?;
     tradeoffs::elasticity(&cx, &mut b);
     Ok(Document {

@@ -1,7 +1,7 @@
 //! The report's answer: a headline sentence, one recommendation per condition against the
 //! baselines of that condition, and (request mode) the SLO and latency of each.
 
-use super::analysis::{saving_pct, short_number as fmt, CellRow};
+use super::analysis::{saving_pct, short_number as fmt, CellRow, Saving};
 use super::data::SweepData;
 use super::document::Block;
 use super::recommend::{recommend, Objective, Recommendation};
@@ -90,14 +90,7 @@ pub fn headline(d: &SweepData, recs: &[Recommendation], objective: Objective) ->
         let r = &d.rows[rec.row];
         let vs = baseline(d, rec, objective, "hpa")
             .filter(|&h| h != rec.row)
-            .map(|h| {
-                let s = saving_pct(r.cost, d.rows[h].cost);
-                if s >= 0.0 {
-                    format!(", {s:.1} % cheaper than the best HPA cell")
-                } else {
-                    format!(", {:.1} % dearer than the best HPA cell", -s)
-                }
-            })
+            .map(|h| format!(", {}", Saving::of(r, &d.rows[h]).words("the best HPA cell")))
             .unwrap_or_default();
         let within = if rec.within_budget {
             String::new()

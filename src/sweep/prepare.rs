@@ -234,7 +234,8 @@ pub fn prepare_with(sc: &Scenario, announce: bool) -> Result<Prepared> {
 }
 
 impl Prepared {
-    /// Computes, in parallel, the forecasts and accuracy of the forecasters marked in `needed`.
+    /// Computes, in parallel, the forecasts and accuracy of the forecasters marked in
+    /// `needed` (those not computed yet).
     pub fn forecast(&mut self, needed: &[bool]) -> Result<()> {
         let observed = self
             .forecast_workload
@@ -253,8 +254,9 @@ impl Prepared {
             .models
             .par_iter()
             .zip(needed.par_iter())
-            .map(|((f, ro), &need)| {
-                need.then(|| {
+            .zip(self.forecasts.par_iter())
+            .map(|(((f, ro), &need), done)| {
+                (need && done.is_none()).then(|| {
                     let table = rolling_forecast(f.as_ref(), y, step, train, train + test, *ro)?;
                     let mut acc = accuracy::score(&table, &y[..train + test], scale, at);
                     acc.refit_every = ro.refit_every.min(test);

@@ -59,6 +59,15 @@ impl SummaryRow {
         row
     }
 
+    /// The value of the metric column `name` (`None`: no such metric, or NaN).
+    pub fn metric(&self, name: &str) -> Option<f64> {
+        serde_json::to_value(&self.metrics)
+            .ok()?
+            .get(name)?
+            .as_f64()
+            .filter(|v| v.is_finite())
+    }
+
     /// The column types of a summary with this header: text for the names, unsigned
     /// integers for the cell, the seed and the count metrics, floats for the rest (the
     /// swept parameters too, empty where a cell has none).

@@ -3,7 +3,8 @@
 
 use super::{chart, fmt, py_cells, Ctx};
 use crate::error::Result;
-use crate::report::charts::{Line, MetricBars, TimeChart};
+use crate::report::analysis::CellRow;
+use crate::report::charts::{BarPanel, Line, MetricBars, Panel, SmallMultiples};
 use crate::report::data::{self, SweepData};
 use crate::report::document::Block;
 use crate::report::recommend::worst_window;
@@ -31,62 +32,65 @@ pub(super) fn section(cx: &Ctx<'_>, b: &mut Vec<Block>) -> Result<()> {
         b.push(Block::Para("This sweep wrote no timelines (`[output] timelines = false`), so the charts over time are left out.".into()));
     } else {
         let demand_replicas: Vec<f64> = tls[0].demand.iter().map(|x| x / d.capacity).collect();
-        let rep_chart = TimeChart {
-            title: "Ready replicas per policy".into(),
+        let demand = Line::new("demand (replicas needed)", &tls[0].time, &demand_replicas);
+        let rep_chart = SmallMultiples {
+            title: "Ready replicas per policy (shared axes)".into(),
             x_label: d.axis.label.clone(),
             y_label: "replicas".into(),
-            area: Some(Line::new(
-                "demand (replicas needed)",
-                &tls[0].time,
-                &demand_replicas,
-            )),
-            bands: vec![],
-            lines: tls
+            integer_y: true,
+            panels: tls
                 .iter()
-                .map(|t| Line::new(t.label.clone(), &t.time, &t.ready))
+                .map(|t| Panel {
+                    label: t.label.clone(),
+                    area: Some(demand.clone()),
+                    line: Line::new(t.label.clone(), &t.time, &t.ready),
+                })
                 .collect(),
         };
         let cells_py = py_cells(reps);
         b.push(chart(plots, "replicas", &rep_chart.title, &rep_chart, format!(
-            "{cells_py}\nfig, ax = plt.subplots(figsize=(12, 4))\nfor i, (cell, label) in enumerate(cells):\n    tl = pl.read_parquet(f\"timelines/cell_{{cell:06d}}.parquet\")\n    t = (tl[\"time_ms\"] - tl[\"time_ms\"][0]) / {ax_ms}\n    if i == 0:\n        ax.fill_between(t, 0, tl[\"demand\"] / {}, color=\"lightgrey\", label=\"demand (replicas needed)\")\n    ax.plot(t, tl[\"ready\"], lw=1.2, label=label)\nax.set_title(\"Ready replicas per policy\")\nax.set_xlabel({ax_label:?})\nax.set_ylabel(\"replicas\")\nax.legend(loc=\"upper left\")\nplt.show()",
+            "{cells_py}\nfig, axes = plt.subplots(len(cells), 1, figsize=(12, 2.2 * len(cells)), sharex=True, sharey=True, squeeze=False)\nfor i, ((cell, label), ax) in enumerate(zip(cells, axes[:, 0])):\n    tl = pl.read_parquet(f\"timelines/cell_{{cell:06d}}.parquet\")\n    t = (tl[\"time_ms\"] - tl[\"time_ms\"][0]) / {ax_ms}\n    ax.fill_between(t, 0, tl[\"demand\"] / {}, color=\"lightgrey\", label=\"demand (replicas needed)\")\n    ax.plot(t, tl[\"ready\"], lw=1, color=f\"C{{i}}\", label=label)\n    ax.set_ylabel(\"replicas\")\n    ax.yaxis.get_major_locator().set_params(integer=True)\n    ax.legend(loc=\"upper left\")\naxes[0, 0].set_title(\"Ready replicas per policy (shared axes)\")\naxes[-1, 0].set_xlabel({ax_label:?})\nplt.show()",
             d.capacity
         ))?);
         b.push(worst_day_chart(d, &tls, plots)?);
-        let lat_chart = TimeChart {
+        let lat_chart = SmallMultiples {
             x_label: d.axis.label.clone(),
-            title: "Latency per policy".into(),
+            title: "Latency per policy (shared axes)".into(),
             y_label: "latency (ms)".into(),
-            area: None,
-            bands: vec![],
-            lines: tls
+            integer_y: false,
+            panels: tls
                 .iter()
-                .map(|t| Line::new(t.label.clone(), &t.time, &t.latency_ms))
+                .map(|t| Panel {
+                    label: t.label.clone(),
+                    area: None,
+                    line: Line::new(t.label.clone(), &t.time, &t.latency_ms),
+                })
                 .collect(),
         };
         b.push(chart(plots, "latency", &lat_chart.title, &lat_chart, format!(
-            "{cells_py}\nfig, ax = plt.subplots(figsize=(12, 4))\nfor cell, label in cells:\n    tl = pl.read_parquet(f\"timelines/cell_{{cell:06d}}.parquet\")\n    ax.plot((tl[\"time_ms\"] - tl[\"time_ms\"][0]) / {ax_ms}, tl[\"latency_ms\"], lw=1, label=label)\nax.set_title(\"Latency per policy\")\nax.set_xlabel({ax_label:?})\nax.set_ylabel(\"latency (ms)\")\nax.legend(loc=\"upper left\")\nplt.show()"
+            "{cells_py}\nfig, axes = plt.subplots(len(cells), 1, figsize=(12, 2.2 * len(cells)), sharex=True, sharey=True, squeeze=False)\nfor i, ((cell, label), ax) in enumerate(zip(cells, axes[:, 0])):\n    tl = pl.read_parquet(f\"timelines/cell_{{cell:06d}}.parquet\")\n    ax.plot((tl[\"time_ms\"] - tl[\"time_ms\"][0]) / {ax_ms}, tl[\"latency_ms\"], lw=1, color=f\"C{{i}}\", label=label)\n    ax.set_ylabel(\"latency (ms)\")\n    ax.legend(loc=\"upper left\")\naxes[0, 0].set_title(\"Latency per policy (shared axes)\")\naxes[-1, 0].set_xlabel({ax_label:?})\nplt.show()"
         ))?);
     }
+    let panel = |title: &str, m: &str, v: fn(&CellRow) -> f64| {
+        BarPanel::new(
+            title,
+            reps.iter().map(|r| v(r)).collect(),
+            reps.iter().map(|r| r.interval(m)).collect(),
+        )
+    };
     let bars = MetricBars {
         labels: reps.iter().map(|r| r.policy.clone()).collect(),
         panels: vec![
-            (
-                "under-provisioning events".into(),
-                reps.iter().map(|r| r.under_events).collect(),
-            ),
-            (
-                "over-provisioning (% of steps)".into(),
-                reps.iter().map(|r| r.over_pct).collect(),
-            ),
-            (
-                "cost (replica-hours)".into(),
-                reps.iter().map(|r| r.cost).collect(),
-            ),
-            ("switches".into(), reps.iter().map(|r| r.switches).collect()),
+            panel("under-provisioning events", "under_events", |r| {
+                r.under_events
+            }),
+            panel("over-provisioning (% of steps)", "over_pct", |r| r.over_pct),
+            panel("cost (replica-hours)", "cost_replica_hours", |r| r.cost),
+            panel("switches", "switches", |r| r.switches),
         ],
     };
     b.push(chart(plots, "policy_bars", "The recommended cell and the baselines compared", &bars, format!(
-        "{}\nrep = summary.filter(pl.col(\"cell\").is_in([c for c, _ in cells])).sort(\"cell\")\nfig, axes = plt.subplots(2, 2, figsize=(12, 8))\nfor ax, col in zip(axes.flat, [\"under_events\", \"over_pct\", \"cost_replica_hours\", \"switches\"]):\n    ax.bar(rep[\"policy\"].to_list(), rep[col].to_list(), color=[f\"C{{i}}\" for i in range(rep.height)])\n    ax.set_title(col)\n    ax.tick_params(axis=\"x\", labelrotation=30)\nfig.tight_layout()\nplt.show()",
+        "{}\nrep = summary.filter(pl.col(\"cell\").is_in([c for c, _ in cells])).sort(\"cell\")\nfig, axes = plt.subplots(2, 2, figsize=(12, 8))\nfor ax, col in zip(axes.flat, [\"under_events\", \"over_pct\", \"cost_replica_hours\", \"switches\"]):\n    err = rep[col + \"_ci95\"].fill_null(0).to_list() if col + \"_ci95\" in rep.columns else ([[0 if lo is None else v - lo for v, lo in zip(rep[col], rep[col + \"_lo95\"])], [0 if hi is None else hi - v for v, hi in zip(rep[col], rep[col + \"_hi95\"])]] if col + \"_lo95\" in rep.columns else None)\n    ax.bar(rep[\"policy\"].to_list(), rep[col].to_list(), yerr=err, capsize=4, color=[f\"C{{i}}\" for i in range(rep.height)])\n    ax.set_title(col)\n    ax.tick_params(axis=\"x\", labelrotation=30)\nfig.tight_layout()\nplt.show()",
         py_cells(reps)
     ))?);
 
@@ -133,23 +137,23 @@ fn worst_day_chart(d: &SweepData, tls: &[data::TimelineSeries], plots: &Path) ->
         fmt(from),
         fmt(rec.time.get(span.end - 1).copied().unwrap_or(from)),
     );
-    let c = TimeChart {
+    let cut_demand = Line::new("demand (replicas needed)", &cut(&rec.time), &demand);
+    let c = SmallMultiples {
         title: title.clone(),
         x_label: d.axis.label.clone(),
         y_label: "replicas".into(),
-        area: Some(Line::new(
-            "demand (replicas needed)",
-            &cut(&rec.time),
-            &demand,
-        )),
-        bands: vec![],
-        lines: tls
+        integer_y: true,
+        panels: tls
             .iter()
-            .map(|t| Line::new(t.label.clone(), &cut(&t.time), &cut(&t.ready)))
+            .map(|t| Panel {
+                label: t.label.clone(),
+                area: Some(cut_demand.clone()),
+                line: Line::new(t.label.clone(), &cut(&t.time), &cut(&t.ready)),
+            })
             .collect(),
     };
     let py = format!(
-        "# Rows {} to {} of the timelines: the recommended cell's worst window.\nfig, ax = plt.subplots(figsize=(12, 4))\nfor i, (cell, label) in enumerate(cells):\n    tl = pl.read_parquet(f\"timelines/cell_{{cell:06d}}.parquet\")\n    t = (tl[\"time_ms\"] - tl[\"time_ms\"][0]) / {}\n    tl, t = tl[{}:{}], t[{}:{}]\n    if i == 0:\n        ax.fill_between(t, 0, tl[\"demand\"] / {}, color=\"lightgrey\", label=\"demand (replicas needed)\")\n    ax.plot(t, tl[\"ready\"], lw=1.2, label=label)\nax.set_xlabel({:?})\nax.set_ylabel(\"replicas\")\nax.legend(loc=\"upper left\")\nplt.show()",
+        "# Rows {} to {} of the timelines: the recommended cell's worst window.\nfig, axes = plt.subplots(len(cells), 1, figsize=(12, 2.2 * len(cells)), sharex=True, sharey=True, squeeze=False)\nfor i, ((cell, label), ax) in enumerate(zip(cells, axes[:, 0])):\n    tl = pl.read_parquet(f\"timelines/cell_{{cell:06d}}.parquet\")\n    t = (tl[\"time_ms\"] - tl[\"time_ms\"][0]) / {}\n    tl, t = tl[{}:{}], t[{}:{}]\n    ax.fill_between(t, 0, tl[\"demand\"] / {}, color=\"lightgrey\", label=\"demand (replicas needed)\")\n    ax.plot(t, tl[\"ready\"], lw=1.2, color=f\"C{{i}}\", label=label)\n    ax.set_ylabel(\"replicas\")\n    ax.yaxis.get_major_locator().set_params(integer=True)\n    ax.legend(loc=\"upper left\")\naxes[-1, 0].set_xlabel({:?})\nplt.show()",
         span.start, span.end, d.axis.unit_ms, span.start, span.end, span.start, span.end, d.capacity, d.axis.label
     );
     chart(plots, "replicas_worst_day", &title, &c, py)

@@ -4,7 +4,7 @@
 
 use super::{fmt, Ctx};
 use crate::report::accuracy_section::accuracy_finding;
-use crate::report::analysis::{cheapest_within, distinct, saving_pct, CellRow};
+use crate::report::analysis::{cheapest_within, distinct, CellRow, Saving};
 use crate::report::document::Block;
 use crate::report::what_to_run;
 
@@ -244,13 +244,8 @@ fn baseline_findings(cx: &Ctx<'_>, findings: &mut Vec<String>) {
             cheapest_within(rows, budget, |r| r.forecaster == f && !is_base(r)).map(|i| (f, i))
         })
         .map(|(f, i)| {
-            let s = saving_pct(rows[i].cost, rows[bi].cost);
-            let how = if s >= 0.0 {
-                format!("saves {s:.1} %")
-            } else {
-                format!("costs {:.1} % more", -s)
-            };
-            format!("{f} with {} {how}", rows[i].label())
+            let how = Saving::of(&rows[i], &rows[bi]).words("");
+            format!("{f} with {}: {how}", rows[i].label())
         })
         .collect();
         findings.push(format!(

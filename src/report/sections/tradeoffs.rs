@@ -4,8 +4,9 @@
 use super::{chart, fmt, py_cells, Ctx};
 use crate::error::{Error, Result};
 use crate::report::analysis::{distinct, CellRow};
-use crate::report::charts::{Heatmap, ParetoChart};
+use crate::report::charts::{BarPanel, FrontPoint, Heatmap, MetricBars, ParetoChart, FRONT_LABELS};
 use crate::report::document::Block;
+use crate::report::recommend::recommend;
 
 pub(super) fn section(cx: &Ctx<'_>, b: &mut Vec<Block>) -> Result<()> {
     let (d, plots, front, requests) = (cx.d, cx.plots, &cx.front, cx.requests);
@@ -14,6 +15,11 @@ pub(super) fn section(cx: &Ctx<'_>, b: &mut Vec<Block>) -> Result<()> {
     let (risk_name, _) = cx.risk_words();
     // Trade-offs across all cells.
     b.push(Block::Heading(2, "Trade-offs across all cells".into()));
+    let risk_col = if requests {
+        "slo_violation_pct"
+    } else {
+        "under_events"
+    };
     let pc = ParetoChart {
         y_label: if requests {
             "requests over the SLO or dropped (%)".into()
@@ -23,16 +29,25 @@ pub(super) fn section(cx: &Ctx<'_>, b: &mut Vec<Block>) -> Result<()> {
         points: rows.iter().map(|r| (r.cost, risk(r))).collect(),
         front: front
             .iter()
-            .map(|&i| (rows[i].cost, risk(&rows[i]), format!("#{}", rows[i].cell)))
+            .map(|&i| FrontPoint {
+                x: rows[i].cost,
+                y: risk(&rows[i]),
+                label: rows[i].configuration(),
+                x_interval: rows[i].interval("cost_replica_hours"),
+                y_interval: rows[i].interval(risk_col),
+            })
             .collect(),
     };
-    let risk_col = if requests {
-        "slo_violation_pct"
-    } else {
-        "under_events"
-    };
-    b.push(chart(plots, "pareto", &format!("Cost against {risk_name}, Pareto front in red (labels are cell numbers)"), &pc,
-        "s = summary.sort([\"cost_replica_hours\", \"under_events\", \"cell\"])\nfront, best = [], float(\"inf\")\nfor row in s.iter_rows(named=True):\n    if row[\"under_events\"] < best:\n        best = row[\"under_events\"]\n        front.append(row)\nfig, ax = plt.subplots(figsize=(12, 5))\nax.scatter(summary[\"cost_replica_hours\"], summary[\"under_events\"], s=8, color=\"grey\", label=\"cell\")\nax.plot([r[\"cost_replica_hours\"] for r in front], [r[\"under_events\"] for r in front], \"o-\", color=\"tab:red\", label=\"Pareto front\")\nfor r in front[:: max(1, -(-len(front) // 10))]:\n    ax.annotate(f\"#{r['cell']}\", (r[\"cost_replica_hours\"], r[\"under_events\"]))\nax.set_xlabel(\"cost (replica-hours)\")\nax.set_ylabel(\"under-provisioning events (steps)\")\nax.legend()\nplt.show()".replace("under_events", risk_col).replace("under-provisioning events (steps)", &pc.y_label))?);
+    let intervals = pc
+        .front
+        .iter()
+        .any(|f| f.x_interval.is_some() || f.y_interval.is_some());
+    let params_py = format!("{:?}", d.param_columns);
+    b.push(chart(plots, "pareto", &format!(
+        "Cost against {risk_name}, Pareto front in red; lettered points' forecaster / policy (parameters) in the key{}",
+        if intervals { "; bars are 95 % intervals" } else { "" }
+    ), &pc,
+        format!("params = {params_py}\nrisk = \"{risk_col}\"\ns = summary.sort([\"cost_replica_hours\", risk, \"cell\"])\nfront, best = [], float(\"inf\")\nfor row in s.iter_rows(named=True):\n    if row[risk] < best:\n        best = row[risk]\n        front.append(row)\n\ndef interval(row, m):\n    if row.get(m + \"_ci95\") is not None:\n        return row[m + \"_ci95\"], row[m + \"_ci95\"]\n    if row.get(m + \"_lo95\") is not None and row.get(m + \"_hi95\") is not None:\n        return row[m] - row[m + \"_lo95\"], row[m + \"_hi95\"] - row[m]\n    return 0.0, 0.0\n\nfig, ax = plt.subplots(figsize=(12, 6))\nax.scatter(summary[\"cost_replica_hours\"], summary[risk], s=8, color=\"grey\", label=\"cell\")\nxs, ys = [r[\"cost_replica_hours\"] for r in front], [r[risk] for r in front]\nxe = list(zip(*[interval(r, \"cost_replica_hours\") for r in front])) if front else None\nye = list(zip(*[interval(r, risk) for r in front])) if front else None\nax.errorbar(xs, ys, xerr=xe, yerr=ye, fmt=\"o-\", color=\"tab:red\", ecolor=\"lightcoral\", label=\"Pareto front\")\nkey = []\nfor k, r in enumerate(front[:: max(1, -(-len(front) // {FRONT_LABELS}))]):\n    p = \", \".join(f\"{{c.split('.')[-1]}}={{r[c]}}\" for c in params if r.get(c) is not None)\n    ax.annotate(f\" {{chr(65 + k)}}\", (r[\"cost_replica_hours\"], r[risk]))\n    key.append(f\"{{chr(65 + k)}}  {{r['forecaster']}} / {{r['policy']}}\" + (f\" ({{p}})\" if p else \"\"))\nax.text(0.45, 0.8, \"\\n\".join(key), transform=ax.transAxes, fontsize=8, va=\"top\", bbox=dict(facecolor=\"white\", alpha=0.85))\nax.set_xlabel(\"cost (replica-hours)\")\nax.set_ylabel({:?})\nax.legend()\nplt.show()", pc.y_label))?);
     b.push(Block::Table {
         header: ["cell", "forecaster", "policy and parameters", "cost (replica-h)", "under events", "SLO violations %", "over %"].map(String::from).to_vec(),
         rows: front.iter().map(|&i| { let r = &rows[i]; vec![r.cell.to_string(), r.forecaster.clone(), r.label(), fmt(r.cost), fmt(r.under_events), fmt(r.metric("slo_violation_pct")), fmt(r.over_pct)] }).collect(),
@@ -154,5 +169,74 @@ pub(super) fn heatmaps(cx: &Ctx<'_>, b: &mut Vec<Block>) -> Result<()> {
             code,
         )?);
     }
+    Ok(())
+}
+
+/// Regret against the optimal schedule (perfect foresight, minimum cost): for each policy,
+/// its best cell under the recommended cell's condition (ranked as the recommendation
+/// is), as cost above the optimum, with the cost's 95 % interval carried over.
+pub(super) fn regret(cx: &Ctx<'_>, b: &mut Vec<Block>) -> Result<()> {
+    let d = cx.d;
+    let Some(rec) = cx.recs.first() else {
+        return Ok(());
+    };
+    let mut picks: Vec<usize> = Vec::new();
+    for policy in distinct(rec.members.iter().map(|&i| d.rows[i].policy.clone())) {
+        let keep: Vec<usize> = rec
+            .members
+            .iter()
+            .copied()
+            .filter(|&i| {
+                d.rows[i].policy == policy && d.rows[i].metric("regret_cost_pct").is_finite()
+            })
+            .collect();
+        let sub: Vec<CellRow> = keep.iter().map(|&i| d.rows[i].clone()).collect();
+        if let Some(r) = recommend(&sub, cx.objective).first() {
+            picks.push(keep[r.row]);
+        }
+    }
+    if picks.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<&CellRow> = picks.iter().map(|&i| &d.rows[i]).collect();
+    let panel = BarPanel::new(
+        "cost above the optimal schedule (%)",
+        rows.iter().map(|r| r.metric("regret_cost_pct")).collect(),
+        rows.iter()
+            .map(|r| {
+                // regret = cost / optimum − 1, so the cost's interval maps through it.
+                let optimum = r.cost / (1.0 + r.metric("regret_cost_pct") / 100.0);
+                r.interval("cost_replica_hours")
+                    .map(|(lo, hi)| (100.0 * (lo / optimum - 1.0), 100.0 * (hi / optimum - 1.0)))
+            })
+            .collect(),
+    );
+    let bars = MetricBars {
+        labels: rows.iter().map(|r| r.policy.clone()).collect(),
+        panels: vec![panel],
+    };
+    b.push(Block::Heading(
+        2,
+        "Regret against the optimal schedule".into(),
+    ));
+    b.push(Block::Para(format!(
+        "Each policy's best cell{} ({}), as cost above the minimum-cost schedule that serves all demand with perfect foresight (the `optimal` policy's bound). A policy below zero under-provisions: it is cheaper than serving all demand can be.",
+        if rec.condition.is_empty() { String::new() } else { format!(" at {}", rec.condition) },
+        cx.objective.describe()
+    )));
+    let cells: Vec<String> = rows
+        .iter()
+        .map(|r| format!("({}, {:?})", r.cell, r.policy))
+        .collect();
+    b.push(chart(
+        cx.plots,
+        "regret",
+        "Cost above the optimal schedule per policy",
+        &bars,
+        format!(
+            "cells = [{}]\nrows = [summary.filter(pl.col(\"cell\") == c).row(0, named=True) for c, _ in cells]\nfig, ax = plt.subplots(figsize=(12, 4))\nax.bar([p for _, p in cells], [r[\"regret_cost_pct\"] for r in rows], color=[f\"C{{i}}\" for i in range(len(rows))])\nax.axhline(0, color=\"black\", lw=0.8)\nax.set_ylabel(\"cost above the optimal schedule (%)\")\nax.tick_params(axis=\"x\", labelrotation=30)\nplt.show()",
+            cells.join(", ")
+        ),
+    )?);
     Ok(())
 }
