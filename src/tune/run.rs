@@ -293,7 +293,9 @@ impl Tune {
                     self.templates[a.template]
                         .ranges
                         .iter()
-                        .map(|r| Dim { steps: r.steps() })
+                        .map(|r| Dim {
+                            steps: Some(r.steps()),
+                        })
                         .collect()
                 })
                 .collect(),

@@ -7,6 +7,9 @@ use toml::{Table, Value};
 use crate::policy::PolicySpec;
 use crate::scenario::Assignment;
 
+/// Steps across a continuous range.
+pub const CONTINUOUS_STEPS: u32 = 1000;
+
 /// One searched parameter.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Range {
@@ -28,29 +31,31 @@ impl Range {
         if let Some(c) = &self.choices {
             return c[(u * (c.len() - 1) as f64).round() as usize];
         }
-        let v = self.min + u * (self.max - self.min);
         if self.integer {
-            v.round()
-        } else {
-            v
+            return (self.min + u * (self.max - self.min)).round();
         }
+        // A continuous range on a grid of a thousandth of its width: values a user can
+        // read and copy (1.2345, not 1.2345098812), and none told apart by noise alone.
+        let n = CONTINUOUS_STEPS as f64;
+        let v = self.min + (u * n).round() / n * (self.max - self.min);
+        (v * 1e9).round() / 1e9
     }
 
-    /// The number of steps between the range's values when they are discrete
-    /// (integers, choices); `None` when continuous.
-    pub fn steps(&self) -> Option<u32> {
+    /// The number of steps between the range's values: a continuous range's grid,
+    /// an integer range's integers, or its legal choices.
+    pub fn steps(&self) -> u32 {
         match &self.choices {
-            Some(c) => Some(c.len() as u32 - 1),
-            None => self.integer.then_some((self.max - self.min) as u32),
+            Some(c) => c.len() as u32 - 1,
+            None if self.integer => (self.max - self.min) as u32,
+            None => CONTINUOUS_STEPS,
         }
     }
 
-    /// `u` moved to where its value lies (discrete ranges: the point of that value).
+    /// `u` moved to where its value lies.
     pub fn snap(&self, u: f64) -> f64 {
         match self.steps() {
-            Some(0) => 0.0,
-            Some(n) => (u.clamp(0.0, 1.0) * n as f64).round() / n as f64,
-            None => u.clamp(0.0, 1.0),
+            0 => 0.0,
+            n => (u.clamp(0.0, 1.0) * n as f64).round() / n as f64,
         }
     }
 
@@ -243,6 +248,17 @@ mod tests {
         assert!(r.integer && r.key == "lead_steps");
         assert_eq!(r.value(0.55), 3.0);
         assert!((r.snap(0.55) - 0.6).abs() < 1e-12);
+        // A continuous range: a thousandth of its width apart, without float noise.
+        let b = Range {
+            key: "buffer".into(),
+            min: 1.0,
+            max: 1.6,
+            integer: false,
+            choices: None,
+        };
+        assert_eq!(b.value(0.123456), 1.0738);
+        assert_eq!(b.steps(), 1000);
+        assert!((b.snap(0.123456) - 0.123).abs() < 1e-12);
         let (assign, spec) = ts[1].policy(&[0.55]).unwrap();
         assert_eq!(
             assign,
@@ -291,7 +307,7 @@ mod tests {
             r.choices.as_deref(),
             Some(&[0.5, 0.8, 0.9, 0.95, 0.975, 0.99][..])
         );
-        assert_eq!(r.steps(), Some(5));
+        assert_eq!(r.steps(), 5);
         assert_eq!(r.value(0.0), 0.5);
         assert_eq!(r.value(0.45), 0.9);
         assert_eq!(r.value(1.0), 0.99);
