@@ -93,6 +93,24 @@ fn bounds<'a>(series: impl Iterator<Item = &'a [(f64, f64)]>) -> (f64, f64, f64,
     (x0, x1, y0, y1 + 0.05 * (y1 - y0))
 }
 
+/// A chart over f64 axes.
+type Plot<'a, DB> = ChartContext<
+    'a,
+    DB,
+    Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+>;
+
+/// `a` as a light grey area down to zero, with its legend entry (demand behind lines).
+fn grey_area<DB: DrawingBackend>(chart: &mut Plot<'_, DB>, a: &Line) -> DrawResult {
+    let grey = RGBColor(200, 200, 200);
+    chart
+        .draw_series(AreaSeries::new(a.points.clone(), 0.0, grey.mix(0.6)))
+        .map_err(e)?
+        .label(a.label.as_str())
+        .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 18, y + 5)], grey.filled()));
+    Ok(())
+}
+
 /// A named polyline.
 #[derive(Debug, Clone)]
 pub struct Line {
@@ -172,20 +190,7 @@ impl Chart for TimeChart {
             .draw()
             .map_err(e)?;
         if let Some(a) = &self.area {
-            chart
-                .draw_series(AreaSeries::new(
-                    a.points.clone(),
-                    0.0,
-                    RGBColor(200, 200, 200).mix(0.6),
-                ))
-                .map_err(e)?
-                .label(a.label.as_str())
-                .legend(|(x, y)| {
-                    Rectangle::new(
-                        [(x, y - 5), (x + 18, y + 5)],
-                        RGBColor(200, 200, 200).filled(),
-                    )
-                });
+            grey_area(&mut chart, a)?;
         }
         for (i, b) in self.bands.iter().enumerate() {
             let shade = RGBColor(31, 119, 180).mix(0.15 + 0.15 * i as f64);
@@ -310,20 +315,7 @@ impl Chart for SmallMultiples {
             }
             mesh.draw().map_err(e)?;
             if let Some(a) = &p.area {
-                chart
-                    .draw_series(AreaSeries::new(
-                        a.points.clone(),
-                        0.0,
-                        RGBColor(200, 200, 200).mix(0.6),
-                    ))
-                    .map_err(e)?
-                    .label(a.label.as_str())
-                    .legend(|(x, y)| {
-                        Rectangle::new(
-                            [(x, y - 5), (x + 18, y + 5)],
-                            RGBColor(200, 200, 200).filled(),
-                        )
-                    });
+                grey_area(&mut chart, a)?;
             }
             let c = color(k);
             chart
