@@ -68,37 +68,11 @@ pub enum Command {
     Calibrate(compare::CalibrateArgs),
 }
 
+/// What `sim sweep` and `sim tune` share: scenarios, where results go, threads, the
+/// progress bar and resuming.
 #[derive(Debug, clap::Args)]
-pub struct SweepArgs {
-    /// Scenario files.
-    #[arg(required = true)]
-    pub scenarios: Vec<PathBuf>,
-    /// Folder for the results (one sub-folder per scenario).
-    #[arg(long, default_value = "reports")]
-    pub out: PathBuf,
-    /// Worker threads (default: all cores).
-    #[arg(long)]
-    pub threads: Option<usize>,
-    /// No progress bar.
-    #[arg(long, short)]
-    pub quiet: bool,
-    /// Run only shard K of N (1-based), into <out>/<scenario>.shard-K-of-N/; `sim merge` combines them.
-    #[arg(long, value_name = "K/N")]
-    pub shard: Option<crate::sweep::Shard>,
-    /// Finish an interrupted sweep from its checkpoints (same inputs required).
-    #[arg(long)]
-    pub resume: bool,
-    /// Cells per checkpoint.
-    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..))]
-    pub checkpoint_every: u64,
-    /// Run even when the estimated output is larger than the free disk space.
-    #[arg(long)]
-    pub allow_large_output: bool,
-}
-
-#[derive(Debug, clap::Args)]
-pub struct TuneArgs {
-    /// Tuning scenario files (a sweep scenario whose policy parameters may be ranges, with `[tune]`).
+pub struct RunArgs {
+    /// Scenario files (for `sim tune`, policy parameters may be ranges, with `[tune]`).
     #[arg(required = true)]
     pub scenarios: Vec<PathBuf>,
     /// Folder for the results (one sub-folder per scenario).
@@ -110,9 +84,44 @@ pub struct TuneArgs {
     /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,
-    /// Continue an interrupted search from its checkpointed batches (same inputs required).
+    /// Finish interrupted work from its checkpoints (same inputs required).
     #[arg(long)]
     pub resume: bool,
+}
+
+impl RunArgs {
+    /// The sweep options these give (shards and the rest at their defaults).
+    fn options(&self) -> Result<crate::sweep::SweepOptions> {
+        if self.threads == Some(0) {
+            anyhow::bail!("--threads must be at least 1");
+        }
+        let mut opts = crate::sweep::SweepOptions::new(&self.out);
+        opts.threads = self.threads;
+        opts.quiet = self.quiet;
+        opts.resume = self.resume;
+        Ok(opts)
+    }
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SweepArgs {
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// Run only shard K of N (1-based), into <out>/<scenario>.shard-K-of-N/; `sim merge` combines them.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<crate::sweep::Shard>,
+    /// Cells per checkpoint.
+    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..))]
+    pub checkpoint_every: u64,
+    /// Run even when the estimated output is larger than the free disk space.
+    #[arg(long)]
+    pub allow_large_output: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct TuneArgs {
+    #[command(flatten)]
+    pub run: RunArgs,
     /// Stop after this many batches in all (continue later with --resume).
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     pub batches: Option<u64>,
@@ -215,25 +224,18 @@ pub fn run(cli: Cli) -> Result<()> {
 }
 
 fn sweep(a: SweepArgs) -> Result<()> {
-    if a.threads == Some(0) {
-        anyhow::bail!("--threads must be at least 1");
-    }
-    let opts = crate::sweep::SweepOptions {
-        out_dir: a.out.clone(),
-        threads: a.threads,
-        quiet: a.quiet,
-        shard: a.shard,
-        resume: a.resume,
-        checkpoint_cells: a.checkpoint_every as usize,
-        allow_large_output: a.allow_large_output,
-    };
+    let mut opts = a.run.options()?;
+    opts.shard = a.shard;
+    opts.checkpoint_cells = a.checkpoint_every as usize;
+    opts.allow_large_output = a.allow_large_output;
+    let scenarios = &a.run.scenarios;
     // A scenario that cannot run (a typo, a trace it cannot read, a forecaster this build
     // lacks) does not stop the others: each failure is reported as it happens and listed
     // at the end, and the exit status is non-zero.
     let mut failed: Vec<(&PathBuf, anyhow::Error)> = Vec::new();
-    for path in &a.scenarios {
+    for path in scenarios {
         if let Err(e) = sweep_one(path, &opts) {
-            if a.scenarios.len() > 1 {
+            if scenarios.len() > 1 {
                 eprintln!("error: {e:#}");
             }
             failed.push((path, e));
@@ -241,7 +243,7 @@ fn sweep(a: SweepArgs) -> Result<()> {
     }
     match failed.len() {
         0 => Ok(()),
-        _ if a.scenarios.len() == 1 => Err(failed.pop().expect("one failure").1),
+        _ if scenarios.len() == 1 => Err(failed.pop().expect("one failure").1),
         n => {
             let list: Vec<String> = failed
                 .iter()
@@ -249,7 +251,7 @@ fn sweep(a: SweepArgs) -> Result<()> {
                 .collect();
             anyhow::bail!(
                 "{n} of {} scenarios failed (the others ran):\n{}",
-                a.scenarios.len(),
+                scenarios.len(),
                 list.join("\n")
             )
         }
@@ -257,14 +259,8 @@ fn sweep(a: SweepArgs) -> Result<()> {
 }
 
 fn tune(a: TuneArgs) -> Result<()> {
-    if a.threads == Some(0) {
-        anyhow::bail!("--threads must be at least 1");
-    }
-    let mut opts = crate::sweep::SweepOptions::new(&a.out);
-    opts.threads = a.threads;
-    opts.quiet = a.quiet;
-    opts.resume = a.resume;
-    for path in &a.scenarios {
+    let opts = a.run.options()?;
+    for path in &a.run.scenarios {
         let t = crate::tune::load(path)
             .with_context(|| format!("cannot use scenario {}", path.display()))?;
         let start = std::time::Instant::now();

@@ -71,17 +71,6 @@ pub struct TuneResult {
     pub finished: bool,
 }
 
-fn fill_low(t: &Table) -> std::result::Result<Table, String> {
-    let ts = Template::all(std::slice::from_ref(t))?;
-    let mut out = t.clone();
-    if let Some(first) = ts.first() {
-        for r in &first.ranges {
-            space::set(&mut out, &r.key, r.toml(0.0));
-        }
-    }
-    Ok(out)
-}
-
 /// Reads and checks a tuning scenario: a sweep scenario whose policies may give
 /// parameters as ranges, with an optional `[tune]` table.
 pub fn load(path: &Path) -> Result<Tune> {
@@ -141,9 +130,13 @@ pub fn load(path: &Path) -> Result<Tune> {
     }
     let low: Vec<Value> = policies
         .iter()
-        .map(|t| fill_low(t).map(Value::Table))
-        .collect::<std::result::Result<_, _>>()
-        .map_err(err)?;
+        .enumerate()
+        .map(|(i, t)| {
+            space::at_low_ends(t)
+                .map(|(filled, _)| Value::Table(filled))
+                .map_err(|m| err(format!("policies[{i}]: {m}")))
+        })
+        .collect::<Result<_>>()?;
     table.insert("policies".into(), Value::Array(low));
     let mut sc = scenario::from_table(table, path)?;
     if sc.replications > 1
@@ -254,27 +247,31 @@ pub fn load(path: &Path) -> Result<Tune> {
 impl Tune {
     fn problem(&self) -> Problem {
         let sims = &self.scenario.sims;
+        // Each simulation setting scaled to [0, 1] over the variants (0 where all agree).
         let keys: Vec<&String> = sims
             .first()
             .map(|s| s.params.iter().map(|(k, _)| k).collect())
             .unwrap_or_default();
+        let value = |s: &scenario::SimVariant, k: &str| {
+            s.params.iter().find(|(kk, _)| kk == k).map(|(_, v)| *v)
+        };
+        let spans: Vec<(f64, f64)> = keys
+            .iter()
+            .map(|k| {
+                sims.iter()
+                    .filter_map(|s| value(s, k))
+                    .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+                        (lo.min(v), hi.max(v))
+                    })
+            })
+            .collect();
         let inputs = sims
             .iter()
             .map(|s| {
                 keys.iter()
-                    .map(|k| {
-                        let vals: Vec<f64> = sims
-                            .iter()
-                            .filter_map(|x| x.params.iter().find(|(kk, _)| kk == *k))
-                            .map(|(_, v)| *v)
-                            .collect();
-                        let lo = vals.iter().copied().fold(f64::INFINITY, f64::min);
-                        let hi = vals.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-                        let v = s
-                            .params
-                            .iter()
-                            .find(|(kk, _)| kk == *k)
-                            .map_or(lo, |(_, v)| *v);
+                    .zip(&spans)
+                    .map(|(k, &(lo, hi))| {
+                        let v = value(s, k).unwrap_or(lo);
                         if hi > lo {
                             (v - lo) / (hi - lo)
                         } else {
@@ -340,23 +337,26 @@ struct Done {
     fields: Vec<String>,
 }
 
-fn evaluation(t: &Tune, pt: &Point, row: &SummaryRow) -> Result<Eval> {
-    let get = |m: &str| {
-        row.metric(m).ok_or_else(|| {
-            Error::Config(format!(
-                "sim tune: metric `{m}` is not defined for cell {} ({} / {}): choose metrics every cell has (latency needs requests or a fluid latency model)",
-                row.cell, row.forecaster, row.policy
-            ))
-        })
-    };
+/// The evaluation of `point` from its metrics, read by `get` (a summary row's, or a
+/// checkpoint line's).
+fn evaluation(t: &Tune, point: Point, get: impl Fn(&str) -> Result<f64>) -> Result<Eval> {
     Ok(Eval {
-        point: pt.clone(),
+        point,
         objectives: [get(&t.objectives[0])?, get(&t.objectives[1])?],
         limited: t
             .limits
             .iter()
             .map(|(m, _)| get(m))
             .collect::<Result<_>>()?,
+    })
+}
+
+fn row_metric(row: &SummaryRow, m: &str) -> Result<f64> {
+    row.metric(m).ok_or_else(|| {
+        Error::Config(format!(
+            "sim tune: metric `{m}` is not defined for cell {} ({} / {}): choose metrics every cell has (latency needs requests or a fluid latency model)",
+            row.cell, row.forecaster, row.policy
+        ))
     })
 }
 
@@ -396,15 +396,7 @@ fn read_rounds(t: &Tune, work: &Path, header: &[String]) -> Result<Vec<Done>> {
                 let i = header.iter().position(|h| h == m).ok_or_else(bad)?;
                 fields.get(i).and_then(|v| v.parse().ok()).ok_or_else(bad)
             };
-            let eval = Eval {
-                point: Point { sim, arm, u },
-                objectives: [value(&t.objectives[0])?, value(&t.objectives[1])?],
-                limited: t
-                    .limits
-                    .iter()
-                    .map(|(m, _)| value(m))
-                    .collect::<Result<_>>()?,
-            };
+            let eval = evaluation(t, Point { sim, arm, u }, value)?;
             out.push(Done {
                 round: k,
                 eval,
@@ -503,7 +495,7 @@ fn run_in_pool(t: &Tune, opts: &SweepOptions, batches: Option<usize>) -> Result<
         for (pt, row) in points.iter().zip(&rows) {
             batch.push(Done {
                 round,
-                eval: evaluation(t, pt, row)?,
+                eval: evaluation(t, pt.clone(), |m| row_metric(row, m))?,
                 fields: row.fields(),
             });
         }

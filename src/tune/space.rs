@@ -146,7 +146,7 @@ fn find_ranges(t: &Table, prefix: &str, out: &mut Vec<Range>) -> std::result::Re
 }
 
 /// Sets the dotted `key` inside `t` (its tables exist).
-pub fn set(t: &mut Table, key: &str, v: Value) {
+fn set(t: &mut Table, key: &str, v: Value) {
     match key.split_once('.') {
         None => {
             t.insert(key.to_string(), v);
@@ -166,18 +166,24 @@ pub fn has_range(t: &Table) -> Option<String> {
     found.first().map(|r| r.key.clone())
 }
 
+/// `t` with every range at its low end, and the ranges.
+pub fn at_low_ends(t: &Table) -> std::result::Result<(Table, Vec<Range>), String> {
+    let mut ranges = Vec::new();
+    find_ranges(t, "", &mut ranges)?;
+    let mut filled = t.clone();
+    for r in &ranges {
+        set(&mut filled, &r.key, r.toml(0.0));
+    }
+    Ok((filled, ranges))
+}
+
 impl Template {
     /// The entries' templates: each entry expanded over its list axes.
     pub fn all(entries: &[Table]) -> std::result::Result<Vec<Template>, String> {
         let mut out = Vec::new();
         for (i, t) in entries.iter().enumerate() {
-            let mut ranges = Vec::new();
-            find_ranges(t, "", &mut ranges).map_err(|m| format!("policies[{i}]: {m}"))?;
-            // Fill the ranges at their low ends to expand the list axes around them.
-            let mut filled = t.clone();
-            for r in &ranges {
-                set(&mut filled, &r.key, r.toml(0.0));
-            }
+            // The ranges at their low ends, to expand the list axes around them.
+            let (filled, ranges) = at_low_ends(t).map_err(|m| format!("policies[{i}]: {m}"))?;
             for (fixed, table) in crate::scenario::axes::expand(&filled) {
                 let fixed: Assignment = fixed
                     .into_iter()
