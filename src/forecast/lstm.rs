@@ -16,7 +16,9 @@ use tch::{Device, Kind, Reduction, Tensor};
 use super::{tidy_quantiles, FittedModel, ForecastBuf, Forecaster, History, QUANTILES};
 use crate::error::{Error, Result};
 
+mod fused;
 mod shards;
+use fused::{CpuLstm, LstmVars};
 use shards::Batch;
 
 /// LSTM settings; defaults are the prototype's (plus early stopping and quantiles).
@@ -91,6 +93,8 @@ pub use crate::sweep::manifest::series_sha256;
 struct Net {
     lstm: nn::LSTM,
     head: nn::Sequential,
+    /// The LSTM layer's written-out training pass (CPU only).
+    cpu: Option<CpuLstm>,
 }
 
 impl Net {
@@ -111,12 +115,41 @@ impl Net {
                 1 + QUANTILES.len() as i64,
                 Default::default(),
             ));
-        Net { lstm, head }
+        let lstm_var = |n: &str| (&root / "lstm").get(n).expect("nn::lstm's variable");
+        let cpu = (vs.device() == Device::Cpu).then(|| {
+            CpuLstm::new(LstmVars {
+                w_ih: lstm_var("weight_ih_l0"),
+                w_hh: lstm_var("weight_hh_l0"),
+                b_ih: lstm_var("bias_ih_l0"),
+                b_hh: lstm_var("bias_hh_l0"),
+            })
+        });
+        Net { lstm, head, cpu }
     }
     /// [batch, past] normalised windows → [batch, 1 + Q] (point, then quantiles).
     fn forward(&self, x: &Tensor) -> Tensor {
         let (out, _) = self.lstm.seq(&x.unsqueeze(-1));
         self.head.forward(&out.select(1, -1))
+    }
+    /// The loss of windows `x` against `target`, times `w`; its gradients accumulated into
+    /// the network's variables. On CPU the LSTM layer's pass is the written-out one
+    /// (fused.rs), the head's is autograd's.
+    fn backward(&self, x: &Tensor, target: &Tensor, levels: &Tensor, w: f64) -> f64 {
+        let l = match &self.cpu {
+            Some(layer) => {
+                let last = layer.forward(x).set_requires_grad(true);
+                let l = loss(&self.head.forward(&last), target, levels) * w;
+                l.backward();
+                layer.backward(&last.grad());
+                l
+            }
+            None => {
+                let l = loss(&self.forward(x), target, levels) * w;
+                l.backward();
+                l
+            }
+        };
+        l.double_value(&[])
     }
 }
 

@@ -5,7 +5,7 @@
 use tch::nn;
 use tch::{Device, Tensor};
 
-use super::{loss, Net};
+use super::Net;
 
 /// One batch's data, shared by its gradient shards.
 pub(super) struct Batch<'a> {
@@ -29,13 +29,12 @@ impl ShardData {
     /// accumulated into `net`'s variables.
     fn backward(&self, net: &Net, idx: &[i64], w: f64) -> f64 {
         let i = Tensor::from_slice(idx).to(self.device);
-        let l = loss(
-            &net.forward(&self.x.index_select(0, &i)),
+        net.backward(
+            &self.x.index_select(0, &i),
             &self.target.index_select(0, &i),
             &self.levels,
-        ) * w;
-        l.backward();
-        l.double_value(&[])
+            w,
+        )
     }
 }
 
