@@ -19,7 +19,7 @@ use crate::error::{Error, Result};
 mod fused;
 mod shards;
 use fused::{CpuLstm, LstmVars};
-use shards::Batch;
+use shards::{Batch, ShardWorkers};
 
 /// LSTM settings; defaults are the prototype's (plus early stopping and quantiles).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -237,7 +237,7 @@ impl TrainedLstm {
             .to(device);
         let vs = nn::VarStore::new(device);
         let shards = cfg.gradient_shards.max(1);
-        let (net, mut replicas) = {
+        let (net, replicas) = {
             let _guard = INIT.lock().unwrap_or_else(|e| e.into_inner());
             tch::manual_seed(cfg.seed as i64);
             let net = Net::new(&vs, cfg);
@@ -266,42 +266,48 @@ impl TrainedLstm {
         };
         let mut best: Option<Vec<(String, Tensor)>> = None;
         let mut since_best = 0;
-        for _ in 0..cfg.epochs {
-            order.shuffle(&mut rng);
-            let mut total = 0.0;
-            for chunk in order.chunks(cfg.batch.max(1)) {
-                let batch = Batch {
-                    x: &x_train,
-                    target: &t_train,
-                    levels: &levels,
-                    device,
-                };
-                opt.zero_grad();
-                let l = batch.sharded_backward(&vs, &net, &mut replicas, chunk);
-                opt.step();
-                total += l * chunk.len() as f64;
-            }
-            let val =
-                tch::no_grad(|| loss(&net.forward(&x_val), &t_val, &levels).double_value(&[]));
-            report.epochs_run += 1;
-            report.train_loss.push(total / split as f64);
-            report.validation_loss.push(val);
-            if val < report.best_validation_loss {
-                report.best_validation_loss = val;
-                best = Some(
-                    vs.variables()
-                        .into_iter()
-                        .map(|(k, v)| (k, v.detach().copy()))
-                        .collect(),
-                );
-                since_best = 0;
-            } else {
-                since_best += 1;
-                if since_best >= cfg.patience.max(1) {
-                    break;
+        std::thread::scope(|scope| {
+            // Dropped at the end of this closure, which ends the workers before the scope
+            // waits for them.
+            let workers = ShardWorkers::spawn(scope, &vs, replicas);
+            for _ in 0..cfg.epochs {
+                order.shuffle(&mut rng);
+                let mut total = 0.0;
+                for chunk in order.chunks(cfg.batch.max(1)) {
+                    let batch = Batch {
+                        x: &x_train,
+                        target: &t_train,
+                        levels: &levels,
+                        device,
+                    };
+                    opt.zero_grad();
+                    let l = workers.backward(&batch, &vs, &net, chunk);
+                    opt.step();
+                    total += l * chunk.len() as f64;
+                }
+                let val = tch::no_grad(|| {
+                    loss(&net.forward(&x_val), &t_val, &levels).double_value(&[])
+                });
+                report.epochs_run += 1;
+                report.train_loss.push(total / split as f64);
+                report.validation_loss.push(val);
+                if val < report.best_validation_loss {
+                    report.best_validation_loss = val;
+                    best = Some(
+                        vs.variables()
+                            .into_iter()
+                            .map(|(k, v)| (k, v.detach().copy()))
+                            .collect(),
+                    );
+                    since_best = 0;
+                } else {
+                    since_best += 1;
+                    if since_best >= cfg.patience.max(1) {
+                        break;
+                    }
                 }
             }
-        }
+        });
         if let Some(best) = best {
             let vars = vs.variables();
             tch::no_grad(|| {

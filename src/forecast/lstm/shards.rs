@@ -1,6 +1,11 @@
-//! Gradient shards: a batch's gradients computed in parts, each on its own thread with
-//! its own copy of the network, and summed in a fixed order (the weights then do not
-//! depend on the thread count).
+//! Gradient shards: a batch's gradients computed in parts, shard 0 on the training thread
+//! and each other shard on a worker thread of its own with its own copy of the network,
+//! summed in a fixed order (the weights then do not depend on the thread count). Workers
+//! live as long as the training, so their stacks and the matrix kernels' buffers are
+//! made once rather than once a batch.
+
+use std::sync::mpsc::{channel, Receiver, Sender};
+use std::thread::Scope;
 
 use tch::nn;
 use tch::{Device, Tensor};
@@ -47,60 +52,117 @@ impl Batch<'_> {
             device: self.device,
         }
     }
+}
 
-    /// The batch `chunk`'s mean loss, its gradients in `vs` (zeroed before): shard 0 on
-    /// this thread with `net`, shard k on its own thread with replica k − 1 (weights copied
-    /// from `vs` first), and the replicas' gradients added into `vs` in shard order.
-    pub(super) fn sharded_backward(
+/// A worker's task: the batch's current weights (in the workers' variable order), its rows
+/// and their share of the batch.
+struct Job {
+    weights: Vec<Tensor>,
+    data: ShardData,
+    rows: Vec<i64>,
+    share: f64,
+}
+
+/// A worker's answer: its rows' weighted loss and its variables' gradients.
+struct Done {
+    loss: f64,
+    grads: Vec<Tensor>,
+}
+
+/// The worker threads of shards 1 … n − 1.
+pub(super) struct ShardWorkers {
+    /// The variables' names, in the order of `Job::weights` and `Done::grads`.
+    names: Vec<String>,
+    jobs: Vec<Sender<Job>>,
+    done: Vec<Receiver<Done>>,
+}
+
+impl ShardWorkers {
+    /// One worker per replica network (each a copy of the main one's architecture), living
+    /// until the returned value is dropped and `scope` ends.
+    pub(super) fn spawn<'scope>(
+        scope: &'scope Scope<'scope, '_>,
+        main: &nn::VarStore,
+        replicas: Vec<(nn::VarStore, Net)>,
+    ) -> ShardWorkers {
+        let mut names: Vec<String> = main.variables().into_keys().collect();
+        names.sort();
+        let (mut jobs, mut done) = (vec![], vec![]);
+        for (rvs, rnet) in replicas {
+            let (job_tx, job_rx) = channel::<Job>();
+            let (done_tx, done_rx) = channel::<Done>();
+            let names = names.clone();
+            scope.spawn(move || work(&rvs, &rnet, &names, job_rx, done_tx));
+            jobs.push(job_tx);
+            done.push(done_rx);
+        }
+        ShardWorkers { names, jobs, done }
+    }
+
+    /// The batch `chunk`'s mean loss, its gradients in `vs` (zeroed before): shard 0 on this
+    /// thread with `net`, shard k on worker k − 1 (given `vs`'s weights first), and the
+    /// workers' gradients added into `vs` in shard order.
+    pub(super) fn backward(
         &self,
+        batch: &Batch,
         vs: &nn::VarStore,
         net: &Net,
-        replicas: &mut [(nn::VarStore, Net)],
         chunk: &[i64],
     ) -> f64 {
         let n = chunk.len();
-        let size = n.div_ceil(replicas.len() + 1).max(1);
+        let size = n.div_ceil(self.jobs.len() + 1).max(1);
         let parts: Vec<&[i64]> = chunk.chunks(size).collect();
-        let used = parts.len() - 1;
-        let main = vs.variables();
-        tch::no_grad(|| {
-            for (rvs, _) in replicas.iter().take(used) {
-                for (name, mut v) in rvs.variables() {
-                    v.copy_(&main[&name]);
-                    v.zero_grad();
-                }
-            }
-        });
         let share = |p: &[i64]| p.len() as f64 / n as f64;
-        let losses: Vec<f64> = std::thread::scope(|s| {
-            let others: Vec<_> = replicas
-                .iter_mut()
-                .zip(parts.iter().skip(1))
-                .map(|((_, rnet), &part)| {
-                    let data = self.shard();
-                    let rnet: &mut Net = rnet;
-                    s.spawn(move || data.backward(rnet, part, share(part)))
-                })
-                .collect();
-            let mut out = vec![self.shard().backward(net, parts[0], share(parts[0]))];
-            out.extend(
-                others
-                    .into_iter()
-                    .map(|h| h.join().expect("a gradient shard panicked")),
-            );
-            out
-        });
-        tch::no_grad(|| {
-            for (rvs, _) in replicas.iter().take(used) {
-                let theirs = rvs.variables();
-                for (name, v) in &main {
-                    let mut g = v.grad();
+        let main = vs.variables();
+        for (jobs, part) in self.jobs.iter().zip(&parts[1..]) {
+            let weights = tch::no_grad(|| {
+                self.names
+                    .iter()
+                    .map(|name| main[name].detach().copy())
+                    .collect()
+            });
+            let job = Job {
+                weights,
+                data: batch.shard(),
+                rows: part.to_vec(),
+                share: share(part),
+            };
+            jobs.send(job).expect("a gradient shard's worker stopped");
+        }
+        let mut loss = batch.shard().backward(net, parts[0], share(parts[0]));
+        for done in self.done.iter().take(parts.len() - 1) {
+            let done = done.recv().expect("a gradient shard panicked");
+            loss += done.loss;
+            tch::no_grad(|| {
+                for (name, theirs) in self.names.iter().zip(&done.grads) {
+                    let mut g = main[name].grad();
                     let _sum = g
-                        .f_add_(&theirs[name].grad())
+                        .f_add_(theirs)
                         .expect("a replica's gradient has its variable's shape");
                 }
+            });
+        }
+        loss
+    }
+}
+
+/// A worker: for each job, the replica takes the job's weights, zeroes its gradients,
+/// computes its rows' and sends them back.
+fn work(rvs: &nn::VarStore, rnet: &Net, names: &[String], jobs: Receiver<Job>, done: Sender<Done>) {
+    let vars = rvs.variables();
+    let vars: Vec<Tensor> = names.iter().map(|n| vars[n].shallow_clone()).collect();
+    for job in jobs {
+        tch::no_grad(|| {
+            for (v, w) in vars.iter().zip(&job.weights) {
+                let mut v = v.shallow_clone();
+                v.copy_(w);
+                v.zero_grad();
             }
         });
-        losses.iter().sum()
+        let loss = job.data.backward(rnet, &job.rows, job.share);
+        let grads = vars.iter().map(|v| v.grad().copy()).collect();
+        if done.send(Done { loss, grads }).is_err() {
+            return;
+        }
     }
 }
