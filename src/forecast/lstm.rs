@@ -131,6 +131,26 @@ impl Net {
         let (out, _) = self.lstm.seq(&x.unsqueeze(-1));
         self.head.forward(&out.select(1, -1))
     }
+    /// [batch, past] windows → [batch, 1 + Q] without gradients, `chunk` windows at a time
+    /// through the training pass's layer on CPU (its buffers stay a batch's size), through
+    /// libtorch's otherwise.
+    fn outputs(&self, x: &Tensor, chunk: usize) -> Tensor {
+        tch::no_grad(|| match &self.cpu {
+            Some(layer) => {
+                let n = x.size()[0];
+                let chunk = chunk.max(1) as i64;
+                let parts: Vec<Tensor> = (0..n)
+                    .step_by(chunk as usize)
+                    .map(|s| {
+                        let last = layer.forward(&x.narrow(0, s, chunk.min(n - s)));
+                        self.head.forward(&last)
+                    })
+                    .collect();
+                Tensor::cat(&parts, 0)
+            }
+            None => self.forward(x),
+        })
+    }
     /// The loss of windows `x` against `target`, times `w`; its gradients accumulated into
     /// the network's variables. On CPU the LSTM layer's pass is the written-out one
     /// (fused.rs), the head's is autograd's.
@@ -285,9 +305,9 @@ impl TrainedLstm {
                     opt.step();
                     total += l * chunk.len() as f64;
                 }
-                let val = tch::no_grad(|| {
-                    loss(&net.forward(&x_val), &t_val, &levels).double_value(&[])
-                });
+                // The validation windows through the training pass's layer, in shards.
+                let out = workers.outputs(&vs, &net, &x_val, cfg.batch);
+                let val = tch::no_grad(|| loss(&out, &t_val, &levels).double_value(&[]));
                 report.epochs_run += 1;
                 report.train_loss.push(total / split as f64);
                 report.validation_loss.push(val);
@@ -544,6 +564,31 @@ mod tests {
         let l1 = one.report.train_loss[0];
         let l2 = a.report.train_loss[0];
         assert!((l1 - l2).abs() / l1 < 0.05, "{l1} vs {l2}");
+    }
+
+    /// Validation runs through the written-out layer in shards and chunks: the same rows,
+    /// in the same order, as libtorch's LSTM gives.
+    #[test]
+    fn sharded_outputs_match_libtorch_row_for_row() {
+        let cfg = LstmConfig::default();
+        let vs = nn::VarStore::new(Device::Cpu);
+        let (net, replica) = {
+            let _guard = INIT.lock().unwrap_or_else(|e| e.into_inner());
+            tch::manual_seed(11);
+            let rvs = nn::VarStore::new(Device::Cpu);
+            let rnet = Net::new(&rvs, &cfg);
+            (Net::new(&vs, &cfg), (rvs, rnet))
+        };
+        let x = Tensor::randn([45, cfg.past as i64], (Kind::Float, Device::Cpu));
+        let reference = tch::no_grad(|| net.forward(&x));
+        let gap = |t: &Tensor| (t - &reference).abs().max().double_value(&[]);
+        assert!(gap(&net.outputs(&x, 16)) < 1e-5);
+        let sharded = std::thread::scope(|scope| {
+            let workers = ShardWorkers::spawn(scope, &vs, vec![replica]);
+            workers.outputs(&vs, &net, &x, 16)
+        });
+        assert_eq!(sharded.size(), reference.size());
+        assert!(gap(&sharded) < 1e-5, "{}", gap(&sharded));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! live as long as the training, so their stacks and the matrix kernels' buffers are
 //! made once rather than once a batch.
 
+use std::collections::HashMap;
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::thread::Scope;
 
@@ -54,24 +55,32 @@ impl Batch<'_> {
     }
 }
 
-/// A worker's task: the batch's current weights (in the workers' variable order), its rows
-/// and their share of the batch.
+/// A worker's task, with the main network's current weights (in the workers' variable
+/// order).
 struct Job {
     weights: Vec<Tensor>,
-    data: ShardData,
-    rows: Vec<i64>,
-    share: f64,
+    task: Task,
 }
 
-/// A worker's answer: its rows' weighted loss and its variables' gradients.
-struct Done {
-    loss: f64,
-    grads: Vec<Tensor>,
+enum Task {
+    /// The rows' loss, weighted by their share of the batch, and its gradients.
+    Gradients {
+        data: ShardData,
+        rows: Vec<i64>,
+        share: f64,
+    },
+    /// The network's outputs for windows `x`, `chunk` windows at a time.
+    Outputs { x: Tensor, chunk: usize },
+}
+
+enum Done {
+    Gradients { loss: f64, grads: Vec<Tensor> },
+    Outputs(Tensor),
 }
 
 /// The worker threads of shards 1 … n − 1.
 pub(super) struct ShardWorkers {
-    /// The variables' names, in the order of `Job::weights` and `Done::grads`.
+    /// The variables' names, in the order of `Job::weights` and `Done::Gradients::grads`.
     names: Vec<String>,
     jobs: Vec<Sender<Job>>,
     done: Vec<Receiver<Done>>,
@@ -99,6 +108,23 @@ impl ShardWorkers {
         ShardWorkers { names, jobs, done }
     }
 
+    /// Sends `task` to worker `k` with `main`'s weights.
+    fn send(&self, k: usize, main: &HashMap<String, Tensor>, task: Task) {
+        let weights = tch::no_grad(|| {
+            self.names
+                .iter()
+                .map(|name| main[name].detach().copy())
+                .collect()
+        });
+        self.jobs[k]
+            .send(Job { weights, task })
+            .expect("a gradient shard's worker stopped");
+    }
+
+    fn receive(&self, k: usize) -> Done {
+        self.done[k].recv().expect("a gradient shard panicked")
+    }
+
     /// The batch `chunk`'s mean loss, its gradients in `vs` (zeroed before): shard 0 on this
     /// thread with `net`, shard k on worker k − 1 (given `vs`'s weights first), and the
     /// workers' gradients added into `vs` in shard order.
@@ -114,27 +140,22 @@ impl ShardWorkers {
         let parts: Vec<&[i64]> = chunk.chunks(size).collect();
         let share = |p: &[i64]| p.len() as f64 / n as f64;
         let main = vs.variables();
-        for (jobs, part) in self.jobs.iter().zip(&parts[1..]) {
-            let weights = tch::no_grad(|| {
-                self.names
-                    .iter()
-                    .map(|name| main[name].detach().copy())
-                    .collect()
-            });
-            let job = Job {
-                weights,
+        for (k, part) in parts[1..].iter().enumerate() {
+            let task = Task::Gradients {
                 data: batch.shard(),
                 rows: part.to_vec(),
                 share: share(part),
             };
-            jobs.send(job).expect("a gradient shard's worker stopped");
+            self.send(k, &main, task);
         }
         let mut loss = batch.shard().backward(net, parts[0], share(parts[0]));
-        for done in self.done.iter().take(parts.len() - 1) {
-            let done = done.recv().expect("a gradient shard panicked");
-            loss += done.loss;
+        for k in 0..parts.len() - 1 {
+            let Done::Gradients { loss: l, grads } = self.receive(k) else {
+                unreachable!("a gradient task answered with outputs")
+            };
+            loss += l;
             tch::no_grad(|| {
-                for (name, theirs) in self.names.iter().zip(&done.grads) {
+                for (name, theirs) in self.names.iter().zip(&grads) {
                     let mut g = main[name].grad();
                     let _sum = g
                         .f_add_(theirs)
@@ -144,10 +165,32 @@ impl ShardWorkers {
         }
         loss
     }
+
+    /// The network's outputs for windows `x` ([rows, past]) with `vs`'s weights, no
+    /// gradients: the rows split in shards as a batch's are, each shard `chunk` windows at a
+    /// time, the outputs in row order.
+    pub(super) fn outputs(&self, vs: &nn::VarStore, net: &Net, x: &Tensor, chunk: usize) -> Tensor {
+        let n = x.size()[0];
+        let shards = self.jobs.len() as i64 + 1;
+        let size = ((n + shards - 1) / shards).max(1);
+        let starts: Vec<i64> = (0..n).step_by(size as usize).collect();
+        let part = |s: i64| x.narrow(0, s, size.min(n - s));
+        let main = vs.variables();
+        for (k, &s) in starts.iter().skip(1).enumerate() {
+            self.send(k, &main, Task::Outputs { x: part(s), chunk });
+        }
+        let mut outs = vec![net.outputs(&part(0), chunk)];
+        for k in 0..starts.len().saturating_sub(1) {
+            let Done::Outputs(out) = self.receive(k) else {
+                unreachable!("an output task answered with gradients")
+            };
+            outs.push(out);
+        }
+        Tensor::cat(&outs, 0)
+    }
 }
 
-/// A worker: for each job, the replica takes the job's weights, zeroes its gradients,
-/// computes its rows' and sends them back.
+/// A worker: for each job, the replica takes the job's weights and does its task.
 fn work(rvs: &nn::VarStore, rnet: &Net, names: &[String], jobs: Receiver<Job>, done: Sender<Done>) {
     let vars = rvs.variables();
     let vars: Vec<Tensor> = names.iter().map(|n| vars[n].shallow_clone()).collect();
@@ -159,9 +202,15 @@ fn work(rvs: &nn::VarStore, rnet: &Net, names: &[String], jobs: Receiver<Job>, d
                 v.zero_grad();
             }
         });
-        let loss = job.data.backward(rnet, &job.rows, job.share);
-        let grads = vars.iter().map(|v| v.grad().copy()).collect();
-        if done.send(Done { loss, grads }).is_err() {
+        let answer = match job.task {
+            Task::Gradients { data, rows, share } => {
+                let loss = data.backward(rnet, &rows, share);
+                let grads = vars.iter().map(|v| v.grad().copy()).collect();
+                Done::Gradients { loss, grads }
+            }
+            Task::Outputs { x, chunk } => Done::Outputs(rnet.outputs(&x, chunk)),
+        };
+        if done.send(answer).is_err() {
             return;
         }
     }
