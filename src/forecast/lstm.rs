@@ -1,8 +1,9 @@
 //! The prototype's LSTM forecaster on libtorch (tch): a window of `past` steps → the mean
 //! of the next `ahead` steps, one LSTM layer and a Linear–ReLU–Linear head, Adam, a
 //! time-ordered 80/20 split — plus input normalisation, early stopping on the validation
-//! loss, and quantile outputs trained with the pinball loss. CUDA when available.
-//! Built with the `lstm` feature.
+//! loss, and quantile outputs trained with the pinball loss. CUDA when available. On CPU
+//! the LSTM layer trains through its written-out pass (`fused`), the validation loss too;
+//! forecasts use libtorch's LSTM everywhere. Built with the `lstm` feature.
 
 use std::ops::Range;
 

@@ -18,7 +18,7 @@ for dtype in (torch.float32, torch.bfloat16):
             a @ w
         dt = time.perf_counter() - t0
         flop = 2 * b * 64 * 256 * n
-        print(f"{str(dtype):15s} {b:4d}x64 . 64x256: {flop / dt / 1e9:6.1f} GFLOP/s ({dt / n * 1e6:.1f} us each)")
+        print(f"libtorch {str(dtype):15s} {b:4d}x64 . 64x256: {flop / dt / 1e9:6.1f} GFLOP/s ({dt / n * 1e6:.1f} us each)")
 # The same products as one big one: what the cores can do when call overhead is gone.
 a = torch.randn(4096, 64)
 w = torch.randn(64, 256)
@@ -26,4 +26,4 @@ t0 = time.perf_counter()
 for _ in range(500):
     a @ w
 dt = time.perf_counter() - t0
-print(f"float32 4096x64 . 64x256: {2 * 4096 * 64 * 256 * 500 / dt / 1e9:6.1f} GFLOP/s")
+print(f"libtorch float32 4096x64 . 64x256: {2 * 4096 * 64 * 256 * 500 / dt / 1e9:6.1f} GFLOP/s")

@@ -172,7 +172,11 @@ impl Workspace {
         let g4 = 4 * hidden;
         let step = rows * hidden;
         read_into(dh, &mut self.dh);
-        assert_eq!(self.dh.len(), step, "the gradient of the last forward pass's output");
+        assert_eq!(
+            self.dh.len(),
+            step,
+            "the gradient of the last forward pass's output"
+        );
         self.dc.clear();
         self.dc.resize(step, 0.0);
         let mut d_b = vec![0f32; g4];
@@ -326,7 +330,7 @@ fn exp(x: f32) -> f32 {
     let p = ((((1.987_569_2e-4 * r + 1.398_2e-3) * r + 8.333_452e-3) * r + 4.166_579_6e-2) * r
         + 1.666_666_5e-1)
         * r
-        + 5.000_000_1e-1;
+        + 0.5; // Cephes: 5.0000001201e-1, which rounds to 0.5 in f32
     let e = p * (r * r) + r + 1.0;
     let scale = ((t.to_bits() as i32 - ROUND.to_bits() as i32 + 127) << 23) as u32;
     e * f32::from_bits(scale)
@@ -364,6 +368,12 @@ fn four(z: &mut [f32], n: usize) -> [&mut [f32]; 4] {
     [i, f, g, o]
 }
 
+/// The four gates' parts (i, f, g, o) of a [4H] vector.
+#[inline(always)]
+fn quarters(v: &[f32], n: usize) -> [&[f32]; 4] {
+    [&v[..n], &v[n..2 * n], &v[2 * n..3 * n], &v[3 * n..4 * n]]
+}
+
 /// One step forward for every window: `z` ([rows, 4H]) holds h_{t−1}·W_hhᵀ on entry and
 /// the gates' activations on exit; `c`, `tc`, `h` ([rows, H]) get c_t, tanh(c_t), h_t.
 #[multiversion(targets("x86_64+avx512f", "x86_64+avx2"))]
@@ -379,8 +389,7 @@ fn forward_step(
     h: &mut [f32],
 ) {
     let n = w_ih.len() / 4;
-    let w = [&w_ih[..n], &w_ih[n..2 * n], &w_ih[2 * n..3 * n], &w_ih[3 * n..]];
-    let bias = [&bias[..n], &bias[n..2 * n], &bias[2 * n..3 * n], &bias[3 * n..]];
+    let (w, bias) = (quarters(w_ih, n), quarters(bias, n));
     for (b, &xb) in x.iter().enumerate() {
         let mut z = four(&mut z[b * 4 * n..(b + 1) * 4 * n], n);
         let cells = b * n..(b + 1) * n;
@@ -637,7 +646,10 @@ mod tests {
                 let scale = b.abs().max().double_value(&[]);
                 assert!(scale > 1e-3, "{name}: a gradient to compare");
                 let gap = max_gap(a, b) / scale;
-                assert!(gap < 1e-4, "{rows}×{past}×{hidden} {name}: relative gap {gap}");
+                assert!(
+                    gap < 1e-4,
+                    "{rows}×{past}×{hidden} {name}: relative gap {gap}"
+                );
             }
 
             // Added into the variables' gradients: twice the reference now.
