@@ -133,6 +133,31 @@ fn sweeps_reuse_matching_saved_models_and_refuse_mismatched_ones() {
         before,
         "saved weights forecast like fresh training"
     );
+    // Settings out of range are refused before any work, by name, with nothing written.
+    for (settings, message) in [
+        (
+            "lstm = { hidden = 0 }",
+            "`hidden` = 0 is out of range: use 1 to 1024",
+        ),
+        (
+            "lstm = { gradient_shards = 100000 }",
+            "`gradient_shards` = 100000",
+        ),
+        (
+            "lstm = { learning_rate = -1.0 }",
+            "`learning_rate` = -1 must be a positive",
+        ),
+    ] {
+        let sc = write(
+            &d.path().join("scenarios"),
+            "bad.toml",
+            &text.replace("lstm = { epochs = 1 }", settings),
+        );
+        sweep(&sc, d.path().join("bad"))
+            .failure()
+            .stderr(predicates::str::contains(message));
+        assert!(!d.path().join("bad").exists());
+    }
     // An explicit model file must exist and match.
     for (file, settings, message) in [
         (

@@ -178,6 +178,8 @@ impl ForecasterSpec {
                     }
                 }
             }
+            #[cfg(feature = "lstm")]
+            ForecasterParams::Lstm(_) => self.lstm_config()?.validate()?,
             _ => {}
         }
         if self.refit_every_steps == Some(0) {
