@@ -111,6 +111,7 @@ impl Workspace {
         (self.rows, self.past, self.hidden) = (rows, past, hidden);
         read_into(&vars.w_ih, &mut self.w_ih);
         read_into(&vars.b_ih, &mut self.bias);
+        // `dh` serves as scratch here: the backward pass rewrites it.
         read_into(&vars.b_hh, &mut self.dh);
         for (b, extra) in self.bias.iter_mut().zip(&self.dh) {
             *b += extra;
@@ -359,6 +360,15 @@ fn lanes_mut<const L: usize>(s: &mut [f32], j: usize) -> &mut [f32; L] {
     (&mut s[j..j + L]).try_into().expect("L elements")
 }
 
+/// Cells j … j + L of each of the four gates.
+#[inline(always)]
+fn gate_lanes<'a, const L: usize>(
+    gates: &'a mut [&mut [f32]; 4],
+    j: usize,
+) -> [&'a mut [f32; L]; 4] {
+    gates.each_mut().map(|g| lanes_mut::<L>(g, j))
+}
+
 /// Splits a row of the four gates' values (i, f, g, o) into its gates.
 #[inline(always)]
 fn four(z: &mut [f32], n: usize) -> [&mut [f32]; 4] {
@@ -430,13 +440,7 @@ impl ForwardRow<'_> {
         h: &mut [f32],
         j: usize,
     ) {
-        let [zi, zf, zg, zo] = z;
-        let (zi, zf, zg, zo) = (
-            lanes_mut::<L>(zi, j),
-            lanes_mut::<L>(zf, j),
-            lanes_mut::<L>(zg, j),
-            lanes_mut::<L>(zo, j),
-        );
+        let [zi, zf, zg, zo] = gate_lanes::<L>(z, j);
         let [wi, wf, wg, wo] = self.w.map(|w| lanes::<L>(w, j));
         let [bi, bf, bg, bo] = self.bias.map(|b| lanes::<L>(b, j));
         let c_prev = lanes::<L>(self.c_prev, j);
@@ -520,27 +524,9 @@ impl BackwardRow<'_> {
         d_w: &mut [&mut [f32]; 4],
         j: usize,
     ) {
-        let [ai, af, ag, ao] = a;
-        let (ai, af, ag, ao) = (
-            lanes_mut::<L>(ai, j),
-            lanes_mut::<L>(af, j),
-            lanes_mut::<L>(ag, j),
-            lanes_mut::<L>(ao, j),
-        );
-        let [bi, bf, bg, bo] = d_b;
-        let (bi, bf, bg, bo) = (
-            lanes_mut::<L>(bi, j),
-            lanes_mut::<L>(bf, j),
-            lanes_mut::<L>(bg, j),
-            lanes_mut::<L>(bo, j),
-        );
-        let [wi, wf, wg, wo] = d_w;
-        let (wi, wf, wg, wo) = (
-            lanes_mut::<L>(wi, j),
-            lanes_mut::<L>(wf, j),
-            lanes_mut::<L>(wg, j),
-            lanes_mut::<L>(wo, j),
-        );
+        let [ai, af, ag, ao] = gate_lanes::<L>(a, j);
+        let [bi, bf, bg, bo] = gate_lanes::<L>(d_b, j);
+        let [wi, wf, wg, wo] = gate_lanes::<L>(d_w, j);
         let (c_prev, tc, dh) = (
             lanes::<L>(self.c_prev, j),
             lanes::<L>(self.tc, j),
