@@ -11,98 +11,19 @@ use rand::seq::SliceRandom;
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
-use tch::nn::{self, Module, OptimizerConfig, RNN};
-use tch::{Device, Kind, Reduction, Tensor};
+use tch::nn::{self, OptimizerConfig};
+use tch::{Device, Kind, Tensor};
 
 use super::{tidy_quantiles, FittedModel, ForecastBuf, Forecaster, History, QUANTILES};
 use crate::error::{Error, Result};
 
+mod config;
 mod fused;
+mod net;
 mod shards;
-use fused::{CpuLstm, LstmVars};
+pub use config::LstmConfig;
+use net::{loss, Net};
 use shards::{Batch, ShardWorkers};
-
-/// LSTM settings; defaults are the prototype's (plus early stopping and quantiles).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct LstmConfig {
-    pub past: usize,
-    pub ahead: usize,
-    pub hidden: i64,
-    pub head: i64,
-    pub epochs: usize,
-    pub batch: usize,
-    pub learning_rate: f64,
-    /// Epochs without validation improvement before stopping.
-    pub patience: usize,
-    pub seed: u64,
-    /// Each batch's gradients are computed in this many shards, one thread each (one
-    /// libtorch intra-op thread per shard), and summed in a fixed order: the weights depend
-    /// on this setting and the seed, never on how many threads the process has.
-    pub gradient_shards: usize,
-}
-
-impl Default for LstmConfig {
-    fn default() -> Self {
-        LstmConfig {
-            past: 60,
-            ahead: 15,
-            hidden: 64,
-            head: 32,
-            epochs: 5,
-            batch: 128,
-            learning_rate: 1e-3,
-            patience: 2,
-            seed: 7,
-            gradient_shards: 2,
-        }
-    }
-}
-
-/// At most this many bytes of training buffers per gradient shard (forecast/lstm/fused.rs
-/// keeps each step's gates and states for the backward pass).
-const MAX_SHARD_BYTES: f64 = 4.0 * (1u64 << 30) as f64;
-
-impl LstmConfig {
-    /// Checks each setting against its range; the message names the key and what to use.
-    pub fn validate(&self) -> std::result::Result<(), String> {
-        let ranges: [(&str, i128, i128, i128); 7] = [
-            ("past", self.past as i128, 1, 10_000),
-            ("ahead", self.ahead as i128, 1, 100_000),
-            ("hidden", self.hidden as i128, 1, 1024),
-            ("head", self.head as i128, 1, 1024),
-            ("epochs", self.epochs as i128, 1, 100_000),
-            ("batch", self.batch as i128, 1, 100_000),
-            ("gradient_shards", self.gradient_shards as i128, 1, 64),
-        ];
-        for (key, value, lo, hi) in ranges {
-            if !(lo..=hi).contains(&value) {
-                return Err(format!(
-                    "lstm setting `{key}` = {value} is out of range: use {lo} to {hi}"
-                ));
-            }
-        }
-        if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
-            return Err(format!(
-                "lstm setting `learning_rate` = {} must be a positive number (the prototype's is 0.001)",
-                self.learning_rate
-            ));
-        }
-        // Per window and step: the four gates' values and h, c, tanh(c), one f32 each.
-        let rows = self.batch.div_ceil(self.gradient_shards) as f64;
-        let bytes = rows * self.past as f64 * 7.0 * self.hidden as f64 * 4.0;
-        if bytes > MAX_SHARD_BYTES {
-            return Err(format!(
-                "lstm settings past = {}, batch = {}, hidden = {} need {:.1} GiB of training buffers per gradient shard (at most 4): lower one of them or raise gradient_shards",
-                self.past,
-                self.batch,
-                self.hidden,
-                bytes / (1u64 << 30) as f64
-            ));
-        }
-        Ok(())
-    }
-}
 
 /// What training reports (written into a model card).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -136,100 +57,6 @@ pub struct SavedLstm {
 
 pub use crate::sweep::manifest::series_sha256;
 
-struct Net {
-    lstm: nn::LSTM,
-    head: nn::Sequential,
-    /// The LSTM layer's written-out training pass (CPU only).
-    cpu: Option<CpuLstm>,
-}
-
-impl Net {
-    fn new(vs: &nn::VarStore, cfg: &LstmConfig) -> Net {
-        let root = vs.root();
-        let lstm = nn::lstm(&root / "lstm", 1, cfg.hidden, Default::default());
-        let head = nn::seq()
-            .add(nn::linear(
-                &root / "head1",
-                cfg.hidden,
-                cfg.head,
-                Default::default(),
-            ))
-            .add_fn(|x| x.relu())
-            .add(nn::linear(
-                &root / "head2",
-                cfg.head,
-                1 + QUANTILES.len() as i64,
-                Default::default(),
-            ));
-        let lstm_var = |n: &str| (&root / "lstm").get(n).expect("nn::lstm's variable");
-        let cpu = (vs.device() == Device::Cpu).then(|| {
-            CpuLstm::new(LstmVars {
-                w_ih: lstm_var("weight_ih_l0"),
-                w_hh: lstm_var("weight_hh_l0"),
-                b_ih: lstm_var("bias_ih_l0"),
-                b_hh: lstm_var("bias_hh_l0"),
-            })
-        });
-        Net { lstm, head, cpu }
-    }
-    /// [batch, past] normalised windows → [batch, 1 + Q] (point, then quantiles).
-    fn forward(&self, x: &Tensor) -> Tensor {
-        let (out, _) = self.lstm.seq(&x.unsqueeze(-1));
-        self.head.forward(&out.select(1, -1))
-    }
-    /// [batch, past] windows → [batch, 1 + Q] without gradients, `chunk` windows at a time
-    /// through the training pass's layer on CPU (its buffers stay a batch's size), through
-    /// libtorch's otherwise.
-    fn outputs(&self, x: &Tensor, chunk: usize) -> Tensor {
-        tch::no_grad(|| match &self.cpu {
-            Some(layer) => {
-                let n = x.size()[0];
-                let chunk = chunk.max(1) as i64;
-                let parts: Vec<Tensor> = (0..n)
-                    .step_by(chunk as usize)
-                    .map(|s| {
-                        let last = layer.forward(&x.narrow(0, s, chunk.min(n - s)));
-                        self.head.forward(&last)
-                    })
-                    .collect();
-                Tensor::cat(&parts, 0)
-            }
-            None => self.forward(x),
-        })
-    }
-    /// The loss of windows `x` against `target`, times `w`; its gradients accumulated into
-    /// the network's variables. On CPU the LSTM layer's pass is the written-out one
-    /// (fused.rs), the head's is autograd's.
-    fn backward(&self, x: &Tensor, target: &Tensor, levels: &Tensor, w: f64) -> f64 {
-        let l = match &self.cpu {
-            Some(layer) => {
-                let last = layer.forward(x).set_requires_grad(true);
-                let l = loss(&self.head.forward(&last), target, levels) * w;
-                l.backward();
-                layer.backward(&last.grad());
-                l
-            }
-            None => {
-                let l = loss(&self.forward(x), target, levels) * w;
-                l.backward();
-                l
-            }
-        };
-        l.double_value(&[])
-    }
-}
-
-fn loss(out: &Tensor, target: &Tensor, levels: &Tensor) -> Tensor {
-    let point = out.narrow(1, 0, 1);
-    let q = out.narrow(1, 1, QUANTILES.len() as i64);
-    let mse = point.mse_loss(target, Reduction::Mean);
-    let d = target - &q;
-    let pinball = (&d * levels)
-        .maximum(&(&d * (levels - 1.0)))
-        .mean(Kind::Float);
-    mse + pinball
-}
-
 /// One intra-op thread for libtorch: rayon already spreads forecasters and cells over the
 /// cores, and a fixed thread count keeps results identical whatever `--threads` is.
 fn set_threads() {
@@ -252,7 +79,7 @@ impl TrainedLstm {
     /// Trains on `y` (oldest first). Same seed and data give the same weights on CPU.
     pub fn train(y: &[f64], cfg: &LstmConfig) -> std::result::Result<TrainedLstm, String> {
         cfg.validate()?;
-        let (past, ahead) = (cfg.past, cfg.ahead.max(1));
+        let (past, ahead) = (cfg.past, cfg.ahead);
         if y.len() < past + ahead + 20 {
             return Err(format!(
                 "needs at least {} steps to train, has {}",
@@ -303,13 +130,12 @@ impl TrainedLstm {
             .reshape([1, QUANTILES.len() as i64])
             .to(device);
         let vs = nn::VarStore::new(device);
-        let shards = cfg.gradient_shards.max(1);
         let (net, replicas) = {
             let _guard = INIT.lock().unwrap_or_else(|e| e.into_inner());
             tch::manual_seed(cfg.seed as i64);
             let net = Net::new(&vs, cfg);
             // The other shards' networks: their weights are the main one's at every batch.
-            let replicas: Vec<(nn::VarStore, Net)> = (1..shards)
+            let replicas: Vec<(nn::VarStore, Net)> = (1..cfg.gradient_shards)
                 .map(|_| {
                     let rvs = nn::VarStore::new(device);
                     let rnet = Net::new(&rvs, cfg);
@@ -340,7 +166,7 @@ impl TrainedLstm {
             for _ in 0..cfg.epochs {
                 order.shuffle(&mut rng);
                 let mut total = 0.0;
-                for chunk in order.chunks(cfg.batch.max(1)) {
+                for chunk in order.chunks(cfg.batch) {
                     let batch = Batch {
                         x: &x_train,
                         target: &t_train,
@@ -611,122 +437,6 @@ mod tests {
         let l1 = one.report.train_loss[0];
         let l2 = a.report.train_loss[0];
         assert!((l1 - l2).abs() / l1 < 0.05, "{l1} vs {l2}");
-    }
-
-    /// Validation runs through the written-out layer in shards and chunks: the same rows,
-    /// in the same order, as libtorch's LSTM gives.
-    #[test]
-    fn sharded_outputs_match_libtorch_row_for_row() {
-        let cfg = LstmConfig::default();
-        let vs = nn::VarStore::new(Device::Cpu);
-        let (net, replica) = {
-            let _guard = INIT.lock().unwrap_or_else(|e| e.into_inner());
-            tch::manual_seed(11);
-            let rvs = nn::VarStore::new(Device::Cpu);
-            let rnet = Net::new(&rvs, &cfg);
-            (Net::new(&vs, &cfg), (rvs, rnet))
-        };
-        let x = Tensor::randn([45, cfg.past as i64], (Kind::Float, Device::Cpu));
-        let reference = tch::no_grad(|| net.forward(&x));
-        let gap = |t: &Tensor| (t - &reference).abs().max().double_value(&[]);
-        assert!(gap(&net.outputs(&x, 16)) < 1e-5);
-        let sharded = std::thread::scope(|scope| {
-            let workers = ShardWorkers::spawn(scope, &vs, vec![replica]);
-            workers.outputs(&vs, &net, &x, 16)
-        });
-        assert_eq!(sharded.size(), reference.size());
-        assert!(gap(&sharded) < 1e-5, "{}", gap(&sharded));
-    }
-
-    #[test]
-    fn out_of_range_settings_are_refused_by_name() {
-        assert_eq!(LstmConfig::default().validate(), Ok(()));
-        let bad = [
-            (
-                LstmConfig {
-                    hidden: 0,
-                    ..Default::default()
-                },
-                "`hidden` = 0",
-            ),
-            (
-                LstmConfig {
-                    hidden: -3,
-                    ..Default::default()
-                },
-                "`hidden` = -3",
-            ),
-            (
-                LstmConfig {
-                    head: 0,
-                    ..Default::default()
-                },
-                "`head` = 0",
-            ),
-            (
-                LstmConfig {
-                    past: 0,
-                    ..Default::default()
-                },
-                "`past` = 0",
-            ),
-            (
-                LstmConfig {
-                    ahead: 0,
-                    ..Default::default()
-                },
-                "`ahead` = 0",
-            ),
-            (
-                LstmConfig {
-                    batch: 0,
-                    ..Default::default()
-                },
-                "`batch` = 0",
-            ),
-            (
-                LstmConfig {
-                    epochs: 0,
-                    ..Default::default()
-                },
-                "`epochs` = 0",
-            ),
-            (
-                LstmConfig {
-                    gradient_shards: 100_000,
-                    ..Default::default()
-                },
-                "`gradient_shards` = 100000",
-            ),
-            (
-                LstmConfig {
-                    learning_rate: -1.0,
-                    ..Default::default()
-                },
-                "`learning_rate` = -1",
-            ),
-            (
-                LstmConfig {
-                    learning_rate: f64::NAN,
-                    ..Default::default()
-                },
-                "`learning_rate` = NaN",
-            ),
-            (
-                LstmConfig {
-                    past: 10_000,
-                    batch: 4096,
-                    hidden: 512,
-                    ..Default::default()
-                },
-                "GiB of training buffers",
-            ),
-        ];
-        for (cfg, message) in bad {
-            let e = cfg.validate().unwrap_err();
-            assert!(e.contains(message), "{e}");
-            assert!(TrainedLstm::train(&series(500), &cfg).is_err());
-        }
     }
 
     #[test]

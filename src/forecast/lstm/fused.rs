@@ -91,6 +91,8 @@ struct Workspace {
     /// The gradients with respect to h_t and c_t, [rows, H].
     dh: Vec<f32>,
     dc: Vec<f32>,
+    /// A tensor's values on their way into the buffers above.
+    scratch: Vec<f32>,
 }
 
 /// `t`'s elements as f32, into `out` (its old contents dropped, its memory kept).
@@ -111,9 +113,8 @@ impl Workspace {
         (self.rows, self.past, self.hidden) = (rows, past, hidden);
         read_into(&vars.w_ih, &mut self.w_ih);
         read_into(&vars.b_ih, &mut self.bias);
-        // `dh` serves as scratch here: the backward pass rewrites it.
-        read_into(&vars.b_hh, &mut self.dh);
-        for (b, extra) in self.bias.iter_mut().zip(&self.dh) {
+        read_into(&vars.b_hh, &mut self.scratch);
+        for (b, extra) in self.bias.iter_mut().zip(&self.scratch) {
             *b += extra;
         }
         read_into(&vars.w_hh, &mut self.w_hh);
@@ -124,9 +125,9 @@ impl Workspace {
             }
         }
         // The windows step-major: one step's inputs are contiguous.
-        read_into(x, &mut self.dh);
+        read_into(x, &mut self.scratch);
         self.x.resize(past * rows, 0.0);
-        for (b, window) in self.dh.chunks_exact(past).enumerate() {
+        for (b, window) in self.scratch.chunks_exact(past).enumerate() {
             for (s, v) in window.iter().enumerate() {
                 self.x[s * rows + b] = *v;
             }

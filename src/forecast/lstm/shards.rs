@@ -11,7 +11,7 @@ use std::thread::Scope;
 use tch::nn;
 use tch::{Device, Tensor};
 
-use super::Net;
+use super::net::{blocks, Net};
 
 /// One batch's data, shared by its gradient shards.
 pub(super) struct Batch<'a> {
@@ -121,6 +121,11 @@ impl ShardWorkers {
             .expect("a gradient shard's worker stopped");
     }
 
+    /// Rows per shard for `n` rows: shard k takes rows k · size … (k + 1) · size.
+    fn shard_size(&self, n: usize) -> usize {
+        n.div_ceil(self.jobs.len() + 1).max(1)
+    }
+
     fn receive(&self, k: usize) -> Done {
         self.done[k].recv().expect("a gradient shard panicked")
     }
@@ -136,8 +141,7 @@ impl ShardWorkers {
         chunk: &[i64],
     ) -> f64 {
         let n = chunk.len();
-        let size = n.div_ceil(self.jobs.len() + 1).max(1);
-        let parts: Vec<&[i64]> = chunk.chunks(size).collect();
+        let parts: Vec<&[i64]> = chunk.chunks(self.shard_size(n)).collect();
         let share = |p: &[i64]| p.len() as f64 / n as f64;
         let main = vs.variables();
         for (k, part) in parts[1..].iter().enumerate() {
@@ -170,17 +174,14 @@ impl ShardWorkers {
     /// gradients: the rows split in shards as a batch's are, each shard `chunk` windows at a
     /// time, the outputs in row order.
     pub(super) fn outputs(&self, vs: &nn::VarStore, net: &Net, x: &Tensor, chunk: usize) -> Tensor {
-        let n = x.size()[0];
-        let shards = self.jobs.len() as i64 + 1;
-        let size = ((n + shards - 1) / shards).max(1);
-        let starts: Vec<i64> = (0..n).step_by(size as usize).collect();
-        let part = |s: i64| x.narrow(0, s, size.min(n - s));
+        let parts = blocks(x, self.shard_size(x.size()[0] as usize));
         let main = vs.variables();
-        for (k, &s) in starts.iter().skip(1).enumerate() {
-            self.send(k, &main, Task::Outputs { x: part(s), chunk });
+        for (k, part) in parts.iter().skip(1).enumerate() {
+            let x = part.shallow_clone();
+            self.send(k, &main, Task::Outputs { x, chunk });
         }
-        let mut outs = vec![net.outputs(&part(0), chunk)];
-        for k in 0..starts.len().saturating_sub(1) {
+        let mut outs = vec![net.outputs(&parts[0], chunk)];
+        for k in 0..parts.len() - 1 {
             let Done::Outputs(out) = self.receive(k) else {
                 unreachable!("an output task answered with gradients")
             };
